@@ -21,6 +21,7 @@ import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import IO, Any
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ class EventLog:
 
     path: Path | None = None
     records: list[Record] = field(default_factory=list)
+    watchers: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
     _fh: IO[str] | None = None
 
     def __post_init__(self) -> None:
@@ -135,9 +137,12 @@ class EventLog:
     def write(self, record: Record) -> None:
         self.records.append(record)
         log.debug("event %s", record)
+        data = record.to_json()
         if self._fh is not None:
-            self._fh.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
+            self._fh.write(json.dumps(data, ensure_ascii=False) + "\n")
             self._fh.flush()
+        for watch in self.watchers:
+            watch(data)
 
     def close(self) -> None:
         if self._fh is not None:

@@ -1,0 +1,284 @@
+"""One coaching session: audio in, the coach's voice and an event log out, on media time.
+
+The loop is the same for a microphone, a recording and the simulated demo room:
+chunks of 16 kHz audio are cut into 30 ms frames; each frame goes through the listener
+(VAD, speakers, detectors), what it hears goes to the dialogue engine, and the engine's
+actions become speech, screen text and log records. Time is the count of samples read,
+so a recording replays to the same events as the live session that made it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from voicecoach import eventlog as ev
+from voicecoach.audio.base import AudioSink, AudioSource
+from voicecoach.dialogue import protocol as dp
+from voicecoach.perception import types as pt
+from voicecoach.timebase import FRAME_SAMPLES, SAMPLE_RATE
+
+log = logging.getLogger(__name__)
+
+
+class Transcriber(Protocol):
+    def transcribe(self, audio: np.ndarray) -> str: ...
+
+
+class Voice(Protocol):
+    def render(self, text: str) -> np.ndarray: ...
+
+
+class Listener(Protocol):
+    def feed(self, samples: np.ndarray) -> list[pt.PerceptionEvent]: ...
+
+    def flush(self) -> list[pt.PerceptionEvent]: ...
+
+    def enroll(self, name: str, audio: np.ndarray) -> None: ...
+
+    def mute(self, muted: bool) -> None: ...
+
+
+class Engine(Protocol):
+    def start(self, t: float) -> list[dp.Action]: ...
+
+    def handle(self, event: dp.EngineInput) -> list[dp.Action]: ...
+
+    @property
+    def finished(self) -> bool: ...
+
+
+class PromptCache:
+    """The coach's prompts as audio, synthesized once.
+
+    Prompts that must start at once (the pause and the safety question) are rendered
+    before the session starts, so speaking them costs no synthesis time.
+    """
+
+    def __init__(self, voice: Voice) -> None:
+        self.voice = voice
+        self._audio: dict[str, np.ndarray] = {}
+
+    def prepare(self, texts: Iterable[str]) -> None:
+        for text in texts:
+            self.get(text)
+
+    def get(self, text: str) -> np.ndarray:
+        if text not in self._audio:
+            self._audio[text] = np.asarray(self.voice.render(text), dtype=np.float32)
+        return self._audio[text]
+
+
+@dataclass
+class _Speaking:
+    id: str
+    text: str
+    start: float  # s
+    end: float  # s, planned
+
+
+@dataclass
+class Session:
+    """Wires listener, transcriber, engine, voice, sink and log together on media time."""
+
+    listener: Listener
+    transcriber: Transcriber
+    engine: Engine
+    prompts: PromptCache
+    sink: AudioSink
+    log: ev.EventLog
+    show: Callable[[dp.Show], None] = lambda s: None
+    max_seconds: float | None = None  # stop after this much media time (demo safety net)
+    keys: Callable[[], list[str]] = lambda: []  # key presses since the last call (terminal edge)
+    on_action: list[Callable[[dp.Action, Session], None]] = field(default_factory=list)
+    on_heard: list[Callable[[ev.Heard], None]] = field(default_factory=list)
+
+    n: int = 0  # samples consumed: the session's clock
+    speaking: _Speaking | None = None
+    listening_to: dp.Listen | None = None
+    end_reason: str | None = None
+    _pending: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    _queue: list[dp.Say] = field(default_factory=list)
+
+    @property
+    def t(self) -> float:
+        """Media time in seconds."""
+        return self.n / SAMPLE_RATE
+
+    @property
+    def busy_until(self) -> float:
+        """Media time at which the coach's current prompt ends (now, if silent)."""
+        return self.speaking.end if self.speaking else self.t
+
+    # ------------------------------------------------------------------ running
+
+    def run(self, source: AudioSource) -> str:
+        """Run until the source ends, the engine ends the session, or Ctrl-C.
+
+        The log always gets its closing record, whatever stopped the session.
+        """
+        self.log.write(ev.Session(t=0.0, state="start"))
+        reason = "input ended"
+        try:
+            self._apply(self.engine.start(self.t))
+            for chunk in source.chunks():
+                if self._feed(np.asarray(chunk, dtype=np.float32)):
+                    break
+            else:
+                self._events(self.listener.flush())
+            if self.end_reason:
+                reason = self.end_reason
+        except KeyboardInterrupt:
+            reason = "interrupted"
+            raise
+        finally:
+            if self.speaking is not None:  # cut off by the end of input or Ctrl-C
+                s = self.speaking
+                end = min(self.t, s.end)
+                self.log.write(ev.Say(t=end, id=s.id, text=s.text, start=s.start, end=end))
+            self.log.write(ev.Session(t=self.t, state="end", reason=reason))
+            self.log.close()
+            source.close()
+            self.sink.close()
+        return reason
+
+    def _feed(self, chunk: np.ndarray) -> bool:
+        """Consume a chunk frame by frame; True when the session is over."""
+        buf = np.concatenate([self._pending, chunk]) if len(self._pending) else chunk
+        i = 0
+        while i + FRAME_SAMPLES <= len(buf):
+            if self._frame(buf[i : i + FRAME_SAMPLES]):
+                self._pending = np.zeros(0, np.float32)
+                return True
+            i += FRAME_SAMPLES
+        self._pending = buf[i:].copy()
+        return False
+
+    def _frame(self, frame: np.ndarray) -> bool:
+        # The coach's own voice must never become a partner's turn or a detection.
+        self.listener.mute(self.speaking is not None)
+        events = self.listener.feed(frame)
+        self.n += len(frame)
+        t = self.t
+        while self.speaking and t >= self.speaking.end:
+            self._finish_speaking(self.speaking.end)
+        self._events(events)
+        for key in self.keys():
+            self._apply(self.engine.handle(dp.KeyPressed(t=t, key=key)))
+        self._apply(self.engine.handle(dp.Tick(t=t)))
+        if self.max_seconds is not None and t >= self.max_seconds and not self.end_reason:
+            self.end_reason = "time limit"
+        return self.end_reason is not None or self.engine.finished
+
+    def _finish_speaking(self, t: float, interrupted: bool = False) -> None:
+        if self.speaking is None:
+            return
+        s, self.speaking = self.speaking, None
+        end = min(t, s.end)
+        if interrupted:
+            self._queue.clear()  # a partner took the floor: the rest of the prompt waits
+        self.log.write(ev.Say(t=end, id=s.id, text=s.text, start=s.start, end=end))
+        self._apply(self.engine.handle(dp.SayDone(t=end, id=s.id, interrupted=interrupted)))
+        if self.speaking is None:
+            self._start_next(end)
+
+    # ------------------------------------------------------------------ perception
+
+    def _events(self, events: list[pt.PerceptionEvent]) -> None:
+        for e in events:
+            if isinstance(e, pt.VoiceStart):
+                self._apply(self.engine.handle(dp.SpeechStarted(t=e.t, speaker=e.speaker)))
+            elif isinstance(e, pt.Utterance):
+                self._utterance(e)
+            elif isinstance(e, pt.RaisedVoice):
+                self.log.write(
+                    ev.Detect(t=e.t, kind="raised_voice", speaker=e.speaker, score=e.score)
+                )
+                self._apply(
+                    self.engine.handle(
+                        dp.HeatAlarm(t=e.t, kind="raised_voice", speaker=e.speaker, score=e.score)
+                    )
+                )
+            elif isinstance(e, pt.Interruption):
+                score = min(1.0, e.overlap)  # a longer overlap is a clearer interruption
+                self.log.write(
+                    ev.Detect(
+                        t=e.t, kind="interruption", speaker=e.interrupted, score=score, by=e.speaker
+                    )
+                )
+                self._apply(
+                    self.engine.handle(
+                        dp.HeatAlarm(
+                            t=e.t, kind="interruption", speaker=e.interrupted, score=score,
+                            by=e.speaker,
+                        )
+                    )
+                )
+
+    def _utterance(self, u: pt.Utterance) -> None:
+        speaker = u.speaker
+        want = self.listening_to
+        if want is not None and want.enroll:
+            # The coach asked this partner by name for a sentence: that is their voice.
+            self.listener.enroll(want.speaker, u.audio)
+            self.log.write(ev.Enroll(t=u.t, speaker=want.speaker, start=u.start, end=u.end))
+            speaker = want.speaker
+        text = self.transcriber.transcribe(u.audio).strip()
+        if not text:
+            log.debug("utterance %.2f-%.2f s: nothing transcribed", u.start, u.end)
+            return
+        heard = ev.Heard(t=u.t, speaker=speaker, text=text, start=u.start, end=u.end)
+        self.log.write(heard)
+        for hook in self.on_heard:
+            hook(heard)
+        self._apply(
+            self.engine.handle(
+                dp.PartnerSaid(t=u.t, speaker=speaker, text=text, start=u.start, end=u.end)
+            )
+        )
+
+    # ------------------------------------------------------------------ actions
+
+    def _apply(self, actions: list[dp.Action]) -> None:
+        for action in actions:
+            for hook in self.on_action:
+                hook(action, self)
+            if isinstance(action, dp.Say):
+                self._say(action)
+            elif isinstance(action, dp.Listen):
+                self.listening_to = action
+            elif isinstance(action, dp.Show):
+                self.log.write(ev.Show(t=self.t, text=action.text))
+                self.show(action)
+            elif isinstance(action, dp.EnterStep):
+                self.log.write(ev.Step(t=self.t, script=action.script, step=action.step))
+            elif isinstance(action, dp.SafetyAnswer):
+                self.log.write(ev.Safety(t=self.t, speaker=action.speaker, answer=action.answer))
+            elif isinstance(action, dp.StopSpeaking):
+                if self.speaking is not None:
+                    self.sink.stop(self.t)
+                    self._finish_speaking(self.t, interrupted=True)
+            elif isinstance(action, dp.EndSession):
+                self.end_reason = action.reason
+
+    def _say(self, action: dp.Say) -> None:
+        # A prompt asked for while another plays waits its turn: the coach never talks
+        # over itself, and each prompt gets its own SayDone.
+        self._queue.append(action)
+        if self.speaking is None:
+            self._start_next(self.t)
+
+    def _start_next(self, start: float) -> None:
+        if not self._queue:
+            return
+        action = self._queue.pop(0)
+        audio = self.prompts.get(action.text)
+        self.sink.play(start, audio)
+        self.speaking = _Speaking(
+            id=action.id, text=action.text, start=start, end=start + len(audio) / SAMPLE_RATE
+        )
+        self.listener.mute(True)
