@@ -1,0 +1,567 @@
+"""Live audio devices: the microphone and speakers through sounddevice (PortAudio).
+
+This is an edge module: the PortAudio callbacks and their buffers live here, and what
+leaves it is plain 16 kHz mono float32 chunks. Input overflows, output underflows,
+dropped audio and device errors are counted (``counters()``) and logged, never silent.
+
+Times named ``*_time`` here are PortAudio stream times (seconds on the host's clock, the
+same clock for every stream in this process); they are only used to line the speaker's
+output up with the microphone for echo cancellation, never for the session's logic.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from voicecoach.errors import UserError
+from voicecoach.timebase import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from voicecoach.audio.echo import EchoCanceller
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["input", "output"]
+
+_FADE_SAMPLES = 80  # 5 ms fade-out when cut, so barge-in does not click
+
+
+def _sounddevice() -> Any:
+    """Import sounddevice, turning a missing PortAudio into a UserError."""
+    try:
+        import sounddevice
+    except OSError as exc:  # sounddevice raises OSError("PortAudio library not found")
+        raise UserError(
+            "The PortAudio library is missing: install it with "
+            "`sudo apt-get install libportaudio2` (Debian/Ubuntu) and try again."
+        ) from exc
+    return sounddevice
+
+
+# ------------------------------------------------------------------ listing / resolving
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    index: int
+    name: str
+    hostapi: str
+    max_input_channels: int
+    max_output_channels: int
+    default_samplerate: float
+    default_input: bool
+    default_output: bool
+
+    def has(self, kind: Kind) -> bool:
+        return (self.max_input_channels if kind == "input" else self.max_output_channels) > 0
+
+
+def list_devices() -> list[DeviceInfo]:
+    """Every audio device PortAudio knows (empty when there are none)."""
+    sd = _sounddevice()
+    try:
+        raw = sd.query_devices()
+        hostapis = sd.query_hostapis()
+        default_in, default_out = sd.default.device
+    except sd.PortAudioError as exc:
+        raise UserError(f"Could not list audio devices ({exc}): check the sound system.") from exc
+    out = []
+    for dev in raw:
+        out.append(
+            DeviceInfo(
+                index=int(dev["index"]),
+                name=str(dev["name"]),
+                hostapi=str(hostapis[dev["hostapi"]]["name"]),
+                max_input_channels=int(dev["max_input_channels"]),
+                max_output_channels=int(dev["max_output_channels"]),
+                default_samplerate=float(dev["default_samplerate"]),
+                default_input=int(dev["index"]) == default_in,
+                default_output=int(dev["index"]) == default_out,
+            )
+        )
+    return out
+
+
+def format_devices(devices: list[DeviceInfo] | None = None) -> str:
+    """A table for `voicecoach devices`: index, in/out channels, name, defaults marked."""
+    devices = list_devices() if devices is None else devices
+    if not devices:
+        return "No audio devices found."
+    lines = []
+    for d in devices:
+        mark = ("<" if d.default_input else " ") + (">" if d.default_output else " ")
+        lines.append(
+            f"{mark} {d.index:3d}  in {d.max_input_channels:2d}  out {d.max_output_channels:2d}"
+            f"  {d.name} ({d.hostapi})"
+        )
+    lines.append("(< default input, > default output)")
+    return "\n".join(lines)
+
+
+def resolve_device(spec: str | int | None, kind: Kind) -> DeviceInfo:
+    """Find a device by index, exact name or unique name substring (case-insensitive).
+
+    ``None`` means the system default for ``kind``. Raises UserError naming the devices
+    that exist when nothing (or more than one device) matches.
+    """
+    devices = list_devices()
+    usable = [d for d in devices if d.has(kind)]
+    if not usable:
+        raise UserError(
+            f"No audio {kind} device found: connect a "
+            f"{'microphone' if kind == 'input' else 'speaker or headphones'} "
+            "(or start PulseAudio/PipeWire) and try again."
+        )
+    names = ", ".join(repr(d.name) for d in usable)
+    if spec is None or spec == "":
+        default = [d for d in usable if (d.default_input if kind == "input" else d.default_output)]
+        if default:
+            return default[0]
+        raise UserError(f"There is no default audio {kind}: pick one with --device ({names}).")
+    if isinstance(spec, int) or str(spec).strip().isdigit():
+        index = int(spec)
+        for d in usable:
+            if d.index == index:
+                return d
+        raise UserError(f"No audio {kind} device with index {index}; devices: {names}.")
+    wanted = str(spec).strip().lower()
+    exact = [d for d in usable if d.name.lower() == wanted]
+    if exact:
+        return exact[0]
+    partial = [d for d in usable if wanted in d.name.lower()]
+    if len(partial) == 1:
+        return partial[0]
+    if partial:
+        matches = ", ".join(repr(d.name) for d in partial)
+        raise UserError(f"Audio {kind} device {spec!r} is ambiguous ({matches}): be more exact.")
+    raise UserError(f"No audio {kind} device named {spec!r}; devices that exist: {names}.")
+
+
+# ------------------------------------------------------------------ clock alignment
+
+
+class _StreamClock:
+    """Maps a stream's sample count to stream time: time of sample 0, smoothed.
+
+    Each callback gives the ADC/DAC time of its first sample; the estimates jitter with
+    scheduling, so keep a slowly moving average of (time - count / rate).
+    """
+
+    def __init__(self) -> None:
+        self.t0: float | None = None
+
+    def update(self, block_time: float, count: int) -> None:
+        est = block_time - count / SAMPLE_RATE
+        if self.t0 is None:
+            self.t0 = est
+        else:
+            self.t0 += 0.02 * (est - self.t0)
+
+    def time_of(self, count: int) -> float:
+        return (self.t0 or 0.0) + count / SAMPLE_RATE
+
+
+# ------------------------------------------------------------------ microphone
+
+
+class MicSource:
+    """AudioSource from a live input device: callback -> bounded queue -> ``chunks()``.
+
+    The stream opens on the first ``chunks()`` (or ``start()``). If the consumer falls more
+    than ``queue_seconds`` behind, new audio is dropped and counted (``dropped_samples``).
+    ``chunks()`` ends after ``close()``; it raises UserError when the device stops
+    delivering audio for ``stall_seconds`` (unplugged, or a dead sound server).
+    """
+
+    def __init__(
+        self,
+        device: str | int | None = None,
+        *,
+        blocksize: int = 480,
+        queue_seconds: float = 2.0,
+        stall_seconds: float = 5.0,
+        latency: float = 0.05,  # s of device buffering; more only delays, never loses
+    ) -> None:
+        self._info = resolve_device(device, "input")
+        self.name = f"mic:{self._info.name}"
+        self.blocksize = blocksize
+        self.stall_seconds = stall_seconds
+        self._latency = latency
+        self._queue: queue.Queue[tuple[float, np.ndarray] | None] = queue.Queue(
+            maxsize=max(2, int(queue_seconds * SAMPLE_RATE / blocksize))
+        )
+        self._clock = _StreamClock()
+        self._stream: Any = None
+        self._closed = False
+        self.captured_samples = 0  # samples delivered by the device
+        self.overflows = 0  # PortAudio input_overflow flags (audio lost before us)
+        self.dropped_samples = 0  # samples we dropped because the consumer was behind
+        self.errors = 0  # stream aborted / device errors
+        self._reported: dict[str, int] = {}
+
+    # -- edge: PortAudio callback thread
+    def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        if status.input_overflow:
+            self.overflows += 1
+        t = time_info.inputBufferAdcTime or time_info.currentTime
+        self._clock.update(t, self.captured_samples)
+        chunk_time = self._clock.time_of(self.captured_samples)
+        self.captured_samples += frames
+        try:
+            self._queue.put_nowait((chunk_time, indata[:, 0].copy()))
+        except queue.Full:
+            self.dropped_samples += frames
+
+    def _finished(self) -> None:
+        if not self._closed:
+            self.errors += 1
+            log.error("%s: the input stream stopped unexpectedly", self.name)
+        try:
+            self._queue.put_nowait(None)
+        except queue.Full:
+            pass
+
+    # -- consumer side
+    def start(self) -> None:
+        if self._stream is not None:
+            return
+        sd = _sounddevice()
+        try:
+            self._stream = sd.InputStream(
+                device=self._info.index,
+                samplerate=SAMPLE_RATE,
+                channels=1,
+                dtype="float32",
+                blocksize=self.blocksize,
+                latency=self._latency,
+                callback=self._callback,
+                finished_callback=self._finished,
+            )
+            self._stream.start()
+        except sd.PortAudioError as exc:
+            self._stream = None
+            raise UserError(
+                f"Could not open the microphone {self._info.name!r} at 16 kHz ({exc}): "
+                "pick another with --device (see `voicecoach devices`), e.g. 'default'."
+            ) from exc
+        log.info("%s open (latency %.0f ms)", self.name, 1000 * self._stream.latency)
+
+    @property
+    def latency(self) -> float:
+        """Input latency PortAudio reports, seconds."""
+        return float(self._stream.latency) if self._stream is not None else 0.0
+
+    def timed_chunks(self) -> Iterator[tuple[float, np.ndarray]]:
+        """Chunks with the stream time (s) their first sample was captured."""
+        self.start()
+        while True:
+            try:
+                item = self._queue.get(timeout=self.stall_seconds)
+            except queue.Empty:
+                if self._closed:
+                    return
+                self.errors += 1
+                self._report()
+                raise UserError(
+                    f"The microphone {self._info.name!r} stopped delivering audio for "
+                    f"{self.stall_seconds:.0f} s: check that it is connected and not in use."
+                ) from None
+            if item is None:
+                self._report()
+                return
+            self._report()
+            yield item
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        for _, chunk in self.timed_chunks():
+            yield chunk
+
+    def counters(self) -> dict[str, int]:
+        return {
+            "captured_samples": self.captured_samples,
+            "overflows": self.overflows,
+            "dropped_samples": self.dropped_samples,
+            "errors": self.errors,
+        }
+
+    def _report(self) -> None:
+        # Logged from the consumer thread, not the callback: logging may block.
+        _report_counters(self.name, self.counters(), self._reported, ("captured_samples",))
+
+    def close(self) -> None:
+        self._closed = True
+        if self._stream is not None:
+            try:
+                self._stream.close()
+            finally:
+                self._stream = None
+        try:
+            self._queue.put_nowait(None)  # wake a consumer waiting in chunks()
+        except queue.Full:
+            pass
+        self._report()
+
+    def __enter__(self) -> MicSource:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ------------------------------------------------------------------ speaker
+
+
+class SpeakerSink:
+    """AudioSink on a live output device: ``play`` appends, the callback pulls.
+
+    The stream runs continuously (silence when idle) so the far-end reference is a
+    continuous signal. ``stop`` cuts the queued audio; the output goes quiet after the
+    block being played (plus a 5 ms fade) and the device's output latency.
+    """
+
+    def __init__(
+        self,
+        device: str | int | None = None,
+        *,
+        blocksize: int = 160,
+        latency: float = 0.08,  # s; 20 ms ("low") underflowed on a loaded 2-core machine
+        reference_seconds: float = 10.0,
+    ) -> None:
+        self._info = resolve_device(device, "output")
+        self.name = f"speaker:{self._info.name}"
+        self.blocksize = blocksize
+        self._latency = latency
+        self._lock = threading.Lock()
+        self._pending: deque[np.ndarray] = deque()
+        self._pending_samples = 0
+        self._idle = threading.Event()
+        self._idle.set()
+        self._ref = np.zeros(int(reference_seconds * SAMPLE_RATE), dtype=np.float32)
+        self._clock = _StreamClock()
+        self._stream: Any = None
+        self._closed = False
+        self.emitted_samples = 0  # samples handed to the device, silence included
+        self.played_samples = 0  # samples of the coach's voice handed to the device
+        self.prompt_samples = 0  # samples of the current/last prompt handed to the device
+        self.underflows = 0  # PortAudio output_underflow flags (glitch heard)
+        self.errors = 0
+        self.stops = 0
+        self._reported: dict[str, int] = {}
+        self.start()
+
+    def start(self) -> None:
+        if self._stream is not None:
+            return
+        sd = _sounddevice()
+        try:
+            self._stream = sd.OutputStream(
+                device=self._info.index,
+                samplerate=SAMPLE_RATE,
+                channels=1,
+                dtype="float32",
+                blocksize=self.blocksize,
+                latency=self._latency,
+                callback=self._callback,
+                finished_callback=self._finished,
+            )
+            self._stream.start()
+        except sd.PortAudioError as exc:
+            self._stream = None
+            raise UserError(
+                f"Could not open the speaker {self._info.name!r} at 16 kHz ({exc}): "
+                "pick another with --device (see `voicecoach devices`), e.g. 'default'."
+            ) from exc
+        log.info("%s open (latency %.0f ms)", self.name, 1000 * self._stream.latency)
+
+    # -- edge: PortAudio callback thread
+    def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        if status.output_underflow:
+            self.underflows += 1
+        out = outdata[:, 0]
+        filled = 0
+        with self._lock:
+            while filled < frames and self._pending:
+                head = self._pending[0]
+                n = min(frames - filled, len(head))
+                out[filled : filled + n] = head[:n]
+                filled += n
+                if n == len(head):
+                    self._pending.popleft()
+                else:
+                    self._pending[0] = head[n:]
+            self._pending_samples -= filled
+            if self._pending_samples == 0:
+                self._idle.set()
+        out[filled:] = 0.0
+        self.played_samples += filled
+        self.prompt_samples += filled
+        t = time_info.outputBufferDacTime or time_info.currentTime
+        self._clock.update(t, self.emitted_samples)
+        # Keep what went out, silence included: the far-end reference for echo cancelling.
+        pos = self.emitted_samples % len(self._ref)
+        first = min(frames, len(self._ref) - pos)
+        self._ref[pos : pos + first] = out[:first]
+        self._ref[: frames - first] = out[first:]
+        self.emitted_samples += frames
+
+    def _finished(self) -> None:
+        if not self._closed:
+            self.errors += 1
+            log.error("%s: the output stream stopped unexpectedly", self.name)
+        with self._lock:
+            self._pending.clear()
+            self._pending_samples = 0
+        self._idle.set()
+
+    # -- caller side
+    def play(self, t: float, audio: np.ndarray) -> None:
+        """Queue ``audio`` after whatever is playing (live: as soon as possible).
+
+        ``t`` (media time) is only logged: a live speaker cannot play in the past.
+        """
+        if self._stream is None:
+            raise UserError(f"{self.name} is closed or failed: restart the session.")
+        data = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
+        if data.size == 0:
+            return
+        with self._lock:
+            if self._pending_samples == 0:
+                self.prompt_samples = 0
+            self._pending.append(data)
+            self._pending_samples += len(data)
+            self._idle.clear()
+        log.debug("%s play %.2f s at t=%.3f", self.name, len(data) / SAMPLE_RATE, t)
+        self._report()
+
+    def stop(self, t: float) -> None:
+        """Cut what is playing (barge-in); keeps only a 5 ms fade-out."""
+        with self._lock:
+            if self._pending_samples == 0:
+                return
+            tail = np.concatenate(list(self._pending))[:_FADE_SAMPLES]
+            tail = tail * np.linspace(1.0, 0.0, len(tail), dtype=np.float32)
+            self._pending.clear()
+            self._pending.append(tail)
+            self._pending_samples = len(tail)
+            self.stops += 1
+        log.info("%s stopped at t=%.3f", self.name, t)
+        self._report()
+
+    @property
+    def busy(self) -> bool:
+        """True while queued audio has not all been handed to the device."""
+        return not self._idle.is_set()
+
+    @property
+    def latency(self) -> float:
+        """Output latency PortAudio reports, seconds."""
+        return float(self._stream.latency) if self._stream is not None else 0.0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until all queued audio has been handed to the device; False on timeout."""
+        return self._idle.wait(timeout)
+
+    @property
+    def time(self) -> float:
+        """Current stream time (s), the clock of ``far_end`` and ``MicSource.timed_chunks``."""
+        return float(self._stream.time) if self._stream is not None else 0.0
+
+    def far_end(self, start_time: float, n: int) -> np.ndarray:
+        """What the speaker emitted during ``n`` samples from stream time ``start_time``.
+
+        Silence where nothing was played, and for times not (or no longer) in the buffer.
+        """
+        out = np.zeros(n, dtype=np.float32)
+        if self._clock.t0 is None:
+            return out
+        first = int(round((start_time - self._clock.t0) * SAMPLE_RATE))
+        with self._lock:
+            end = self.emitted_samples
+            lo = max(first, end - len(self._ref), 0)
+            hi = min(first + n, end)
+            if hi <= lo:
+                return out
+            idx = np.arange(lo, hi) % len(self._ref)
+            out[lo - first : hi - first] = self._ref[idx]
+        return out
+
+    def counters(self) -> dict[str, int]:
+        return {
+            "emitted_samples": self.emitted_samples,
+            "played_samples": self.played_samples,
+            "underflows": self.underflows,
+            "errors": self.errors,
+            "stops": self.stops,
+        }
+
+    def _report(self) -> None:
+        _report_counters(
+            self.name,
+            self.counters(),
+            self._reported,
+            ("emitted_samples", "played_samples", "stops"),
+        )
+
+    def close(self) -> None:
+        self._closed = True
+        if self._stream is not None:
+            try:
+                self._stream.close()
+            finally:
+                self._stream = None
+        self._idle.set()
+        self._report()
+
+    def __enter__(self) -> SpeakerSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ------------------------------------------------------------------ echo-cancelled mic
+
+
+class EchoCancelledMic:
+    """AudioSource: a MicSource with the SpeakerSink's own voice cancelled out.
+
+    Each mic chunk is paired with what the speaker emitted at the same stream time; the
+    canceller finds the acoustic delay itself.
+    """
+
+    def __init__(self, mic: MicSource, speaker: SpeakerSink, canceller: EchoCanceller) -> None:
+        self.mic = mic
+        self.speaker = speaker
+        self.canceller = canceller
+        self.name = f"{mic.name}+aec"
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        for t, chunk in self.mic.timed_chunks():
+            far = self.speaker.far_end(t, len(chunk))
+            yield self.canceller.process(chunk, far)
+
+    def close(self) -> None:
+        self.mic.close()
+
+
+def _report_counters(
+    name: str, counters: dict[str, int], reported: dict[str, int], quiet: tuple[str, ...]
+) -> None:
+    """Log a warning for every problem counter that grew since the last report."""
+    grown = {
+        k: v - reported.get(k, 0)
+        for k, v in counters.items()
+        if k not in quiet and v > reported.get(k, 0)
+    }
+    if grown:
+        log.warning("%s: %s", name, ", ".join(f"{k} +{v}" for k, v in grown.items()))
+        reported.update(counters)
