@@ -77,6 +77,7 @@ class Say:
     id: str  # stable prompt id, "<script>.<step>" (e.g. "pause.safety")
     text: str
     to: str | None = None  # partner addressed, if any
+    rate: float = 1.0  # speaking-rate multiplier (<1 slower: the "slower" voice command)
 
 
 @dataclass(frozen=True)

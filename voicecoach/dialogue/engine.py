@@ -1,0 +1,1017 @@
+"""The dialogue engine: runs the scripts, keeps turn-taking fair, and keeps people safe.
+
+Pure and deterministic: events in, actions out. Time comes only from the events' ``t``
+(media time); there is no clock, no thread and no audio here.
+
+How it runs: each script step is a Python generator that yields what it waits for
+(the coach to finish a line, a partner's turn, a time on the media clock, a heat alarm,
+another script). The engine feeds events to whatever is waited for. Things that can
+happen at any moment (danger words, voice commands, heat, a key) are handled here,
+above the steps, so no script can forget them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from voicecoach.dialogue import answers, prompts
+from voicecoach.dialogue.commands import command
+from voicecoach.dialogue.helpinfo import help_text
+from voicecoach.dialogue.mirror import missed_most
+from voicecoach.dialogue.protocol import (
+    Action,
+    EndSession,
+    EngineInput,
+    EnterStep,
+    HeatAlarm,
+    KeyPressed,
+    Listen,
+    PartnerSaid,
+    SafetyAnswer,
+    Say,
+    SayDone,
+    Show,
+    SpeechStarted,
+    StopSpeaking,
+    Tick,
+)
+from voicecoach.dialogue.safety import danger
+from voicecoach.dialogue.script import Script, ScriptError, Step, load_script
+from voicecoach.dialogue.settings import Settings
+from voicecoach.dialogue.turns import looks_complete
+
+log = logging.getLogger(__name__)
+
+UNKNOWN = "unknown"
+BOTH = "both"  # Listen.speaker when either partner may speak (monitor, "either" questions)
+
+_STALE_TALK_S = 20.0  # a SpeechStarted never followed by PartnerSaid stops counting after this
+_GAP_S = 0.3  # a "natural gap" in the floor holder's speech, long enough to speak into
+_AFTER_HOLD_S = 3.0  # after "let X finish", give X this long to pick the thread up again
+_MAX_VISITS = 40  # a step entered this often in one run of a script: something is looping
+
+
+# ------------------------------------------------------------------ what a step waits for
+
+
+@dataclass(frozen=True)
+class _WaitSay:
+    id: str
+
+
+@dataclass(frozen=True)
+class _WaitTurn:
+    speaker: str  # a partner name or BOTH
+    step: str
+    max_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class _WaitUntil:
+    t: float
+
+
+@dataclass(frozen=True)
+class _WaitHeat:
+    until: float | None
+
+
+@dataclass(frozen=True)
+class _WaitScript:
+    pass
+
+
+_Wait = _WaitSay | _WaitTurn | _WaitUntil | _WaitHeat | _WaitScript
+StepGen = Generator[_Wait, Any, "str | _End | None"]
+
+
+@dataclass(frozen=True)
+class _End:
+    result: str
+
+
+class _Finish(Exception):  # noqa: N818 - control flow, not an error
+    """Raised inside a step to end its script with ``result`` (e.g. a pause said stop)."""
+
+    def __init__(self, result: str) -> None:
+        super().__init__(result)
+        self.result = result
+
+
+@dataclass
+class _Frame:
+    """One running script (scripts run others, so these form a stack)."""
+
+    script: Script
+    step: str | None = None
+    gen: StepGen | None = None
+    interrupted: bool = False  # its step was cut by a heat pause; re-enter it afterwards
+    heat_pause: bool = False  # this frame *is* that pause
+    visits: Counter[str] = field(default_factory=Counter)
+    loops: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class _Turn:
+    """A partner's turn in progress: their words so far and the silence since."""
+
+    speaker: str
+    step: str
+    started: float
+    max_s: float
+    end_s: float
+    quiet_from: float  # silence is measured from here (or from the last words' end)
+    parts: list[str] = field(default_factory=list)
+    last_end: float | None = None
+    talking: bool = False
+    by: str | None = None  # who spoke the words (for BOTH turns)
+    intruder: str | None = None  # the other partner talked during this turn
+    holds: int = 0
+    after_hold: bool = False
+
+
+class Engine:
+    """Runs the entry script for two partners; see docs/scripts.md for the language.
+
+    ``scripts``: a mapping name -> Script, a loader ``name -> Script``, or None for
+    ``load_script``. Every script the entry script can reach is loaded (and checked) here,
+    so a broken script fails before the session starts, as a ScriptError.
+    """
+
+    def __init__(
+        self,
+        scripts: Mapping[str, Script] | Callable[[str], Script] | None = None,
+        partners: Sequence[str] = ("Partner one", "Partner two"),
+        entry: str = "session",
+        settings: Settings | Mapping[str, Any] | None = None,
+    ) -> None:
+        names = [str(p).strip() for p in partners]
+        if len(names) != 2 or not all(names) or names[0] == names[1]:
+            raise ValueError(f"the engine needs two different partner names, got {partners!r}")
+        self.partners: tuple[str, str] = (names[0], names[1])
+        self.settings = Settings.of(settings)
+        self._scripts = _preload(scripts, entry)
+        self.entry = entry
+        self._sender, self._receiver = self.partners
+        self._vars: dict[str, str] = {"round": "1"}
+        self.t = 0.0
+        self._out: list[Action] = []
+        self._stack: list[_Frame] = []
+        self._wait: _Wait | None = None
+        self._turn: _Turn | None = None
+        self._listen: Listen | None = None  # the last Listen, re-sent after an aside
+        self._speaking: str | None = None  # id of the line in the air, until its SayDone
+        self._said_at = 0.0
+        self._asides: list[Say] = []  # engine lines queued while a turn is open
+        self._in_aside = False
+        self._talking: dict[str, float] = {}
+        self._early: list[PartnerSaid] = []  # words heard while the coach was speaking
+        self._last_prompt: Say | None = None
+        self._rate = 1.0
+        self._pending_heat: HeatAlarm | None = None
+        self._stopping: str | None = None  # EndSession reason, sent once the last line is done
+        self._help_shown = False
+        self._finished = False
+        self._started = False
+
+    # ------------------------------------------------------------ public API
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    @property
+    def floor(self) -> str | None:
+        """Who has the floor now (a partner name, BOTH while monitoring, or None)."""
+        return self._turn.speaker if self._turn else None
+
+    @property
+    def roles(self) -> tuple[str, str]:
+        """(sender, receiver) now."""
+        return self._sender, self._receiver
+
+    def urgent_prompts(self) -> list[str]:
+        """Texts worth synthesising ahead: the pause and safety lines must start at once."""
+        names = {s.on_heat for s in self._scripts.values() if s.on_heat}
+        names |= {"pause"} & set(self._scripts)
+        texts: list[str] = [prompts.SAFETY_STOP, prompts.BREATHE_IN, prompts.BREATHE_OUT]
+        for name in sorted(names):
+            for step in self._scripts[name].steps.values():
+                if step.kind in ("say", "ask") and step.text:
+                    for who in self.partners:
+                        text = self._render(step.text, to=who)
+                        if text not in texts:
+                            texts.append(text)
+        return texts
+
+    def start(self, t: float = 0.0) -> list[Action]:
+        if self._started:
+            raise RuntimeError("Engine.start() called twice")
+        self._started = True
+        self.t = t
+        self._out = []
+        self._stack.append(_Frame(self._scripts[self.entry]))
+        self._pump()
+        return self._take()
+
+    def handle(self, event: EngineInput) -> list[Action]:
+        if self._finished or not self._started:
+            return []
+        self.t = max(self.t, event.t)
+        self._out = []
+        if isinstance(event, Tick):
+            self._on_tick()
+        elif isinstance(event, SayDone):
+            self._on_say_done(event)
+        elif isinstance(event, SpeechStarted):
+            self._on_speech_started(event)
+        elif isinstance(event, PartnerSaid):
+            self._on_partner_said(event)
+        elif isinstance(event, HeatAlarm):
+            self._on_heat(event)
+        elif isinstance(event, KeyPressed):
+            self._on_key(event)
+        else:
+            log.warning("engine ignored an unknown event %r", event)
+        return self._take()
+
+    def feed(self, events: Iterable[EngineInput]) -> list[Action]:
+        """Handle several events; the actions of all of them, in order."""
+        out: list[Action] = []
+        for event in events:
+            out.extend(self.handle(event))
+        return out
+
+    # ------------------------------------------------------------ events
+
+    def _on_tick(self) -> None:
+        t = self.t
+        for who, since in list(self._talking.items()):
+            if t - since > _STALE_TALK_S:
+                del self._talking[who]
+        if self._stopping is not None:
+            # If the session never confirms the last line, do not hang on it.
+            if self._speaking is None or t - self._said_at > 60.0:
+                self._end(self._stopping)
+            return
+        if self._pending_heat is not None:
+            self._try_heat()
+        if self._speaking is not None:
+            return
+        wait = self._wait
+        if isinstance(wait, _WaitUntil) and t >= wait.t:
+            self._pump()
+        elif isinstance(wait, _WaitHeat) and wait.until is not None and t >= wait.until:
+            self._pump()
+        elif isinstance(wait, _WaitTurn) and self._turn is not None:
+            self._check_turn()
+
+    def _on_say_done(self, ev: SayDone) -> None:
+        if ev.id != self._speaking:
+            log.debug("SayDone for %r ignored (speaking %r)", ev.id, self._speaking)
+            return
+        self._speaking = None
+        if self._stopping is not None:
+            self._end(self._stopping)
+            return
+        if self._in_aside:
+            self._in_aside = False
+            if self._asides:
+                self._speak_aside(self._asides.pop(0))
+                return
+            if self._turn is not None:
+                self._turn.quiet_from = self.t
+            if self._listen is not None and self._wait is not None:
+                self._emit(self._listen)
+            return
+        if isinstance(self._wait, _WaitSay):
+            self._pump()
+
+    def _on_speech_started(self, ev: SpeechStarted) -> None:
+        who = self._who(ev.speaker)
+        self._talking[who] = self.t
+        turn = self._turn
+        if turn is None or turn.speaker == BOTH:
+            return
+        if who == turn.speaker:
+            turn.talking = True
+            if self._in_aside and self._speaking is not None:
+                # The floor holder picked up again: the coach yields at once.
+                self._emit(StopSpeaking())
+        elif who in self.partners:
+            turn.intruder = who
+
+    def _on_partner_said(self, ev: PartnerSaid) -> None:
+        if self._stopping is not None:
+            return
+        who = self._who(ev.speaker)
+        self._talking.pop(who, None)
+        self._talking.pop(UNKNOWN, None)
+        kind = danger(ev.text)
+        if kind is not None:
+            self._safety_stop(who, kind)
+            return
+        cmd = command(ev.text)
+        if cmd is not None and not self._is_answer(ev.text):
+            self._on_command(cmd, who)
+            return
+        turn = self._turn
+        if turn is not None and isinstance(self._wait, _WaitTurn):
+            if turn.speaker in (who, BOTH):
+                if ev.text.strip():
+                    turn.parts.append(ev.text.strip())
+                turn.by = turn.by or who
+                turn.last_end = max(ev.end, turn.last_end or ev.end)
+                turn.talking = False
+            elif who in self.partners:
+                turn.intruder = who
+            return
+        if isinstance(self._wait, _WaitSay) or self._speaking is not None:
+            self._early.append(ev)
+
+    def _on_heat(self, ev: HeatAlarm) -> None:
+        if self._stopping is not None:
+            return
+        log.info("heat alarm (%s, %s)", ev.kind, ev.speaker)
+        self._pending_heat = ev
+        self._try_heat()
+
+    def _on_key(self, ev: KeyPressed) -> None:
+        # The quiet way out: no spoken reason, nothing shown.
+        log.info("key %r pressed: ending quietly", ev.key)
+        if self._speaking is not None:
+            self._emit(StopSpeaking())
+        self._end("key pressed")
+
+    # ------------------------------------------------------------ safety, commands, heat
+
+    def _safety_stop(self, who: str, kind: str) -> None:
+        log.warning("safety stop: %s words from %s", kind, who)
+        if self._speaking is not None:
+            self._emit(StopSpeaking())
+        self._close_all()
+        text = help_text(self.settings.help_country, self.settings.help_text)
+        line = prompts.SAFETY_STOP + (" " + text if self.settings.speak_help else "")
+        self._emit(EnterStep("safety", "stop"))
+        self._emit(Say("safety.stop", line, None, self._rate))
+        self._emit(Show(text, kind="help"))
+        self._emit(SafetyAnswer(who, "no"))
+        self._help_shown = True
+        self._speaking = "safety.stop"
+        self._said_at = self.t
+        self._stopping = "not safe"
+
+    def _on_command(self, cmd: str, who: str) -> None:
+        log.info("voice command %r from %s", cmd, who)
+        if cmd == "stop":
+            if self._speaking is not None:
+                self._emit(StopSpeaking())
+            self._close_all()
+            self._emit(Say("engine.stop", prompts.STOP, None, self._rate))
+            self._speaking = "engine.stop"
+            self._said_at = self.t
+            self._stopping = "stopped"
+        elif cmd == "pause":
+            self._pending_heat = HeatAlarm(self.t, "pause_command", who, 1.0)
+            self._apply_heat(self._pending_heat)
+        elif cmd == "skip":
+            self._skip()
+        elif cmd == "slower":
+            self._rate = max(0.5, self._rate * self.settings.slower_rate)
+            self._aside(Say("engine.slower", prompts.SLOWER, who, self._rate))
+            if self._last_prompt is not None:
+                self._aside(Say("engine.repeat", self._last_prompt.text, self._last_prompt.to,
+                                self._rate))
+        elif cmd == "repeat" and self._last_prompt is not None:
+            self._aside(Say("engine.repeat", self._last_prompt.text, self._last_prompt.to,
+                            self._rate))
+
+    def _is_answer(self, text: str) -> bool:
+        """A choice answer that sounds like a command ("a break") is an answer."""
+        frame = self._stack[-1] if self._stack else None
+        if frame is None or frame.step is None or not isinstance(self._wait, _WaitTurn):
+            return False
+        step = frame.script.steps[frame.step]
+        return step.kind == "ask" and step.expect == "choice" and (
+            answers.choice(text, step.choices) not in (None, "unsure")
+        )
+
+    def _skip(self) -> None:
+        if isinstance(self._wait, _WaitUntil):
+            self._pump()  # cut a timer or a breath short: its check-in still comes
+            return
+        frame = self._stack[-1] if self._stack else None
+        if frame is None or frame.step is None or isinstance(self._wait, _WaitHeat):
+            return
+        step = frame.script.steps[frame.step]
+        if step.kind == "ask" and step.safety:
+            q = self._render(step.text or "", to=self._turn.speaker if self._turn else "")
+            self._aside(Say(self._pid(frame, step), prompts.NO_SKIP_SAFETY.format(question=q),
+                            None, self._rate))
+            return
+        if step.kind == "ask":
+            target = step.on.get("unsure") or frame.script.default_next(step)
+        elif step.kind == "loop":
+            target = step.exit
+        else:
+            target = frame.script.default_next(step)
+        if self._speaking is not None:
+            self._emit(StopSpeaking())
+            self._speaking = None
+        self._in_aside = False
+        self._asides.clear()
+        self._turn = None
+        self._listen = None
+        if frame.gen is not None:
+            frame.gen.close()
+        log.info("skipping %s.%s", frame.script.name, step.id)
+        if target is None:
+            self._pump_result(_End("done"))
+        else:
+            self._enter(frame, target)
+            self._pump()
+
+    def _try_heat(self) -> None:
+        ev = self._pending_heat
+        if ev is None:
+            return
+        others_talking = any(w != "coach" for w in self._talking)
+        if not others_talking or self.t - ev.t >= self.settings.heat_gap_wait_s:
+            self._apply_heat(ev)
+
+    def _apply_heat(self, ev: HeatAlarm) -> None:
+        self._pending_heat = None
+        if isinstance(self._wait, _WaitHeat):
+            if self._speaking is None:
+                self._pump(ev)
+            return
+        if any(f.heat_pause for f in self._stack):
+            log.info("heat while already pausing: nothing more to do")
+            return
+        index = next(
+            (i for i in range(len(self._stack) - 1, -1, -1) if self._stack[i].script.on_heat),
+            None,
+        )
+        if index is None:
+            log.info("heat outside an exercise: the script decides (no on_heat)")
+            return
+        frame = self._stack[index]
+        pause_name = frame.script.on_heat
+        assert pause_name is not None
+        if self._speaking is not None:
+            self._emit(StopSpeaking())
+            self._speaking = None
+        for above in self._stack[index + 1 :]:
+            if above.gen is not None:
+                above.gen.close()
+        del self._stack[index + 1 :]
+        if frame.gen is not None:
+            frame.gen.close()
+        frame.gen = None
+        frame.interrupted = True
+        self._turn = None
+        self._listen = None
+        self._in_aside = False
+        self._asides.clear()
+        self._wait = None
+        log.info("heat during %s.%s: running %s", frame.script.name, frame.step, pause_name)
+        self._stack.append(_Frame(self._scripts[pause_name], heat_pause=True))
+        self._pump()
+
+    # ------------------------------------------------------------ driving the steps
+
+    def _pump(self, value: Any = None) -> None:
+        """Run the top script's step until it waits for something."""
+        for _ in range(10_000):
+            if self._finished or self._stopping is not None or not self._stack:
+                return
+            frame = self._stack[-1]
+            if frame.gen is None:
+                if frame.interrupted:
+                    frame.interrupted = False
+                    frame.gen = self._resume(frame)
+                else:
+                    self._enter(frame, frame.script.first)
+                value = None
+                continue
+            try:
+                wait = frame.gen.send(value)
+            except StopIteration as stop:
+                target = stop.value
+            except _Finish as fin:
+                target = _End(fin.result)
+            else:
+                self._wait = wait
+                if isinstance(wait, _WaitScript):
+                    value = None  # the step pushed a script: start it
+                    continue
+                if isinstance(wait, _WaitTurn):
+                    self._begin_turn(wait)
+                return
+            value = None
+            if isinstance(target, _End) or target is None:
+                self._pump_result(target or _End("done"), pump=False)
+                if self._stack and not self._finished:
+                    top = self._stack[-1]
+                    value = self._last_result if not top.interrupted else None
+                continue
+            self._enter(frame, target)
+        self._end("the script never waited (a loop without a turn?)")
+
+    _last_result: str = "done"
+
+    def _pump_result(self, end: _End, pump: bool = True) -> None:
+        """The top script ended with ``end.result``: pop it and tell its caller."""
+        result = end.result
+        while True:
+            frame = self._stack.pop()
+            if frame.gen is not None:
+                frame.gen.close()
+            log.info("script %s ended: %s", frame.script.name, result)
+            if self._help_shown:
+                self._end("not safe")  # help was shown: never an exercise afterwards
+                return
+            if not self._stack:
+                self._end(result)
+                return
+            parent = self._stack[-1]
+            if parent.interrupted and result == "stop":
+                continue  # the pause said stop: the interrupted exercise ends too
+            break
+        self._last_result = result
+        self._wait = None
+        if pump:
+            self._pump(None if parent.interrupted else result)
+
+    def _enter(self, frame: _Frame, step_id: str) -> None:
+        step = frame.script.steps[step_id]
+        if self._help_shown and step.kind not in ("say", "help", "end"):
+            self._end("not safe")
+            return
+        frame.visits[step_id] += 1
+        if frame.visits[step_id] > _MAX_VISITS:
+            self._end(f"step {frame.script.name}.{step_id} repeated too often")
+            return
+        frame.step = step_id
+        self._emit(EnterStep(frame.script.name, step_id))
+        frame.gen = self._step(frame, step)
+
+    def _resume(self, frame: _Frame) -> StepGen:
+        assert frame.step is not None
+        script = frame.script
+        step = script.steps[frame.step]
+        # Resume at the prompt of a listen step, so the partner knows what to do again.
+        ids = list(script.steps)
+        i = ids.index(step.id)
+        if step.kind == "listen" and i > 0:
+            prev = script.steps[ids[i - 1]]
+            if prev.kind == "say" and script.default_next(prev) == step.id:
+                step = prev
+        yield from self._say("engine.resume", prompts.RESUME)
+        frame.step = step.id
+        self._emit(EnterStep(script.name, step.id))
+        return (yield from self._step(frame, step))
+
+    def _step(self, frame: _Frame, step: Step) -> StepGen:
+        kind = step.kind
+        script = frame.script
+        pid = self._pid(frame, step)
+        nxt = script.default_next(step)
+        if kind == "say":
+            yield from self._say(pid, self._render(step.text or ""), self._name(step.to) or None)
+            return nxt
+        if kind == "ask":
+            return (yield from self._ask(frame, step))
+        if kind == "listen":
+            name = self._name(step.who)
+            text = yield from self._hear(pid, name, step.max_s or 90.0,
+                                         self.settings.message_end_s)
+            assert step.who is not None
+            self._vars[f"{step.who}_said"] = text
+            self._vars["said"] = text
+            return nxt
+        if kind == "branch":
+            return step.then if self._condition(step.cond or "") else step.otherwise
+        if kind == "loop":
+            return (yield from self._loop(frame, step))
+        if kind == "swap":
+            self._sender, self._receiver = self._receiver, self._sender
+            self._vars["round"] = str(int(self._vars["round"]) + 1)
+            for role in ("sender", "receiver"):
+                self._vars.pop(f"{role}_said", None)
+            log.info("swap: %s sends, %s receives", self._sender, self._receiver)
+            if step.text:
+                yield from self._say(pid, self._render(step.text))
+            return nxt
+        if kind == "timer":
+            return (yield from self._timer(pid, step, nxt))
+        if kind == "breathe":
+            yield from self._breathe(pid, step)
+            return nxt
+        if kind == "run":
+            assert step.script is not None
+            self._stack.append(_Frame(self._scripts[step.script]))
+            result = yield _WaitScript()
+            if result in step.on:
+                return step.on[result]
+            if result == "stop":
+                raise _Finish("stop")
+            return nxt
+        if kind == "end":
+            return _End(step.result)
+        if kind == "enroll":
+            name = self._name(step.who)
+            yield from self._say(pid, self._render(step.text or "", to=name), name)
+            yield from self._hear(pid, name, step.max_s or 20.0, self.settings.turn_end_s,
+                                  enroll=True)
+            return nxt
+        if kind == "monitor":
+            until = self.t + step.max_s if step.max_s else None
+            self._listen = Listen(BOTH, pid, step.max_s or 24 * 3600.0)
+            self._emit(self._listen)
+            yield _WaitHeat(until)
+            self._listen = None
+            return nxt
+        if kind == "help":
+            text = help_text(self.settings.help_country, self.settings.help_text)
+            self._emit(Show(text, kind="help"))
+            self._help_shown = True
+            if self.settings.speak_help:
+                yield from self._say(pid, text)
+            return nxt
+        raise ScriptError(f"step kind {kind!r} is not implemented")  # checked at load
+
+    # ------------------------------------------------------------ step helpers
+
+    def _say(self, pid: str, text: str, to: str | None = None) -> Generator[_Wait, Any, None]:
+        say = Say(pid, text, to, self._rate)
+        self._emit(say)
+        self._last_prompt = say
+        self._speaking = pid
+        self._said_at = self.t
+        self._early.clear()
+        yield _WaitSay(pid)
+
+    def _hear(
+        self, pid: str, name: str, max_s: float, end_s: float, enroll: bool = False
+    ) -> Generator[_Wait, Any, str]:
+        """A partner's turn; a long silence gets a re-prompt, then an offer to pause."""
+        silences = 0
+        while True:
+            self._listen = Listen(name, pid, max_s, enroll)
+            self._emit(self._listen)
+            text = yield _WaitTurn(name, pid, max_s, end_s)
+            self._listen = None
+            if answers.heard_anything(text):
+                return text
+            silences += 1
+            who = name if name != BOTH else " and ".join(self.partners)
+            if silences == 1:
+                yield from self._say("engine.reprompt", prompts.REPROMPT.format(name=who),
+                                     None if name == BOTH else name)
+                continue
+            if silences == 2 and self._can_pause() and not enroll:
+                q = prompts.OFFER_PAUSE.format(name=who)
+                yield from self._say("engine.offer_pause", q, None if name == BOTH else name)
+                self._listen = Listen(name, "engine.offer_pause", 30.0)
+                self._emit(self._listen)
+                reply = yield _WaitTurn(name, "engine.offer_pause", 30.0,
+                                        self.settings.turn_end_s)
+                self._listen = None
+                if answers.yes_no(reply) == "yes":
+                    pause = self._pause_script()
+                    self._stack.append(_Frame(self._scripts[pause], heat_pause=True))
+                    result = yield _WaitScript()
+                    if result == "stop":
+                        raise _Finish("stop")
+                    silences = 0
+                    continue
+            return ""
+
+    def _ask(self, frame: _Frame, step: Step) -> Generator[_Wait, Any, str | None]:
+        if step.to == "each":
+            names: list[str] = list(self.partners)
+        elif step.to == "either":
+            names = [BOTH]
+        else:
+            names = [self._name(step.to)]
+        got: list[str] = []
+        for name in names:
+            answer, by = yield from self._ask_one(frame, step, name)
+            got.append(answer)
+            if step.safety:
+                self._emit(SafetyAnswer(by, answer))
+            if step.safety and answer == "no":
+                break  # someone is not safe: no need to ask further
+        if step.expect == "yesno":
+            answer = "no" if "no" in got else "unsure" if "unsure" in got else "yes"
+        else:
+            answer = got[0]
+        log.info("%s: answer %s", self._pid(frame, step), answer)
+        target = step.on.get(answer) or step.on.get("any")
+        return target or frame.script.default_next(step)
+
+    def _ask_one(
+        self, frame: _Frame, step: Step, name: str
+    ) -> Generator[_Wait, Any, tuple[str, str]]:
+        pid = self._pid(frame, step)
+        to = None if name == BOTH else name
+        question = self._render(step.text or "", to=to or "")
+        yield from self._say(pid, question, to)
+        for attempt in range(3):
+            reply = yield from self._hear(pid, name, step.max_s or 30.0,
+                                          self.settings.turn_end_s)
+            by = self._last_by if name == BOTH else name
+            answer = self._understand(step, reply)
+            if answer is not None:
+                if step.expect == "free":
+                    self._vars["said"] = reply
+                return answer, by
+            if attempt == 0:
+                line = prompts.NOT_CAUGHT.format(question=question)
+            elif step.simpler:
+                line = self._render(step.simpler, to=to or "")
+            elif step.expect == "choice":
+                line = prompts.SIMPLER_CHOICE.format(options=" or ".join(step.choices))
+            else:
+                line = prompts.SIMPLER_YESNO.format(name=to or "Either of you")
+            if attempt < 2:
+                yield from self._say(pid, line, to)
+        # Still unclear after a simpler question: a doubt, never a yes.
+        return ("unsure" if step.expect != "free" else "any"), name
+
+    _last_by: str = UNKNOWN
+
+    def _understand(self, step: Step, reply: str) -> str | None:
+        if step.expect == "yesno":
+            return answers.yes_no(reply)
+        if step.expect == "choice":
+            return answers.choice(reply, step.choices)
+        return "any" if answers.heard_anything(reply) else None
+
+    def _loop(self, frame: _Frame, step: Step) -> Generator[_Wait, Any, str | None]:
+        frame.loops[step.id] += 1
+        if frame.loops[step.id] > step.max_rounds:
+            frame.loops[step.id] = 0
+            return step.exit
+        name = self._name(step.to)
+        fake = Step(id=step.id, kind="ask", line=step.line, text=step.text, to=step.to,
+                    expect="yesno")
+        answer, _ = yield from self._ask_one(frame, fake, name)
+        if answer == "yes":
+            return step.repeat
+        frame.loops[step.id] = 0
+        return step.exit
+
+    def _timer(self, pid: str, step: Step, nxt: str | None) -> Generator[_Wait, Any, str | None]:
+        length = self.settings.timeout_s if step.length == "timeout" else float(step.length or 0)
+        self._vars["duration"] = _duration(length)
+        if step.text:
+            yield from self._say(pid, self._render(step.text))
+        if step.show:
+            self._emit(Show(f"{self._render(step.show)} ({_duration(length)})", kind="timer"))
+        yield _WaitUntil(self.t + length)
+        yield from self._say(pid, self._render(step.checkin or ""))
+        return nxt
+
+    def _breathe(self, pid: str, step: Step) -> Generator[_Wait, Any, None]:
+        if step.text:
+            yield from self._say(pid, self._render(step.text))
+        in_s = step.in_s or self.settings.breathe_in_s
+        out_s = step.out_s or self.settings.breathe_out_s
+        for _ in range(step.cycles):
+            # Paced on media time from when each cue starts, however long it takes to say.
+            for cue, length in ((prompts.BREATHE_IN, in_s), (prompts.BREATHE_OUT, out_s)):
+                began = self.t
+                yield from self._say(pid, cue)
+                if self.t < began + length:
+                    yield _WaitUntil(began + length)
+
+    # ------------------------------------------------------------ turn-taking
+
+    def _begin_turn(self, wait: _WaitTurn) -> None:
+        turn = _Turn(wait.speaker, wait.step, self.t, wait.max_s, wait.end_s, quiet_from=self.t)
+        # Words that arrived while the coach was still speaking belong to this turn.
+        for ev in self._early:
+            who = self._who(ev.speaker, wait.speaker)
+            if turn.speaker in (who, BOTH) and ev.text.strip():
+                turn.parts.append(ev.text.strip())
+                turn.by = turn.by or who
+                turn.last_end = ev.end
+        self._early.clear()
+        turn.talking = wait.speaker in self._talking or (
+            wait.speaker == BOTH and any(w in self._talking for w in self.partners)
+        )
+        self._turn = turn
+
+    def _check_turn(self) -> None:
+        turn = self._turn
+        assert turn is not None
+        t = self.t
+        if turn.talking and t - self._talking.get(turn.speaker, t) > _STALE_TALK_S:
+            turn.talking = False
+        if turn.intruder is not None and turn.holds < self.settings.max_holds:
+            floor_quiet = not turn.talking and (
+                turn.last_end is None or t - turn.last_end >= _GAP_S
+            )
+            other_since = self._talking.get(turn.intruder)
+            other_quiet = other_since is None or t - other_since > 4.0
+            if floor_quiet and other_quiet:
+                # A natural gap: hold the floor for the speaker, gently, for both.
+                other = turn.intruder
+                turn.intruder = None
+                turn.holds += 1
+                turn.after_hold = True
+                line = prompts.HOLD_FLOOR.format(floor=turn.speaker, other=other)
+                self._aside(Say("engine.hold_floor", line, other, self._rate))
+                return
+        elif turn.intruder is not None:
+            turn.intruder = None  # held the floor enough times; let it be
+        if turn.talking:
+            if t - turn.started < turn.max_s + 30.0:
+                return
+            turn.talking = False  # far past the maximum: stop waiting for their words
+        elapsed = t - turn.started
+        if turn.parts:
+            text = " ".join(turn.parts)
+            need = turn.end_s if looks_complete(text) else self.settings.turn_end_incomplete_s
+            if turn.after_hold:
+                need = max(need, _AFTER_HOLD_S)
+            last = max(turn.last_end or turn.quiet_from, turn.quiet_from)
+            if t - last >= need or elapsed >= turn.max_s:
+                self._finish_turn(text)
+        elif t - turn.quiet_from >= min(self.settings.silence_s, turn.max_s) or (
+            elapsed >= turn.max_s
+        ):
+            self._finish_turn("")
+
+    def _finish_turn(self, text: str) -> None:
+        turn = self._turn
+        assert turn is not None
+        self._turn = None
+        self._last_by = turn.by or (turn.speaker if turn.speaker != BOTH else UNKNOWN)
+        log.debug("turn of %s ended: %r", turn.speaker, text)
+        self._pump(text)
+
+    # ------------------------------------------------------------ small helpers
+
+    def _aside(self, say: Say) -> None:
+        """An engine line outside the script (hold the floor, repeat, ...), never over speech."""
+        if self._speaking is not None:
+            if self._in_aside:
+                self._asides.append(say)
+            else:
+                log.debug("aside %s dropped: the coach is speaking", say.id)
+            return
+        self._speak_aside(say)
+
+    def _speak_aside(self, say: Say) -> None:
+        self._emit(say)
+        self._speaking = say.id
+        self._said_at = self.t
+        self._in_aside = True
+
+    def _can_pause(self) -> bool:
+        return any(f.script.on_heat for f in self._stack) and not any(
+            f.heat_pause for f in self._stack
+        )
+
+    def _pause_script(self) -> str:
+        for f in reversed(self._stack):
+            if f.script.on_heat:
+                return f.script.on_heat
+        return "pause"
+
+    def _condition(self, cond: str) -> bool:
+        if cond == "mirror_missed":
+            return missed_most(self._vars.get("sender_said", ""),
+                               self._vars.get("receiver_said", ""))
+        if cond == "first_round":
+            return self._vars["round"] == "1"
+        if cond == "second_round":
+            return self._vars["round"] == "2"
+        raise ScriptError(f"unknown condition {cond!r}")  # checked at load
+
+    def _name(self, role: str | None) -> str:
+        return {
+            "sender": self._sender,
+            "receiver": self._receiver,
+            "partner1": self.partners[0],
+            "partner2": self.partners[1],
+            None: "",
+        }.get(role, role or "")
+
+    def _who(self, speaker: str, floor: str | None = None) -> str:
+        """Resolve "unknown": while listening to X, an unknown voice counts as X."""
+        if speaker and speaker != UNKNOWN:
+            return speaker
+        floor = floor or (self._turn.speaker if self._turn else None)
+        return floor if floor and floor != BOTH else UNKNOWN
+
+    def _render(self, text: str, to: str = "") -> str:
+        values = {
+            "partner1": self.partners[0],
+            "partner2": self.partners[1],
+            "sender": self._sender,
+            "receiver": self._receiver,
+            "to": to,
+            "duration": self._vars.get("duration", ""),
+            **self._vars,
+        }
+        return " ".join(text.format_map(_Blank(values)).split())
+
+    @staticmethod
+    def _pid(frame: _Frame, step: Step) -> str:
+        return f"{frame.script.name}.{step.id}"
+
+    def _close_all(self) -> None:
+        for frame in self._stack:
+            if frame.gen is not None:
+                frame.gen.close()
+        self._stack.clear()
+        self._wait = None
+        self._turn = None
+        self._listen = None
+        self._asides.clear()
+        self._in_aside = False
+
+    def _end(self, reason: str) -> None:
+        if self._finished:
+            return
+        self._close_all()
+        self._emit(EndSession(reason))
+        self._finished = True
+        log.info("session ends: %s", reason)
+
+    def _emit(self, action: Action) -> None:
+        self._out.append(action)
+
+    def _take(self) -> list[Action]:
+        out, self._out = self._out, []
+        return out
+
+
+class _Blank(dict):
+    """format_map values: a variable with nothing in it yet reads as empty text."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        n = max(1, round(seconds))
+        return f"{n} second" + ("s" if n != 1 else "")
+    n = round(seconds / 60)
+    return f"{n} minute" + ("s" if n != 1 else "")
+
+
+def _preload(
+    scripts: Mapping[str, Script] | Callable[[str], Script] | None, entry: str
+) -> dict[str, Script]:
+    """Every script reachable from ``entry`` (by run or on_heat), checked for run-cycles."""
+    if scripts is None:
+        def get(name: str) -> Script:
+            return load_script(name)
+    elif isinstance(scripts, Mapping):
+        table = scripts
+
+        def get(name: str) -> Script:
+            if name not in table:
+                raise ScriptError(f"no script named {name!r} (have: {', '.join(table)})")
+            return table[name]
+    else:
+        get = scripts
+    out: dict[str, Script] = {}
+    todo = [entry]
+    while todo:
+        name = todo.pop()
+        if name in out:
+            continue
+        out[name] = get(name)
+        s = out[name]
+        todo.extend(st.script for st in s.steps.values() if st.kind == "run" and st.script)
+        if s.on_heat:
+            todo.append(s.on_heat)
+    _check_cycles(out)
+    return out
+
+
+def _check_cycles(scripts: dict[str, Script]) -> None:
+    def calls(name: str) -> list[str]:
+        return [st.script for st in scripts[name].steps.values() if st.kind == "run" and st.script]
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in path:
+            loop = " -> ".join([*path[path.index(name):], name])
+            raise ScriptError(f"scripts run each other in a circle: {loop}")
+        for callee in calls(name):
+            visit(callee, [*path, name])
+
+    for name in scripts:
+        visit(name, [])

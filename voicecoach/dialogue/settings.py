@@ -1,0 +1,46 @@
+"""The engine's settings: lengths of waits and where help information comes from."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from voicecoach.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Settings:
+    timeout_s: float = 1200.0  # a timeout apart: ~20 min lets the body calm down
+    help_country: str = "US"
+    help_text: str | None = None  # overrides the per-country help information
+    speak_help: bool = False  # read the help information aloud too (off: it may be private)
+    turn_end_s: float = 0.6  # silence that ends a turn after a finished sentence
+    turn_end_incomplete_s: float = 2.5  # ... after a sentence that trails off ("and I...")
+    message_end_s: float = 1.2  # a sender's message: people pause between sentences
+    silence_s: float = 15.0  # no word at all for this long: a gentle re-prompt
+    breathe_in_s: float = 4.0
+    breathe_out_s: float = 6.0  # a longer out-breath is the calming part
+    heat_gap_wait_s: float = 2.0  # on heat, wait this long at most for a gap in speech
+    slower_rate: float = 0.85  # "slower": speaking rate multiplier per request
+    max_holds: int = 2  # "let X finish" at most this often per turn (then let it be)
+
+    @classmethod
+    def of(cls, value: Settings | Mapping[str, Any] | None) -> Settings:
+        """Settings from a Settings, a mapping (e.g. read from a config file) or None."""
+        if value is None:
+            return cls()
+        if isinstance(value, Settings):
+            return value
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(value) - known
+        if unknown:
+            raise UserError(
+                f"unknown dialogue setting(s): {', '.join(sorted(unknown))} "
+                f"(known: {', '.join(sorted(known))})"
+            )
+        return cls(**dict(value))
