@@ -113,3 +113,13 @@ def coach_speech(piper_voice: object) -> np.ndarray:
 def partner_speech(piper_voice: object) -> np.ndarray:
     """About 2 s of a partner (the same model, pitched up), 16 kHz float32, peak 0.5."""
     return _synth(piper_voice, "I just want you to hear me for once.", pitch=1.25)
+
+
+@pytest.fixture(scope="session")
+def coach_long_speech(piper_voice: object) -> np.ndarray:
+    """About 8 s of the coach's voice (room for an echo canceller to converge)."""
+    return _synth(
+        piper_voice,
+        "Let us take a short pause. Is everyone feeling safe enough to go on? Take a breath, "
+        "and when you are ready, tell your partner what you heard.",
+    )

@@ -149,21 +149,23 @@ def resolve_device(spec: str | int | None, kind: Kind) -> DeviceInfo:
 
 
 class _StreamClock:
-    """Maps a stream's sample count to stream time: time of sample 0, smoothed.
+    """Maps a stream's sample count to stream time: the time of sample 0.
 
-    Each callback gives the ADC/DAC time of its first sample; the estimates jitter with
-    scheduling, so keep a slowly moving average of (time - count / rate).
+    The sample count is the truth between glitches: the mic and the speaker of one sound
+    card (or PulseAudio's null sinks) run on one clock. The callbacks' ADC/DAC times are
+    not: they jump by tens of ms when the sound server re-buffers, and following them
+    made the far-end reference slide against the echo. So anchor once, from the first
+    callback, and again only after an xrun, when samples were really lost.
     """
 
     def __init__(self) -> None:
         self.t0: float | None = None
+        self.anchors = 0
 
-    def update(self, block_time: float, count: int) -> None:
-        est = block_time - count / SAMPLE_RATE
-        if self.t0 is None:
-            self.t0 = est
-        else:
-            self.t0 += 0.02 * (est - self.t0)
+    def update(self, block_time: float, count: int, xrun: bool) -> None:
+        if self.t0 is None or xrun:
+            self.t0 = block_time - count / SAMPLE_RATE
+            self.anchors += 1
 
     def time_of(self, count: int) -> float:
         return (self.t0 or 0.0) + count / SAMPLE_RATE
@@ -212,7 +214,7 @@ class MicSource:
         if status.input_overflow:
             self.overflows += 1
         t = time_info.inputBufferAdcTime or time_info.currentTime
-        self._clock.update(t, self.captured_samples)
+        self._clock.update(t, self.captured_samples, bool(status.input_overflow))
         chunk_time = self._clock.time_of(self.captured_samples)
         self.captured_samples += frames
         try:
@@ -405,7 +407,7 @@ class SpeakerSink:
         self.played_samples += filled
         self.prompt_samples += filled
         t = time_info.outputBufferDacTime or time_info.currentTime
-        self._clock.update(t, self.emitted_samples)
+        self._clock.update(t, self.emitted_samples, bool(status.output_underflow))
         # Keep what went out, silence included: the far-end reference for echo cancelling.
         pos = self.emitted_samples % len(self._ref)
         first = min(frames, len(self._ref) - pos)
