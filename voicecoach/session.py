@@ -170,9 +170,12 @@ class Session:
         for key in self.keys():
             self._apply(self.engine.handle(dp.KeyPressed(t=t, key=key)))
         self._apply(self.engine.handle(dp.Tick(t=t)))
-        if self.max_seconds is not None and t >= self.max_seconds and not self.end_reason:
-            self.end_reason = "time limit"
-        return self.end_reason is not None or self.engine.finished
+        if self.max_seconds is not None and t >= self.max_seconds:
+            self.end_reason = self.end_reason or "time limit"
+            return True
+        # A closing line is heard to its end before the session stops.
+        ending = self.end_reason is not None or self.engine.finished
+        return ending and self.speaking is None and not self._queue
 
     def _finish_speaking(self, t: float, interrupted: bool = False) -> None:
         if self.speaking is None:

@@ -1,0 +1,152 @@
+"""Putting a session together: models, listener, engine, audio edges, log.
+
+`build_session` is shared by `voicecoach run` (microphone or file) and the demo, so both
+run exactly the same pipeline; only the source and the sink differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from voicecoach import eventlog as ev
+from voicecoach.audio.base import AudioSink, AudioSource
+from voicecoach.dialogue import protocol as dp
+from voicecoach.session import PromptCache, Session
+from voicecoach.transcript import printer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Models:
+    """The heavy parts, loaded once and shared by every session in a process."""
+
+    transcriber: object
+    voice: object
+
+    @classmethod
+    def load(cls, model: str = "base", voice: str = "en_US-joe-medium") -> Models:
+        from voicecoach.speech.tts import PiperSpeaker
+        from voicecoach.speech.whisper import WhisperTranscriber
+
+        return cls(transcriber=WhisperTranscriber(model), voice=PiperSpeaker(voice))
+
+
+_CACHE: dict[tuple[str, str], Models] = {}
+
+
+def shared_models(model: str = "base", voice: str = "en_US-joe-medium") -> Models:
+    key = (model, voice)
+    if key not in _CACHE:
+        _CACHE[key] = Models.load(model, voice)
+    return _CACHE[key]
+
+
+def make_engine(script: str, partners: tuple[str, str], settings: dict | None = None) -> object:
+    from voicecoach.dialogue.engine import Engine
+
+    return Engine(entry=script, partners=list(partners), settings=settings)
+
+
+def show_on_screen(action: dp.Show) -> None:
+    # Help information is for the person reading the screen, never spoken unless asked.
+    bar = "=" * 60
+    print(f"\n{bar}\n{action.text}\n{bar}\n", flush=True)
+
+
+def build_session(
+    *,
+    models: Models,
+    sink: AudioSink,
+    partners: tuple[str, str],
+    script: str = "session",
+    log_path: Path | None = None,
+    echo: bool = True,
+    keys: Callable[[], list[str]] = lambda: [],
+    max_seconds: float | None = None,
+    engine_settings: dict | None = None,
+) -> Session:
+    from voicecoach.perception.listener import Listener
+
+    engine = make_engine(script, partners, engine_settings)
+    prompts = PromptCache(models.voice)  # type: ignore[arg-type]
+    # The pause and the safety question must start the moment heat is detected.
+    prepare = getattr(engine, "urgent_prompts", None)
+    if callable(prepare):
+        prompts.prepare(prepare())
+    events = ev.EventLog(log_path)
+    if echo:
+        events.watchers.append(printer())
+    return Session(
+        listener=Listener(),
+        transcriber=models.transcriber,  # type: ignore[arg-type]
+        engine=engine,  # type: ignore[arg-type]
+        prompts=prompts,
+        sink=sink,
+        log=events,
+        show=show_on_screen,
+        keys=keys,
+        max_seconds=max_seconds,
+    )
+
+
+def default_log_dir() -> Path:
+    # The folder name is the only place the wall clock is used: to name the session.
+    base = Path.home() / ".local" / "share" / "voicecoach" / "sessions"
+    return base / time.strftime("%Y%m%d-%H%M%S")
+
+
+def run_session(args: argparse.Namespace) -> int:
+    """`voicecoach run`: the microphone (or --input) in, the speakers (or --output) out."""
+    from voicecoach.audio.files import FileSource, WavSink
+
+    source: AudioSource
+    sink: AudioSink
+    keyboard = None
+    if args.input:
+        source = FileSource(args.input)
+    else:
+        from voicecoach.audio.devices import MicSource
+
+        source = MicSource(args.device)
+    if args.output:
+        sink = WavSink(args.output)
+    else:
+        from voicecoach.audio.devices import SpeakerSink
+
+        sink = SpeakerSink(args.output_device)
+    if not args.input and sys.stdin.isatty():
+        from voicecoach.keyboard import Keyboard
+
+        keyboard = Keyboard()
+    log_dir = Path(args.log_dir) if args.log_dir else default_log_dir()
+    models = shared_models(args.model, args.voice)
+    session = build_session(
+        models=models,
+        sink=sink,
+        partners=args.partners,
+        script=args.script,
+        log_path=log_dir / "events.jsonl",
+        echo=not args.quiet,
+        keys=keyboard.pressed if keyboard else (lambda: []),
+    )
+    if not args.input:
+        print(
+            f"Listening on {source.name}. Press any key to stop the exercise, Ctrl-C to quit.",
+            flush=True,
+        )
+    try:
+        reason = session.run(source)
+    finally:
+        if keyboard:
+            keyboard.close()
+        print(f"Session log: {log_dir / 'events.jsonl'}", file=sys.stderr)
+    log.info("session ended: %s", reason)
+    return 0
+
