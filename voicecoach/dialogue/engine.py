@@ -129,6 +129,7 @@ class _Turn:
     parts: list[str] = field(default_factory=list)
     last_end: float | None = None
     talking: bool = False
+    noise: bool = False  # spoke, but the transcript had no words
     by: str | None = None  # who spoke the words (for BOTH turns)
     intruder: str | None = None  # the other partner talked during this turn
     holds: int = 0
@@ -323,8 +324,10 @@ class Engine:
         turn = self._turn
         if turn is not None and isinstance(self._wait, _WaitTurn):
             if turn.speaker in (who, BOTH):
-                if ev.text.strip():
+                if answers.heard_anything(ev.text):
                     turn.parts.append(ev.text.strip())
+                else:
+                    turn.noise = True
                 turn.by = turn.by or who
                 turn.last_end = max(ev.end, turn.last_end or ev.end)
                 turn.talking = False
@@ -665,10 +668,12 @@ class Engine:
         while True:
             self._listen = Listen(name, pid, max_s, enroll)
             self._emit(self._listen)
-            text = yield _WaitTurn(name, pid, max_s, end_s)
+            text, noise = yield _WaitTurn(name, pid, max_s, end_s)
             self._listen = None
             if answers.heard_anything(text):
                 return text
+            if noise:
+                return ""  # they spoke but no words came through: the caller asks again
             silences += 1
             who = name if name != BOTH else " and ".join(self.partners)
             if silences == 1:
@@ -680,8 +685,8 @@ class Engine:
                 yield from self._say("engine.offer_pause", q, None if name == BOTH else name)
                 self._listen = Listen(name, "engine.offer_pause", 30.0)
                 self._emit(self._listen)
-                reply = yield _WaitTurn(name, "engine.offer_pause", 30.0,
-                                        self.settings.turn_end_s)
+                reply, _ = yield _WaitTurn(name, "engine.offer_pause", 30.0,
+                                           self.settings.turn_end_s)
                 self._listen = None
                 if answers.yes_no(reply) == "yes":
                     pause = self._pause_script()
@@ -841,22 +846,28 @@ class Engine:
             text = " ".join(turn.parts)
             need = turn.end_s if looks_complete(text) else self.settings.turn_end_incomplete_s
             if turn.after_hold:
-                need = max(need, _AFTER_HOLD_S)
+                # They were just interrupted and then addressed: give them time to resume,
+                # more if they stopped mid-sentence.
+                need = max(need, _AFTER_HOLD_S) + (0.0 if looks_complete(text) else 2.0)
             last = max(turn.last_end or turn.quiet_from, turn.quiet_from)
             if t - last >= need or elapsed >= turn.max_s:
                 self._finish_turn(text)
+        elif turn.noise and turn.last_end is not None and (
+            t - max(turn.last_end, turn.quiet_from) >= turn.end_s
+        ):
+            self._finish_turn("", noise=True)
         elif t - turn.quiet_from >= min(self.settings.silence_s, turn.max_s) or (
             elapsed >= turn.max_s
         ):
             self._finish_turn("")
 
-    def _finish_turn(self, text: str) -> None:
+    def _finish_turn(self, text: str, noise: bool = False) -> None:
         turn = self._turn
         assert turn is not None
         self._turn = None
         self._last_by = turn.by or (turn.speaker if turn.speaker != BOTH else UNKNOWN)
         log.debug("turn of %s ended: %r", turn.speaker, text)
-        self._pump(text)
+        self._pump((text, noise))
 
     # ------------------------------------------------------------ small helpers
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from voicecoach.dialogue.engine import BOTH, Engine
@@ -48,16 +48,20 @@ class Line:
     heat: bool = False  # a raised-voice alarm fires as it ends
 
 
-Reply = str | Line | Sequence[Line] | None
-"""What a partner answers to a Listen: words, lines, or None to stay silent."""
+Reply = str | Line | tuple[Line, ...] | None
+"""What a partner answers to one Listen: words, a Line, a tuple of Lines, or None (silence).
+
+A *list* in the replies table is something else: one Reply per Listen, in turn.
+"""
 
 
 @dataclass
 class Rehearsal:
     """Drive ``engine`` with simulated partners answering from ``replies``.
 
-    ``replies`` maps ``"<step>@<speaker>"`` or ``"<step>"`` to a Reply, or to a list of
-    Replies used one per Listen (then silence). ``default`` answers anything else.
+    ``replies`` maps ``"<step>@<speaker>"`` or ``"<step>"`` to a Reply (used for every
+    Listen), or to a list of Replies used one per Listen (then silence). ``default``
+    answers anything else.
     """
 
     engine: Engine
@@ -164,6 +168,23 @@ class Rehearsal:
     def actions(self, kind: type | None = None) -> list[Action]:
         return [a for _, a in self.log if _is_action(a) and (kind is None or isinstance(a, kind))]
 
+    def talk_over(self) -> list[str]:
+        """Problems where the coach would talk over itself or listen while still talking."""
+        problems: list[str] = []
+        in_air: str | None = None
+        for t, x in self.log:
+            if isinstance(x, Say):
+                if in_air is not None:
+                    problems.append(f"{t:.2f}: said {x.id} while {in_air} was playing")
+                in_air = x.id
+            elif isinstance(x, StopSpeaking):
+                in_air = None
+            elif isinstance(x, SayDone) and x.id == in_air:
+                in_air = None
+            elif isinstance(x, Listen) and in_air is not None:
+                problems.append(f"{t:.2f}: listen {x.step} while {in_air} was playing")
+        return problems
+
     def said(self) -> list[str]:
         """Prompt ids spoken, in order."""
         return [a.id for a in self.actions(Say)]  # type: ignore[union-attr]
@@ -173,6 +194,36 @@ class Rehearsal:
         from voicecoach.dialogue.protocol import EnterStep
 
         return [f"{a.script}.{a.step}" for a in self.actions(EnterStep)]  # type: ignore[union-attr]
+
+
+def happy_replies() -> dict[str, Reply | list[Reply]]:
+    """A calm couple who answer every shipped step well (see docs/scripts.md for the ids)."""
+    return {
+        "session.enroll_first": "I had a long day at work, but it was fine.",
+        "session.enroll_second": "My day was quiet. I read a book in the garden.",
+        "session.monitor": [Line("You never listen to me when I talk about work!", heat=True,
+                                 after=2.0)],  # once: the later monitors stay quiet
+        "pause.safety": "Yes, I feel safe.",
+        "pause.safety_again": "Yes.",
+        "pause.safety_after": "Yes.",
+        "pause.offer": "Breathing, please.",
+        "imago.appointment": "Yes, now is a good time.",
+        "imago.send": "I felt lonely when you worked late every night this week.",
+        "imago.mirror": "If I got it, you felt lonely when I worked late every night this "
+                        "week. Did I get it?",
+        "imago.got_it": "Yes.",
+        "imago.more": "No, that's all.",
+        "imago.add": "The part that matters is that I felt lonely.",
+        "imago.add_mirror": "You felt lonely.",
+        "imago.more_send": "And I missed our evenings together.",
+        "imago.more_mirror": "You missed our evenings together.",
+        "imago.summary": "Let me see if I got all of that. You felt lonely when I worked late.",
+        "imago.validate": "You make sense, and what makes sense is that you missed me.",
+        "imago.empathy": "I imagine you might be feeling lonely and sad.",
+        "appreciation.first": "I value that you cooked dinner on Sunday.",
+        "appreciation.second": "I value that you listened to me today.",
+        "engine.offer_pause": "No, thank you.",
+    }
 
 
 def _is_action(x: object) -> bool:

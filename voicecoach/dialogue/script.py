@@ -39,7 +39,7 @@ VARIABLES = frozenset(
 """Template variables a text may use, e.g. ``{sender}`` or ``{sender_said}``."""
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
-_WHO_HINT = "(sender, receiver, partner1 or partner2)"
+_WHO_HINT = "(sender, receiver or a partner name: partner1 or partner2)"
 
 
 class ScriptError(UserError):
