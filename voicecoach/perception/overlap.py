@@ -1,0 +1,173 @@
+"""Interruptions and overlap: a second voice starting while the first still talks.
+
+With one microphone, talking over each other shows up inside ONE speech segment (the VAD
+never sees the gap a polite turn leaves). Per speech frame we have each known voice's
+cepstral log-likelihood; ``d`` = (best other voice) - (floor holder), clipped. The floor
+holder's own speech gives d << 0, the other voice alone d >> 0, both at once d near 0
+with frames won by either.
+
+1. A change is suspected when the mean of d over the last ~0.3 s of speech rises above
+   ``trigger`` after the floor was established.
+2. The intruder's onset is the start of the maximum-sum suffix of d (CUSUM): the point
+   from which the evidence for the other voice accumulates.
+3. It is an interruption if the floor holder still clearly wins frames at least
+   ``min_overlap_s`` after that onset (both talking); decided as soon as that is seen,
+   at most ``decide_s`` after the onset. Otherwise it was a turn handover: the other
+   voice simply has the floor now.
+The Overlap interval (onset .. floor holder's last clear frame) is reported once the
+floor holder has been silent for ``overlap_end_s``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from voicecoach.perception.features import frame_time
+from voicecoach.perception.types import UNKNOWN, Interruption, Overlap
+from voicecoach.timebase import FRAME_MS
+
+log = logging.getLogger(__name__)
+
+FRAME_S = FRAME_MS / 1000.0
+
+
+@dataclass(frozen=True)
+class OverlapConfig:
+    clip: float = 8.0  # nats: one frame's say is bounded
+    smooth: int = 10  # speech frames in the trigger mean (~0.3 s of speech)
+    trigger: float = 1.0  # mean d that suggests another voice
+    floor_frames: int = 20  # floor holder's speech frames needed before any change
+    floor_mean: float = -1.5  # ... with d this low on average: a clear floor
+    frame_margin: float = 2.0  # a frame clearly won by the floor holder
+    floor_after: int = 4  # floor-won frames after the onset to call it overlap
+    min_overlap_s: float = 0.2
+    decide_s: float = 1.0  # give up (= handover) this long after the onset
+    lookback: int = 40  # speech frames searched back for the onset (~1.2 s)
+    overlap_end_s: float = 0.6  # floor holder silent this long: overlap over
+
+
+class OverlapDetector:
+    def __init__(self, config: OverlapConfig | None = None) -> None:
+        self.cfg = config or OverlapConfig()
+        self.floor = UNKNOWN
+        self._reset()
+
+    def _reset(self) -> None:
+        self._idx: list[int] = []
+        self._d: list[float] = []
+        self._other: list[str] = []
+        self._cand: tuple[str, int, int] | None = None  # (intruder, onset idx, list pos)
+        self._overlap: tuple[int, int] | None = None  # (onset frame, last floor frame)
+        self._intruder: str | None = None
+
+    def open(self, start: int, speaker: str) -> None:
+        self.floor = speaker
+        self._reset()
+
+    def set_floor(self, speaker: str) -> None:
+        """The segment's speaker as named by the embedder (ignored mid-change)."""
+        if self._cand is None and self._overlap is None and speaker != self.floor:
+            self.floor = speaker
+            self._idx, self._d, self._other = [], [], []
+
+    def step(self, idx: int, speech: bool, level: float, aper: float,
+             lls: dict[str, float]) -> list[Interruption | Overlap]:
+        cfg = self.cfg
+        out: list[Interruption | Overlap] = []
+        if self._overlap is not None and idx - self._overlap[1] > cfg.overlap_end_s / FRAME_S:
+            out.extend(self._end_overlap(idx))
+        if not speech or len(lls) < 2:
+            return out
+        if self.floor not in lls:
+            # No floor holder yet: the first clear voice of the segment takes it.
+            self._idx.append(idx)
+            self._d.append(0.0)
+            self._other.append("")
+            if len(self._idx) >= cfg.floor_frames:
+                self._claim_floor(lls)
+            return out
+        others = {k: v for k, v in lls.items() if k != self.floor}
+        other = max(others, key=lambda k: others[k])
+        d = float(np.clip(others[other] - lls[self.floor], -cfg.clip, cfg.clip))
+        self._idx.append(idx)
+        self._d.append(d)
+        self._other.append(other)
+        if self._overlap is not None:
+            if d <= -cfg.frame_margin:
+                self._overlap = (self._overlap[0], idx)
+            return out
+        if self._cand is None:
+            self._maybe_candidate()
+        if self._cand is not None:
+            out.extend(self._judge(idx))
+        return out
+
+    def _claim_floor(self, lls: dict[str, float]) -> None:
+        # Only called with too little history to matter: take the current best voice.
+        self.floor = max(lls, key=lambda k: lls[k])
+        self._idx, self._d, self._other = [], [], []
+
+    def _maybe_candidate(self) -> None:
+        cfg = self.cfg
+        n = len(self._d)
+        if n < cfg.floor_frames + cfg.smooth:
+            return
+        recent = np.array(self._d[-cfg.smooth :])
+        if recent.mean() < cfg.trigger:
+            return
+        lo = max(0, n - cfg.lookback)
+        if np.mean(self._d[:lo] or self._d[: n - cfg.smooth]) > cfg.floor_mean:
+            return  # the floor was never clearly this voice's
+        # Onset: start of the maximum-sum suffix within the look-back.
+        seg = np.array(self._d[lo:])
+        suffix = np.cumsum(seg[::-1])[::-1]
+        pos = lo + int(np.argmax(suffix))
+        intruder = max(set(self._other[pos:]), key=self._other[pos:].count)
+        self._cand = (intruder, self._idx[pos], pos)
+
+    def _judge(self, idx: int) -> list[Interruption | Overlap]:
+        cfg = self.cfg
+        assert self._cand is not None
+        intruder, onset, pos = self._cand
+        floor_won = [i for i, d in zip(self._idx[pos:], self._d[pos:], strict=True)
+                     if d <= -cfg.frame_margin]
+        if len(floor_won) >= cfg.floor_after:
+            overlap = frame_time(floor_won[-1] + 1 - onset)
+            if overlap >= cfg.min_overlap_s:
+                self._cand = None
+                self._intruder = intruder
+                self._overlap = (onset, floor_won[-1])
+                log.debug("interruption by %s of %s at %.2f", intruder, self.floor,
+                          frame_time(onset))
+                return [Interruption(t=frame_time(idx + 1), time=frame_time(onset),
+                                     speaker=intruder, interrupted=self.floor,
+                                     overlap=round(overlap, 3))]
+        if frame_time(idx - onset) >= cfg.decide_s:
+            # A handover: the other voice has the floor, its history starts at the onset.
+            self.floor = intruder
+            self._cand = None
+            self._idx, self._d, self._other = [], [], []
+        return []
+
+    def _end_overlap(self, idx: int) -> list[Interruption | Overlap]:
+        assert self._overlap is not None
+        start, last = self._overlap
+        self._overlap = None
+        if self._intruder is not None:
+            self.floor = self._intruder
+        self._intruder = None
+        self._idx, self._d, self._other = [], [], []
+        return [Overlap(t=frame_time(idx + 1), start=frame_time(start), end=frame_time(last + 1))]
+
+    def silence(self, idx: int) -> list[Interruption | Overlap]:
+        return []
+
+    def close(self, idx: int) -> list[Interruption | Overlap]:
+        out: list[Interruption | Overlap] = []
+        if self._overlap is not None:
+            out.extend(self._end_overlap(idx))
+        self._reset()
+        return out

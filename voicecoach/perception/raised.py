@@ -1,0 +1,121 @@
+"""Raised voice: a partner's voice well above their OWN calm baseline, sustained.
+
+Each voiced frame gets a vocal-effort score: a weighted sum of how far level, pitch and
+spectral tilt sit above that speaker's baseline, in units of a typical calm spread.
+Loudness alone is not trusted (laptop AGC flattens it): shouting also raises pitch and
+flattens the spectral tilt (more energy above 1 kHz), which AGC does not undo.
+
+The frame scores are averaged over the last second of that speaker's voiced frames.
+Hysteresis: an episode starts when the average crosses ``on`` and lasts until it has
+stayed below ``off`` for ``calm_s`` seconds (silence counts as calm). One episode gives
+one alarm, and a new alarm also needs ``cooldown_s`` since the previous one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from voicecoach.perception.features import frame_time
+from voicecoach.perception.speakers import Baseline
+from voicecoach.perception.types import RaisedVoice
+from voicecoach.timebase import FRAME_MS
+
+log = logging.getLogger(__name__)
+
+FRAME_S = FRAME_MS / 1000.0
+
+
+@dataclass(frozen=True)
+class RaisedConfig:
+    w_level: float = 0.40
+    w_pitch: float = 0.35
+    w_tilt: float = 0.25
+    level_unit_db: float = 6.0  # a clearly louder voice
+    pitch_unit_st: float = 3.0  # a clearly higher voice
+    tilt_unit_db: float = 4.0  # a clearly brighter (more effortful) voice
+    window_s: float = 1.0  # averaging window (media time)
+    min_voiced: int = 8  # voiced frames needed in the window to judge
+    on: float = 1.0
+    sustain_s: float = 0.3  # the average must stay above `on` this long (not one burst)
+    off: float = 0.5
+    calm_s: float = 3.0
+    cooldown_s: float = 8.0
+
+
+def frame_effort(cfg: RaisedConfig, base: Baseline, level_db: np.ndarray, pitch_st: np.ndarray,
+                 tilt_db: np.ndarray) -> np.ndarray:
+    """Per-frame effort score vs the baseline (0 = calm; ~1+ = clearly raised)."""
+    zl = np.clip((level_db - base.level_db) / cfg.level_unit_db, -2.0, 4.0)
+    zp = np.clip((pitch_st - base.pitch_st) / cfg.pitch_unit_st, -2.0, 4.0)
+    zt = np.clip((tilt_db - base.tilt_db) / cfg.tilt_unit_db, -2.0, 4.0)
+    return cfg.w_level * zl + cfg.w_pitch * zp + cfg.w_tilt * zt
+
+
+class _SpeakerState:
+    def __init__(self) -> None:
+        self.recent: deque[tuple[int, float]] = deque()
+        self.in_episode = False
+        self.last_alarm = -1e9  # s
+        self.last_above_off = -1e9  # s
+        self.run_start: int | None = None  # first frame of the current above-off run
+        self.above_on_since: float | None = None  # s, when the average last crossed `on`
+
+
+class RaisedVoiceDetector:
+    """Frame-by-frame, per speaker; feed only frames attributed to that speaker."""
+
+    def __init__(self, config: RaisedConfig | None = None) -> None:
+        self.cfg = config or RaisedConfig()
+        self._state: dict[str, _SpeakerState] = {}
+        self.last_score: dict[str, float] = {}
+
+    def step(self, frame: int, speaker: str, effort: float | None) -> RaisedVoice | None:
+        """``effort``: this frame's score, or None for a frame that is not voiced speech."""
+        cfg = self.cfg
+        st = self._state.setdefault(speaker, _SpeakerState())
+        t_end = frame_time(frame + 1)
+        window = int(round(cfg.window_s / FRAME_S))
+        if effort is not None:
+            st.recent.append((frame, effort))
+        while st.recent and st.recent[0][0] <= frame - window:
+            st.recent.popleft()
+        if len(st.recent) < cfg.min_voiced:
+            score = None
+        else:
+            score = float(np.mean([e for _, e in st.recent]))
+        if score is not None:
+            self.last_score[speaker] = score
+        if score is not None and score >= cfg.off:
+            st.last_above_off = t_end
+            if st.run_start is None:
+                st.run_start = next((f for f, e in st.recent if e >= cfg.off), frame)
+        elif t_end - st.last_above_off > FRAME_S:
+            st.run_start = None
+        if st.in_episode and t_end - st.last_above_off >= cfg.calm_s:
+            st.in_episode = False
+            log.debug("raised-voice episode of %s over at %.2f", speaker, t_end)
+        if score is not None and score >= cfg.on:
+            if st.above_on_since is None:
+                st.above_on_since = t_end - FRAME_S
+        else:
+            st.above_on_since = None
+        sustained = (st.above_on_since is not None
+                     and t_end - st.above_on_since >= cfg.sustain_s - 1e-9)
+        if (effort is not None and sustained and not st.in_episode
+                and t_end - st.last_alarm >= cfg.cooldown_s):
+            st.in_episode = True
+            st.last_alarm = t_end
+            start = frame_time(st.run_start if st.run_start is not None else frame)
+            strength = float(np.clip(score / (2.0 * cfg.on), 0.0, 1.0))
+            return RaisedVoice(t=t_end, start=start, end=t_end, speaker=speaker,
+                               score=round(strength, 3))
+        return None
+
+    def tick_silence(self, frame: int) -> None:
+        """Frames with nobody speaking: age every speaker's window."""
+        for speaker in list(self._state):
+            self.step(frame, speaker, None)

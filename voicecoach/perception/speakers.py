@@ -1,0 +1,168 @@
+"""Who is speaking: voice profiles (d-vector + frame model + pitch) and their attribution.
+
+A profile is learnt from a sentence or two (enrolment, or a new voice's first utterance
+when nobody enrolled). Attribution combines the utterance's d-vector (cosine to each
+profile) with a frame-level cepstral Gaussian and the pitch register, and answers
+UNKNOWN when the evidence is weak or ambiguous instead of forcing a name.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from voicecoach.perception.features import FrameBlock
+from voicecoach.perception.types import UNKNOWN
+
+log = logging.getLogger(__name__)
+
+
+def semitones(f0: np.ndarray | float) -> np.ndarray:
+    """Pitch in semitones re 100 Hz (a perceptual scale: raising is additive)."""
+    return 12.0 * np.log2(np.maximum(np.asarray(f0, dtype=np.float64), 1e-3) / 100.0)
+
+
+def speech_frames(block: FrameBlock, vad: np.ndarray | None = None) -> np.ndarray:
+    """Frames worth measuring: VAD speech (if given) within 30 dB of the loud part."""
+    if len(block) == 0:
+        return np.zeros(0, dtype=bool)
+    ok = np.ones(len(block), dtype=bool) if vad is None else vad.astype(bool)
+    if not ok.any():
+        return ok
+    top = np.percentile(block.level_db[ok], 95)
+    return ok & (block.level_db > top - 30.0)
+
+
+@dataclass
+class FrameModel:
+    """Full-covariance Gaussian on 12 cepstra: cheap per-frame speaker likelihood."""
+
+    mean: np.ndarray
+    prec: np.ndarray  # inverse covariance
+    logdet: float
+
+    @classmethod
+    def fit(cls, x: np.ndarray) -> FrameModel:
+        mean = x.mean(axis=0)
+        # Shrink toward the diagonal: a few hundred frames do not pin down 78 covariances.
+        cov = np.cov(x.T) if len(x) > 1 else np.eye(x.shape[1])
+        cov = 0.8 * cov + 0.2 * np.diag(np.diag(cov)) + 1e-3 * np.eye(len(mean))
+        sign, logdet = np.linalg.slogdet(cov)
+        return cls(mean, np.linalg.inv(cov), float(logdet))
+
+    def loglik(self, x: np.ndarray) -> np.ndarray:
+        d = x - self.mean
+        return -0.5 * (np.einsum("ij,jk,ik->i", d, self.prec, d) + self.logdet)
+
+
+@dataclass
+class Baseline:
+    """A voice's calm register: medians and spreads of level, pitch and tilt."""
+
+    level_db: float
+    pitch_st: float
+    tilt_db: float
+    pitch_range_st: float  # 10-90 % spread of pitch, semitones
+    voiced_s: float  # seconds of voiced speech it rests on
+
+    @classmethod
+    def measure(cls, block: FrameBlock, mask: np.ndarray) -> Baseline | None:
+        voiced = mask & (block.f0 > 0)
+        if voiced.sum() < 10:
+            return None
+        st = semitones(block.f0[voiced])
+        lo, hi = np.percentile(st, [10, 90])
+        return cls(
+            level_db=float(np.median(block.level_db[voiced])),
+            pitch_st=float(np.median(st)),
+            tilt_db=float(np.median(block.tilt_db[voiced])),
+            pitch_range_st=float(hi - lo),
+            voiced_s=float(voiced.sum() * 0.03),
+        )
+
+
+@dataclass
+class VoiceProfile:
+    name: str
+    embedding: np.ndarray  # unit d-vector
+    frames: FrameModel | None
+    baseline: Baseline | None
+    n_utts: int = 1
+    enrolled: bool = True
+    _emb_sum: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+
+    def absorb(self, emb: np.ndarray) -> None:
+        """Auto-discovered voices sharpen their centroid as they speak more."""
+        if self._emb_sum is None:
+            self._emb_sum = self.embedding.copy()
+        self._emb_sum = self._emb_sum + emb
+        self.embedding = self._emb_sum / np.linalg.norm(self._emb_sum)
+        self.n_utts += 1
+
+
+@dataclass(frozen=True)
+class Attribution:
+    speaker: str
+    confidence: float  # margin-based, 0..1
+    sims: dict[str, float]
+
+
+class SpeakerBank:
+    """The voices known so far, and the attribution rule."""
+
+    def __init__(self, accept: float = 0.5, margin: float = 0.08, new_voice: float = 0.45,
+                 auto: bool = True, max_auto: int = 4) -> None:
+        self.accept = accept  # cosine needed to name a voice
+        self.margin = margin  # over the runner-up, or it is ambiguous
+        self.new_voice = new_voice  # below this to every known voice: a new person
+        self.auto = auto
+        self.max_auto = max_auto
+        self.profiles: list[VoiceProfile] = []
+
+    @property
+    def enrolled(self) -> bool:
+        return any(p.enrolled for p in self.profiles)
+
+    def get(self, name: str) -> VoiceProfile | None:
+        return next((p for p in self.profiles if p.name == name), None)
+
+    def add(self, profile: VoiceProfile) -> None:
+        self.profiles = [p for p in self.profiles if p.name != profile.name] + [profile]
+
+    def attribute(self, emb: np.ndarray, pitch_st: float | None = None,
+                  accept: float | None = None) -> Attribution:
+        """Best voice if it is both close enough (``accept``, default the bank's) and
+        clearly closer than the runner-up; UNKNOWN otherwise."""
+        accept = self.accept if accept is None else accept
+        if not self.profiles:
+            return Attribution(UNKNOWN, 0.0, {})
+        sims = {p.name: float(emb @ p.embedding) for p in self.profiles}
+        scored = dict(sims)
+        if pitch_st is not None:
+            for p in self.profiles:
+                if p.baseline is None:
+                    continue
+                # Raised voices go up, never far down: only a voice much lower than the
+                # profile's calm register counts against it.
+                below = p.baseline.pitch_st - pitch_st
+                if below > 4.0:
+                    scored[p.name] -= 0.05 * (below - 4.0)
+        ranked = sorted(scored.items(), key=lambda kv: -kv[1])
+        best, s1 = ranked[0]
+        s2 = ranked[1][1] if len(ranked) > 1 else -1.0
+        if s1 >= accept and s1 - s2 >= self.margin:
+            conf = float(np.clip((s1 - s2) / 0.3, 0.0, 1.0))
+            return Attribution(best, conf, sims)
+        return Attribution(UNKNOWN, 0.0, sims)
+
+    def frame_loglik(self, mfcc: np.ndarray) -> dict[str, np.ndarray]:
+        return {p.name: p.frames.loglik(mfcc) for p in self.profiles if p.frames is not None}
+
+
+def build_profile(name: str, emb: np.ndarray, block: FrameBlock, mask: np.ndarray,
+                  enrolled: bool) -> VoiceProfile:
+    x = block.mfcc[mask]
+    frames = FrameModel.fit(x) if len(x) >= 30 else None
+    return VoiceProfile(name, emb, frames, Baseline.measure(block, mask), enrolled=enrolled)
