@@ -1,0 +1,98 @@
+"""Heat during the dialogue: pause, ask about safety, then resume where they were."""
+
+from __future__ import annotations
+
+from voicecoach.dialogue.engine import Engine
+from voicecoach.dialogue.protocol import (
+    EndSession,
+    HeatAlarm,
+    Listen,
+    SafetyAnswer,
+    Say,
+    SpeechStarted,
+    StopSpeaking,
+)
+from voicecoach.dialogue.rehearse import Line, Rehearsal, happy_replies
+
+PARTNERS = ("Alex", "Sam")
+
+
+def run_with_heat(at: float, **replies) -> Rehearsal:
+    table = happy_replies()
+    table.update(replies)
+    engine = Engine(None, PARTNERS, entry="imago")
+    r = Rehearsal(engine, table)
+    r.at(at, HeatAlarm(at, "interruption", "Alex", 0.8, by="Sam"))
+    return r.run(until=3000)
+
+
+def step_at(r: Rehearsal, t: float) -> str:
+    return [s for (tt, _), s in zip(_enter_times(r), r.steps(), strict=True) if tt <= t][-1]
+
+
+def _enter_times(r: Rehearsal) -> list[tuple[float, object]]:
+    from voicecoach.dialogue.protocol import EnterStep
+
+    return [(t, x) for t, x in r.log if isinstance(x, EnterStep)]
+
+
+def test_heat_during_the_mirror_pauses_then_resumes_the_mirror() -> None:
+    r = run_with_heat(40.0)
+    assert step_at(r, 39.9) == "imago.mirror"
+    steps = r.steps()
+    i = steps.index("pause.breath")
+    assert steps[i - 1] == "imago.mirror"
+    # After both say they are safe: a word of resuming, then the mirror prompt again.
+    j = steps.index("pause.continue")
+    assert steps[j + 1] == "imago.mirror_prompt"
+    assert r.actions(SafetyAnswer) == [SafetyAnswer("Alex", "yes"), SafetyAnswer("Sam", "yes")]
+    said = r.said()
+    assert said[said.index("pause.go_on") + 1] == "engine.resume"
+    # And the dialogue still completes, both ways.
+    assert [a.speaker for a in r.actions(Listen) if a.step == "imago.send"] == ["Alex", "Sam"]
+    assert r.actions(EndSession) == [EndSession("done")]
+    assert r.talk_over() == []
+
+
+def test_heat_while_the_coach_speaks_cuts_the_line_for_the_pause() -> None:
+    r = run_with_heat(5.0)  # during the intro
+    acts = r.actions()
+    i = acts.index(StopSpeaking())
+    nxt = [a for a in acts[i + 1 :] if isinstance(a, Say)][0]
+    assert nxt.text == "Let's take a breath together."
+
+
+def test_heat_waits_for_a_gap_in_speech() -> None:
+    # Alex is mid-sentence when the alarm fires: the pause waits until Alex stops.
+    send = (Line("I have been trying to tell you for weeks that I am exhausted.", dur=5.0),)
+    table = happy_replies()
+    table["imago.send@Alex"] = send
+    engine = Engine(None, PARTNERS, entry="imago")
+    r = Rehearsal(engine, table)
+    r.run(stop=lambda rr: any(isinstance(x, SpeechStarted) and x.speaker == "Alex"
+                              and x.t > 20 for _, x in rr.log[-3:]))
+    t_alarm = r.t + 0.5
+    r.at(t_alarm, HeatAlarm(t_alarm, "raised_voice", "Alex", 0.9))
+    r.run(until=3000)
+    t_pause = next(t for t, x in r.log if isinstance(x, Say) and x.id == "pause.breath")
+    assert t_pause - t_alarm <= 2.1  # never more than the gap wait
+    assert t_pause > t_alarm
+
+
+def test_a_second_alarm_during_the_pause_is_not_a_second_pause() -> None:
+    table = happy_replies()
+    engine = Engine(None, PARTNERS, entry="imago")
+    r = Rehearsal(engine, table)
+    r.at(40.0, HeatAlarm(40.0, "raised_voice", "Alex", 0.9))
+    r.at(45.0, HeatAlarm(45.0, "raised_voice", "Sam", 0.9))
+    r.run(until=3000)
+    assert r.said().count("pause.breath") == 1
+    assert r.actions(EndSession) == [EndSession("done")]
+
+
+def test_heat_in_the_session_monitor_runs_pause_then_imago() -> None:
+    engine = Engine(None, PARTNERS, entry="session")
+    r = Rehearsal(engine, happy_replies()).run(until=3000)
+    steps = r.steps()
+    assert steps.index("session.monitor") < steps.index("pause.breath") < \
+        steps.index("imago.intro")
