@@ -149,4 +149,3 @@ def run_session(args: argparse.Namespace) -> int:
         print(f"Session log: {log_dir / 'events.jsonl'}", file=sys.stderr)
     log.info("session ended: %s", reason)
     return 0
-

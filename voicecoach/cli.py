@@ -68,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_session_options(run)
 
     demo = sub.add_parser("demo", help="play a whole simulated session (no microphone needed)")
-    demo.add_argument("--out", default="voicecoach-demo", help="folder for session.wav, events.jsonl")
+    demo.add_argument(
+        "--out", default="voicecoach-demo", help="folder for session.wav, events.jsonl"
+    )
     demo.add_argument("--scenario", default="heated", help="scenario name or YAML file")
     _add_session_options(demo)
 

@@ -132,6 +132,8 @@ class Session:
                 self._events(self.listener.flush())
             if self.end_reason:
                 reason = self.end_reason
+            elif self.engine.finished:
+                reason = "finished"
         except KeyboardInterrupt:
             reason = "interrupted"
             raise
@@ -216,7 +218,10 @@ class Session:
                 self._apply(
                     self.engine.handle(
                         dp.HeatAlarm(
-                            t=e.t, kind="interruption", speaker=e.interrupted, score=score,
+                            t=e.t,
+                            kind="interruption",
+                            speaker=e.interrupted,
+                            score=score,
                             by=e.speaker,
                         )
                     )

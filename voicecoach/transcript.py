@@ -22,7 +22,9 @@ def format_event(e: dict[str, Any]) -> str | None:
     if kind == "safety":
         return f"{t} - {e['speaker']} answered the safety question: {e['answer']}"
     if kind == "show":
-        return f"{t} [on screen]\n" + "\n".join("            " + ln for ln in e["text"].splitlines())
+        return f"{t} [on screen]\n" + "\n".join(
+            "            " + ln for ln in e["text"].splitlines()
+        )
     if kind == "step":
         return f"{t} - step {e['script']}.{e['step']}"
     if kind == "enroll":

@@ -83,7 +83,9 @@ class FileSource:
 class ArraySource(FileSource):
     """An in-memory signal as a source (tests, `analyze` on arrays)."""
 
-    def __init__(self, audio: np.ndarray, *, chunk_samples: int = 4096, name: str = "array") -> None:
+    def __init__(
+        self, audio: np.ndarray, *, chunk_samples: int = 4096, name: str = "array"
+    ) -> None:
         self.name = name
         self.audio = np.asarray(audio, dtype=np.float32)
         self.chunk_samples = chunk_samples
@@ -104,7 +106,9 @@ class TrackSink:
         start = int(round(t * SAMPLE_RATE))
         end = start + len(audio)
         if end > len(self._track):
-            self._track = np.concatenate([self._track, np.zeros(end - len(self._track), np.float32)])
+            self._track = np.concatenate(
+                [self._track, np.zeros(end - len(self._track), np.float32)]
+            )
         self._track[start:end] += audio
 
     def stop(self, t: float) -> None:

@@ -55,7 +55,11 @@ class Clip:
 
     @property
     def end(self) -> int:
-        return self.start + len(self.audio) if self.cut is None else min(self.cut, self.start + len(self.audio))
+        return (
+            self.start + len(self.audio)
+            if self.cut is None
+            else min(self.cut, self.start + len(self.audio))
+        )
 
 
 class SimulatedRoom:

@@ -80,7 +80,9 @@ def _line(path: Path, where: str, raw: Any, partners: dict[str, str], default_wh
             at=float(raw.get("at", 0.0)),
         )
     except (TypeError, ValueError) as exc:
-        raise _fail(path, where, f"numbers expected for after/overlap/effort/gain_db/at ({exc})")
+        raise _fail(
+            path, where, f"numbers expected for after/overlap/effort/gain_db/at ({exc})"
+        ) from exc
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
@@ -108,7 +110,9 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     answers: dict[str, dict[str, list[Line]]] = {}
     for who, steps in (data.get("answers") or {}).items():
         if who not in partners:
-            raise _fail(path, f"answers.{who}", f"unknown partner; partners are {', '.join(partners)}")
+            raise _fail(
+                path, f"answers.{who}", f"unknown partner; partners are {', '.join(partners)}"
+            )
         if not isinstance(steps, dict):
             raise _fail(path, f"answers.{who}", "expected step id: line(s)")
         answers[who] = {}
