@@ -278,7 +278,7 @@ class _Checker:
                 name,
             )
         kind = raw.get("kind")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             expected = ", ".join(KINDS)
             what = f"unknown step kind {kind!r}" if "kind" in raw else "missing 'kind'"
             raise self.fail(raw.line_of("kind"), f"{what} (expected one of {expected})", sid)
