@@ -10,7 +10,7 @@ so a recording replays to the same events as the live session that made it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -56,7 +56,9 @@ class PromptCache:
     """The coach's prompts as audio, synthesized once.
 
     Prompts that must start at once (the pause and the safety question) are rendered
-    before the session starts, so speaking them costs no synthesis time.
+    before the session starts, so speaking them costs no synthesis time. Any other prompt
+    is streamed sentence by sentence: the first sentence can play while the rest is
+    still being synthesized.
     """
 
     def __init__(self, voice: Voice) -> None:
@@ -69,8 +71,25 @@ class PromptCache:
 
     def get(self, text: str) -> np.ndarray:
         if text not in self._audio:
-            self._audio[text] = np.asarray(self.voice.render(text), dtype=np.float32)
+            self._audio[text] = np.concatenate(list(self.stream(text)) or [np.zeros(0, np.float32)])
         return self._audio[text]
+
+    def stream(self, text: str) -> Iterator[np.ndarray]:
+        """The prompt's audio in pieces, as soon as each is ready."""
+        if text in self._audio:
+            yield self._audio[text]
+            return
+        synthesize = getattr(self.voice, "synthesize", None)
+        if synthesize is None:
+            self._audio[text] = np.asarray(self.voice.render(text), dtype=np.float32)
+            yield self._audio[text]
+            return
+        pieces = []
+        for chunk in synthesize(text):
+            chunk = np.asarray(chunk, dtype=np.float32)
+            pieces.append(chunk)
+            yield chunk
+        self._audio[text] = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
 
 
 @dataclass
@@ -284,9 +303,13 @@ class Session:
         if not self._queue:
             return
         action = self._queue.pop(0)
-        audio = self.prompts.get(action.text)
-        self.sink.play(start, audio)
+        # Each sentence goes to the sink as soon as it is synthesized: a live speaker
+        # starts on the first while the rest is still being made.
+        n = 0
+        for piece in self.prompts.stream(action.text):
+            self.sink.play(start + n / SAMPLE_RATE, piece)
+            n += len(piece)
         self.speaking = _Speaking(
-            id=action.id, text=action.text, start=start, end=start + len(audio) / SAMPLE_RATE
+            id=action.id, text=action.text, start=start, end=start + n / SAMPLE_RATE
         )
         self.listener.mute(True)
