@@ -142,3 +142,48 @@ def test_floor_property_follows_the_turn() -> None:
                               for _, x in rr.log[-3:]))
     assert engine.floor == "Alex"
     assert engine.roles == ("Alex", "Sam")
+
+
+def test_sender_resuming_just_after_the_turn_ended_gets_the_floor_back() -> None:
+    # A finished sentence, then 1.7 s of thought: the coach begins the mirror prompt, Alex
+    # picks up again, the coach stops at once and the turn goes on.
+    send = (Line("I felt lonely this week.", dur=2.0),
+            Line("And I miss our walks.", after=1.7, dur=1.6))
+    r = rehearse(**{"imago.send@Alex": send})
+    t_prompt = first(r, lambda x: isinstance(x, Say) and x.id == "imago.mirror_prompt")
+    t_alex = first(r, lambda x: isinstance(x, SpeechStarted) and x.speaker == "Alex"
+                   and x.t > t_prompt - 1.0)
+    stops = [t for t, x in r.log if isinstance(x, StopSpeaking)]
+    assert stops and stops[0] == t_alex
+    t0 = first(r, lambda x: isinstance(x, Listen) and x.step == "imago.send")
+    t1 = mirror_listen_t(r)
+    words = [x.text for t, x in r.log if isinstance(x, PartnerSaid) and t0 <= t <= t1]
+    assert words == ["I felt lonely this week.", "And I miss our walks."]
+    # The prompt was said again, whole, once Alex had finished.
+    prompts = [t for t, x in r.log if isinstance(x, Say) and x.id == "imago.mirror_prompt"]
+    assert len([t for t in prompts if t < t1]) == 2
+    # The mirror happens once, after the whole message.
+    assert [a.speaker for a in r.actions(Listen) if a.step == "imago.mirror"] == ["Sam", "Alex"]
+    assert r.talk_over() == []
+
+
+def test_the_other_partner_starting_does_not_reopen_the_senders_turn() -> None:
+    send = (Line("I felt lonely this week.", dur=2.0),
+            Line("Okay.", speaker="Sam", after=1.7, dur=0.5))
+    r = rehearse(**{"imago.send@Alex": send})
+    assert not r.actions(StopSpeaking)
+
+
+def test_a_missing_say_done_does_not_hang_the_engine() -> None:
+    from voicecoach.dialogue.protocol import Tick
+
+    engine = Engine(None, PARTNERS, entry="imago")
+    first_say = engine.start(0.0)
+    assert any(isinstance(a, Say) for a in first_say)
+    out = []
+    t = 0.0
+    while t < 60.0 and not any(isinstance(a, Listen) for a in out):
+        t = round(t + 0.03, 6)
+        out += engine.handle(Tick(t))
+    # No SayDone ever came; the engine went on by itself, well after the line's length.
+    assert any(isinstance(a, Say) and a.id == "imago.appointment" for a in out)

@@ -53,6 +53,7 @@ _STALE_TALK_S = 20.0  # a SpeechStarted never followed by PartnerSaid stops coun
 _GAP_S = 0.3  # a "natural gap" in the floor holder's speech, long enough to speak into
 _AFTER_HOLD_S = 3.0  # after "let X finish", give X this long to pick the thread up again
 _MAX_VISITS = 40  # a step entered this often in one run of a script: something is looping
+_REOPEN_S = 2.0  # the sender resumes this soon after we took their turn as over: it was not
 
 
 # ------------------------------------------------------------------ what a step waits for
@@ -116,6 +117,17 @@ class _Frame:
     loops: Counter[str] = field(default_factory=Counter)
 
 
+@dataclass(frozen=True)
+class _Reopen:
+    """A listen turn just ended; if its speaker resumes at once, it was only a pause."""
+
+    frame: _Frame
+    step: str
+    speaker: str
+    text: str
+    until: float
+
+
 @dataclass
 class _Turn:
     """A partner's turn in progress: their words so far and the silence since."""
@@ -168,6 +180,7 @@ class Engine:
         self._listen: Listen | None = None  # the last Listen, re-sent after an aside
         self._speaking: str | None = None  # id of the line in the air, until its SayDone
         self._said_at = 0.0
+        self._said_max = 60.0  # s: longest a line may take before we stop waiting for SayDone
         self._asides: list[Say] = []  # engine lines queued while a turn is open
         self._in_aside = False
         self._talking: dict[str, float] = {}
@@ -175,6 +188,8 @@ class Engine:
         self._last_prompt: Say | None = None
         self._rate = 1.0
         self._pending_heat: HeatAlarm | None = None
+        self._reopen: _Reopen | None = None
+        self._seed: tuple[str, str] | None = None  # (speaker, words) to start a turn with
         self._stopping: str | None = None  # EndSession reason, sent once the last line is done
         self._help_shown = False
         self._finished = False
@@ -263,6 +278,11 @@ class Engine:
         if self._pending_heat is not None:
             self._try_heat()
         if self._speaking is not None:
+            if t - self._said_at > self._said_max:
+                # The session never confirmed the line; do not wait for ever.
+                log.warning("no SayDone for %s after %.0f s; going on", self._speaking,
+                            t - self._said_at)
+                self._on_say_done(SayDone(t, self._speaking))
             return
         wait = self._wait
         if isinstance(wait, _WaitUntil) and t >= wait.t:
@@ -296,6 +316,8 @@ class Engine:
     def _on_speech_started(self, ev: SpeechStarted) -> None:
         who = self._who(ev.speaker)
         self._talking[who] = self.t
+        if self._try_reopen(who):
+            return
         turn = self._turn
         if turn is None or turn.speaker == BOTH:
             return
@@ -307,15 +329,39 @@ class Engine:
         elif who in self.partners:
             turn.intruder = who
 
+    def _try_reopen(self, who: str) -> bool:
+        """The speaker picked up again just as the coach started its next line: yield."""
+        ro = self._reopen
+        if ro is None:
+            return False
+        if self.t > ro.until or self._in_aside or self._speaking is None:
+            if self.t > ro.until:
+                self._reopen = None
+            return False
+        if who != ro.speaker or not self._stack or self._stack[-1] is not ro.frame:
+            return False
+        self._reopen = None
+        log.info("%s resumed at once: back to %s.%s", who, ro.frame.script.name, ro.step)
+        self._emit(StopSpeaking())
+        self._speaking = None
+        if ro.frame.gen is not None:
+            ro.frame.gen.close()
+        self._seed = (ro.speaker, ro.text)
+        self._enter(ro.frame, ro.step)
+        self._pump()
+        return True
+
     def _on_partner_said(self, ev: PartnerSaid) -> None:
-        if self._stopping is not None:
+        if self._stopping == "not safe":
             return
         who = self._who(ev.speaker)
         self._talking.pop(who, None)
         self._talking.pop(UNKNOWN, None)
         kind = danger(ev.text)
         if kind is not None:
-            self._safety_stop(who, kind)
+            self._safety_stop(who, kind)  # even while stopping for another reason
+            return
+        if self._stopping is not None:
             return
         cmd = command(ev.text)
         if cmd is not None and not self._is_answer(ev.text):
@@ -349,7 +395,7 @@ class Engine:
         log.info("key %r pressed: ending quietly", ev.key)
         if self._speaking is not None:
             self._emit(StopSpeaking())
-        self._end("key pressed")
+        self._end(self._stopping or "key pressed")
 
     # ------------------------------------------------------------ safety, commands, heat
 
@@ -361,12 +407,10 @@ class Engine:
         text = help_text(self.settings.help_country, self.settings.help_text)
         line = prompts.SAFETY_STOP + (" " + text if self.settings.speak_help else "")
         self._emit(EnterStep("safety", "stop"))
-        self._emit(Say("safety.stop", line, None, self._rate))
+        self._speak(Say("safety.stop", line, None, self._rate))
         self._emit(Show(text, kind="help"))
         self._emit(SafetyAnswer(who, "no"))
         self._help_shown = True
-        self._speaking = "safety.stop"
-        self._said_at = self.t
         self._stopping = "not safe"
 
     def _on_command(self, cmd: str, who: str) -> None:
@@ -375,9 +419,7 @@ class Engine:
             if self._speaking is not None:
                 self._emit(StopSpeaking())
             self._close_all()
-            self._emit(Say("engine.stop", prompts.STOP, None, self._rate))
-            self._speaking = "engine.stop"
-            self._said_at = self.t
+            self._speak(Say("engine.stop", prompts.STOP, None, self._rate))
             self._stopping = "stopped"
         elif cmd == "pause":
             self._pending_heat = HeatAlarm(self.t, "pause_command", who, 1.0)
@@ -594,6 +636,8 @@ class Engine:
             name = self._name(step.who)
             text = yield from self._hear(pid, name, step.max_s or 90.0,
                                          self.settings.message_end_s)
+            if text:
+                self._reopen = _Reopen(frame, step.id, name, text, self.t + _REOPEN_S)
             assert step.who is not None
             self._vars[f"{step.who}_said"] = text
             self._vars["said"] = text
@@ -653,10 +697,8 @@ class Engine:
 
     def _say(self, pid: str, text: str, to: str | None = None) -> Generator[_Wait, Any, None]:
         say = Say(pid, text, to, self._rate)
-        self._emit(say)
+        self._speak(say)
         self._last_prompt = say
-        self._speaking = pid
-        self._said_at = self.t
         self._early.clear()
         yield _WaitSay(pid)
 
@@ -801,6 +843,11 @@ class Engine:
 
     def _begin_turn(self, wait: _WaitTurn) -> None:
         turn = _Turn(wait.speaker, wait.step, self.t, wait.max_s, wait.end_s, quiet_from=self.t)
+        self._reopen = None
+        if self._seed is not None and self._seed[0] == wait.speaker:
+            turn.parts.append(self._seed[1])
+            turn.by = wait.speaker
+        self._seed = None
         # Words that arrived while the coach was still speaking belong to this turn.
         for ev in self._early:
             who = self._who(ev.speaker, wait.speaker)
@@ -882,10 +929,16 @@ class Engine:
         self._speak_aside(say)
 
     def _speak_aside(self, say: Say) -> None:
+        self._speak(say)
+        self._in_aside = True
+
+    def _speak(self, say: Say) -> None:
+        """Emit a line and wait for its SayDone before speaking or listening again."""
         self._emit(say)
         self._speaking = say.id
         self._said_at = self.t
-        self._in_aside = True
+        # Generous: a slow voice reads ~8 characters a second; then stop waiting.
+        self._said_max = 20.0 + len(say.text) / 8.0 / max(say.rate, 0.1)
 
     def _can_pause(self) -> bool:
         return any(f.script.on_heat for f in self._stack) and not any(
