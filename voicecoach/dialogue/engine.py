@@ -387,6 +387,18 @@ class Engine:
         if self._stopping is not None:
             return
         log.info("heat alarm (%s, %s)", ev.kind, ev.speaker)
+        turn = self._turn
+        if (
+            ev.kind == "interruption"
+            and turn is not None
+            and turn.speaker not in (BOTH, ev.by)
+            and ev.by in self.partners
+            and turn.holds < self.settings.max_holds
+        ):
+            # The listener cut in on the sender: holding the floor is the gentle answer;
+            # only if it keeps happening does it become a pause.
+            turn.intruder = ev.by
+            return
         self._pending_heat = ev
         self._try_heat()
 
@@ -485,16 +497,18 @@ class Engine:
         ev = self._pending_heat
         if ev is None:
             return
-        others_talking = any(w != "coach" for w in self._talking)
-        if not others_talking or self.t - ev.t >= self.settings.heat_gap_wait_s:
+        if not self._talking or self.t - ev.t >= self.settings.heat_gap_wait_s:
             self._apply_heat(ev)
 
     def _apply_heat(self, ev: HeatAlarm) -> None:
-        self._pending_heat = None
         if isinstance(self._wait, _WaitHeat):
             if self._speaking is None:
+                self._pending_heat = None
                 self._pump(ev)
+            else:
+                self._pending_heat = ev  # after the line in the air (e.g. "repeat that")
             return
+        self._pending_heat = None
         if any(f.heat_pause for f in self._stack):
             log.info("heat while already pausing: nothing more to do")
             return
