@@ -320,3 +320,7 @@ def test_engine_rejects_unknown_settings() -> None:
 def test_engine_needs_two_different_partners() -> None:
     with pytest.raises(ValueError):
         Engine(None, ("Alex", "Alex"))
+
+
+def test_available_scripts_lists_the_shipped_ones() -> None:
+    assert set(SHIPPED) <= set(script_mod.available_scripts())

@@ -169,6 +169,15 @@ def resolve(name_or_path: str | Path, near: Path | None = None) -> Path:
     return SHIPPED_DIR / f"{p.name}.yaml"
 
 
+def available_scripts() -> list[str]:
+    """Names of the scripts a session can run: the user's and the shipped ones."""
+    names: set[str] = set()
+    for d in (USER_DIR, SHIPPED_DIR):
+        if d.is_dir():
+            names |= {p.stem for p in d.glob("*.yaml") if _ID.match(p.stem)}
+    return sorted(names)
+
+
 def display(path: Path) -> str:
     """A short path for messages: relative to the repo or home when possible."""
     p = path.expanduser()
