@@ -43,4 +43,25 @@ class Settings:
                 f"unknown dialogue setting(s): {', '.join(sorted(unknown))} "
                 f"(known: {', '.join(sorted(known))})"
             )
-        return cls(**dict(value))
+        values: dict[str, Any] = {}
+        defaults = cls()
+        for name, given in value.items():
+            default = getattr(defaults, name)
+            values[name] = _coerce(name, given, default)
+        return cls(**values)
+
+
+def _coerce(name: str, given: Any, default: Any) -> Any:
+    """Check a setting's type against its default (settings often come from a file)."""
+    if isinstance(default, bool):
+        if isinstance(given, bool):
+            return given
+    elif isinstance(default, int | float):
+        if isinstance(given, int | float) and not isinstance(given, bool):
+            low_ok = given >= 0 if isinstance(default, int) else given > 0  # 0 holds: never
+            if low_ok:
+                return type(default)(given)
+    elif isinstance(default, str) or default is None:
+        if isinstance(given, str) or (default is None and given is None):
+            return given
+    raise UserError(f"dialogue setting {name!r} must be like {default!r}, not {given!r}")
