@@ -175,7 +175,7 @@ def test_loose_answers_are_understood(reply: str, goes_to: str) -> None:
 def test_danger_during_the_stop_line_still_shows_help() -> None:
     engine = Engine(None, PARTNERS, entry="imago")
     r = Rehearsal(engine, {**happy_replies(), "imago.send@Alex": "Stop."})
-    r.run(stop=lambda rr: "engine.stop" in rr.said())
+    r.run_to("engine.stop")
     r.speak("Sam", "I am scared of him.", start=r.t + 0.1)
     r.run(until=r.t + 60)
     assert [s.kind for s in r.actions(Show)] == ["help"]
@@ -185,7 +185,7 @@ def test_danger_during_the_stop_line_still_shows_help() -> None:
 def test_key_during_the_safety_stop_keeps_the_reason() -> None:
     engine = Engine(None, PARTNERS, entry="imago")
     r = Rehearsal(engine, {**happy_replies(), "imago.send@Alex": "He hit me."})
-    r.run(stop=lambda rr: "safety.stop" in rr.said())
+    r.run_to("safety.stop")
     r.at(r.t + 0.5, KeyPressed(r.t + 0.5, "x"))
     r.run(until=r.t + 60)
     assert r.actions(EndSession) == [EndSession("not safe")]

@@ -47,7 +47,7 @@ def test_danger_words_stop_even_during_a_breath_or_a_timeout(when: str) -> None:
     engine = Engine(None, PARTNERS, entry="pause", settings={"timeout_s": 300})
     r = Rehearsal(engine, table)
     step = "timeout.start" if when == "timeout" else "pause.more_breathing"
-    r.run(stop=lambda rr: step in rr.steps())
+    r.run_to(step)
     r.run(until=r.t + 12)  # into the quiet part of the step
     r.speak("Sam", "Sometimes I want to die.", start=r.t)
     r.run(until=r.t + 60)

@@ -116,6 +116,24 @@ class Rehearsal:
             self._feed(Tick(self.t))
         return self
 
+    def run_to(self, step: str, until: float = 4 * 3600.0) -> Rehearsal:
+        """Run until the engine enters, listens at or speaks ``"script.step"`` (or a Say id)."""
+        from voicecoach.dialogue.protocol import EnterStep
+
+        seen = len(self.log)
+
+        def reached(r: Rehearsal) -> bool:
+            nonlocal seen
+            new, seen = r.log[seen:], len(r.log)
+            return any(
+                (isinstance(x, EnterStep) and f"{x.script}.{x.step}" == step)
+                or (isinstance(x, Listen) and x.step == step)
+                or (isinstance(x, Say) and x.id == step)
+                for _, x in new
+            )
+
+        return self.run(until=until, stop=reached)
+
     def _feed(self, event: EngineInput) -> None:
         self.log.append((self.t, event))
         self._take(self.engine.handle(event))
