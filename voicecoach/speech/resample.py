@@ -61,4 +61,3 @@ def _kaiser(t: np.ndarray) -> np.ndarray:
     inside = np.abs(t) < 1.0
     arg = _KAISER_BETA * np.sqrt(np.clip(1.0 - t * t, 0.0, 1.0))
     return np.where(inside, np.i0(arg) / np.i0(_KAISER_BETA), 0.0)
-

@@ -89,6 +89,9 @@ class WhisperTranscriber:
         self.name = model
         self.short_encode = short_encode
         self.beam_size = beam_size
+        self.pad_seconds = PAD_SECONDS
+        self.pad_audio = False
+        self.fallbacks = 0  # short-encode results redone on the 30 s window (loops)
         path = whisper_model_dir(model, progress=progress)
         log.info("loading Whisper %s from %s", model, path)
         self.model = WhisperModel(
@@ -164,10 +167,14 @@ class WhisperTranscriber:
 
         fx = self.model.feature_extractor
         feats = fx(audio)[:, :-1]  # (80, frames); last frame is the STFT's padding
-        frames = feats.shape[1] + int(PAD_SECONDS * _FRAMES_PER_SECOND)
+        frames = feats.shape[1] + int(self.pad_seconds * _FRAMES_PER_SECOND)
         frames += frames % 2  # the encoder's conv stride is 2
         frames = min(frames, _MAX_SHORT_FRAMES)
-        # Zero frames, as faster-whisper's own pad_or_trim pads to 3000.
+        if self.pad_audio:
+            # Pad the waveform, as openai/whisper does, so the tail is real log-mel silence.
+            tail = np.zeros(frames * fx.hop_length - audio.size, dtype=np.float32)
+            feats = fx(np.concatenate([audio, tail]))[:, :frames]
+        # Zero frames past the features, as faster-whisper's own pad_or_trim pads to 3000.
         padded = np.zeros((feats.shape[0], frames), dtype=np.float32)
         padded[:, : min(feats.shape[1], frames)] = feats[:, :frames]
         max_tokens = min(
@@ -194,6 +201,7 @@ class WhisperTranscriber:
         text = self._tokenizer.decode(tokens)
         if len(tokens) >= max_tokens or _looks_looped(text):
             log.debug("short encode looped (%d tokens): falling back to 30 s window", len(tokens))
+            self.fallbacks += 1
             return None
         return text, float(result.no_speech_prob), float(logprob)
 
