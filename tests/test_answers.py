@@ -56,7 +56,8 @@ def test_voice_commands_only_when_the_utterance_is_the_command(text: str, expect
     ("I felt hurt.", True), ("Did I get it?", True), ("That's all", True),
     ("and I", False), ("because", False), ("because.", False), ("so", False),
     ("I felt hurt when you...", False), ("I was thinking that,", False),
-    ("I wanted to say that", False), ("", False),
+    ("I wanted to say that", False), ("", False), ("yes", True), ("no way", True),
+    ("I felt lonely this week", False),  # no full stop heard: maybe more to come
 ])
 def test_turn_completeness(text: str, expected: bool) -> None:
     assert looks_complete(text) is expected

@@ -20,7 +20,9 @@ from typing import Any
 
 from voicecoach.dialogue import answers, prompts
 from voicecoach.dialogue.commands import command
+from voicecoach.dialogue.floor import BOTH, STALE_TALK_S, HoldFloor, Turn, TurnOver
 from voicecoach.dialogue.helpinfo import help_text
+from voicecoach.dialogue.library import load_set
 from voicecoach.dialogue.mirror import missed_most
 from voicecoach.dialogue.protocol import (
     Action,
@@ -40,18 +42,13 @@ from voicecoach.dialogue.protocol import (
     Tick,
 )
 from voicecoach.dialogue.safety import danger
-from voicecoach.dialogue.script import Script, ScriptError, Step, load_script
+from voicecoach.dialogue.script import Script, ScriptError, Step
 from voicecoach.dialogue.settings import Settings
-from voicecoach.dialogue.turns import looks_complete
 
 log = logging.getLogger(__name__)
 
 UNKNOWN = "unknown"
-BOTH = "both"  # Listen.speaker when either partner may speak (monitor, "either" questions)
 
-_STALE_TALK_S = 20.0  # a SpeechStarted never followed by PartnerSaid stops counting after this
-_GAP_S = 0.3  # a "natural gap" in the floor holder's speech, long enough to speak into
-_AFTER_HOLD_S = 3.0  # after "let X finish", give X this long to pick the thread up again
 _MAX_VISITS = 40  # a step entered this often in one run of a script: something is looping
 _REOPEN_S = 2.0  # the sender resumes this soon after we took their turn as over: it was not
 
@@ -128,26 +125,6 @@ class _Reopen:
     until: float
 
 
-@dataclass
-class _Turn:
-    """A partner's turn in progress: their words so far and the silence since."""
-
-    speaker: str
-    step: str
-    started: float
-    max_s: float
-    end_s: float
-    quiet_from: float  # silence is measured from here (or from the last words' end)
-    parts: list[str] = field(default_factory=list)
-    last_end: float | None = None
-    talking: bool = False
-    noise: bool = False  # spoke, but the transcript had no words
-    by: str | None = None  # who spoke the words (for BOTH turns)
-    intruder: str | None = None  # the other partner talked during this turn
-    holds: int = 0
-    after_hold: bool = False
-
-
 class Engine:
     """Runs the entry script for two partners; see docs/scripts.md for the language.
 
@@ -168,7 +145,7 @@ class Engine:
             raise ValueError(f"the engine needs two different partner names, got {partners!r}")
         self.partners: tuple[str, str] = (names[0], names[1])
         self.settings = Settings.of(settings)
-        self._scripts = _preload(scripts, entry)
+        self._scripts = load_set(scripts, entry)
         self.entry = entry
         self._sender, self._receiver = self.partners
         self._vars: dict[str, str] = {"round": "1"}
@@ -176,7 +153,7 @@ class Engine:
         self._out: list[Action] = []
         self._stack: list[_Frame] = []
         self._wait: _Wait | None = None
-        self._turn: _Turn | None = None
+        self._turn: Turn | None = None
         self._listen: Listen | None = None  # the last Listen, re-sent after an aside
         self._speaking: str | None = None  # id of the line in the air, until its SayDone
         self._said_at = 0.0
@@ -268,7 +245,7 @@ class Engine:
     def _on_tick(self) -> None:
         t = self.t
         for who, since in list(self._talking.items()):
-            if t - since > _STALE_TALK_S:
+            if t - since > STALE_TALK_S:
                 del self._talking[who]
         if self._stopping is not None:
             # If the session never confirms the last line, do not hang on it.
@@ -306,7 +283,7 @@ class Engine:
                 self._speak_aside(self._asides.pop(0))
                 return
             if self._turn is not None:
-                self._turn.quiet_from = self.t
+                self._turn.resume_after_aside(self.t)
             if self._listen is not None and self._wait is not None:
                 self._emit(self._listen)
             return
@@ -327,7 +304,7 @@ class Engine:
                 # The floor holder picked up again: the coach yields at once.
                 self._emit(StopSpeaking())
         elif who in self.partners:
-            turn.intruder = who
+            turn.interrupted_by(who)
 
     def _try_reopen(self, who: str) -> bool:
         """The speaker picked up again just as the coach started its next line: yield."""
@@ -369,16 +346,10 @@ class Engine:
             return
         turn = self._turn
         if turn is not None and isinstance(self._wait, _WaitTurn):
-            if turn.speaker in (who, BOTH):
-                if answers.heard_anything(ev.text):
-                    turn.parts.append(ev.text.strip())
-                else:
-                    turn.noise = True
-                turn.by = turn.by or who
-                turn.last_end = max(ev.end, turn.last_end or ev.end)
-                turn.talking = False
+            if turn.owns(who):
+                turn.add(who, ev.text, ev.end)
             elif who in self.partners:
-                turn.intruder = who
+                turn.interrupted_by(who)
             return
         if isinstance(self._wait, _WaitSay) or self._speaking is not None:
             self._early.append(ev)
@@ -397,7 +368,7 @@ class Engine:
         ):
             # The listener cut in on the sender: holding the floor is the gentle answer;
             # only if it keeps happening does it become a pause.
-            turn.intruder = ev.by
+            turn.interrupted_by(ev.by)
             return
         self._pending_heat = ev
         self._try_heat()
@@ -856,19 +827,16 @@ class Engine:
     # ------------------------------------------------------------ turn-taking
 
     def _begin_turn(self, wait: _WaitTurn) -> None:
-        turn = _Turn(wait.speaker, wait.step, self.t, wait.max_s, wait.end_s, quiet_from=self.t)
+        turn = Turn(wait.speaker, wait.step, self.t, wait.max_s, wait.end_s, quiet_from=self.t)
         self._reopen = None
         if self._seed is not None and self._seed[0] == wait.speaker:
-            turn.parts.append(self._seed[1])
-            turn.by = wait.speaker
+            turn.add(wait.speaker, self._seed[1], self.t)
         self._seed = None
         # Words that arrived while the coach was still speaking belong to this turn.
         for ev in self._early:
             who = self._who(ev.speaker, wait.speaker)
-            if turn.speaker in (who, BOTH) and ev.text.strip():
-                turn.parts.append(ev.text.strip())
-                turn.by = turn.by or who
-                turn.last_end = ev.end
+            if turn.owns(who) and answers.heard_anything(ev.text):
+                turn.add(who, ev.text, ev.end)
         self._early.clear()
         turn.talking = wait.speaker in self._talking or (
             wait.speaker == BOTH and any(w in self._talking for w in self.partners)
@@ -878,49 +846,12 @@ class Engine:
     def _check_turn(self) -> None:
         turn = self._turn
         assert turn is not None
-        t = self.t
-        if turn.talking and t - self._talking.get(turn.speaker, t) > _STALE_TALK_S:
-            turn.talking = False
-        if turn.intruder is not None and turn.holds < self.settings.max_holds:
-            floor_quiet = not turn.talking and (
-                turn.last_end is None or t - turn.last_end >= _GAP_S
-            )
-            other_since = self._talking.get(turn.intruder)
-            other_quiet = other_since is None or t - other_since > 4.0
-            if floor_quiet and other_quiet:
-                # A natural gap: hold the floor for the speaker, gently, for both.
-                other = turn.intruder
-                turn.intruder = None
-                turn.holds += 1
-                turn.after_hold = True
-                line = prompts.HOLD_FLOOR.format(floor=turn.speaker, other=other)
-                self._aside(Say("engine.hold_floor", line, other, self._rate))
-                return
-        elif turn.intruder is not None:
-            turn.intruder = None  # held the floor enough times; let it be
-        if turn.talking:
-            if t - turn.started < turn.max_s + 30.0:
-                return
-            turn.talking = False  # far past the maximum: stop waiting for their words
-        elapsed = t - turn.started
-        if turn.parts:
-            text = " ".join(turn.parts)
-            need = turn.end_s if looks_complete(text) else self.settings.turn_end_incomplete_s
-            if turn.after_hold:
-                # They were just interrupted and then addressed: give them time to resume,
-                # more if they stopped mid-sentence.
-                need = max(need, _AFTER_HOLD_S) + (0.0 if looks_complete(text) else 2.0)
-            last = max(turn.last_end or turn.quiet_from, turn.quiet_from)
-            if t - last >= need or elapsed >= turn.max_s:
-                self._finish_turn(text)
-        elif turn.noise and turn.last_end is not None and (
-            t - max(turn.last_end, turn.quiet_from) >= turn.end_s
-        ):
-            self._finish_turn("", noise=True)
-        elif t - turn.quiet_from >= min(self.settings.silence_s, turn.max_s) or (
-            elapsed >= turn.max_s
-        ):
-            self._finish_turn("")
+        decision = turn.decide(self.t, self._talking, self.settings)
+        if isinstance(decision, HoldFloor):
+            line = prompts.HOLD_FLOOR.format(floor=decision.floor, other=decision.other)
+            self._aside(Say("engine.hold_floor", line, decision.other, self._rate))
+        elif isinstance(decision, TurnOver):
+            self._finish_turn(decision.text, decision.noise)
 
     def _finish_turn(self, text: str, noise: bool = False) -> None:
         turn = self._turn
@@ -1047,49 +978,3 @@ def _duration(seconds: float) -> str:
         return f"{n} second" + ("s" if n != 1 else "")
     n = round(seconds / 60)
     return f"{n} minute" + ("s" if n != 1 else "")
-
-
-def _preload(
-    scripts: Mapping[str, Script] | Callable[[str], Script] | None, entry: str
-) -> dict[str, Script]:
-    """Every script reachable from ``entry`` (by run or on_heat), checked for run-cycles."""
-    if scripts is None:
-        def get(name: str) -> Script:
-            return load_script(name)
-    elif isinstance(scripts, Mapping):
-        table = scripts
-
-        def get(name: str) -> Script:
-            if name not in table:
-                raise ScriptError(f"no script named {name!r} (have: {', '.join(table)})")
-            return table[name]
-    else:
-        get = scripts
-    out: dict[str, Script] = {}
-    todo = [entry]
-    while todo:
-        name = todo.pop()
-        if name in out:
-            continue
-        out[name] = get(name)
-        s = out[name]
-        todo.extend(st.script for st in s.steps.values() if st.kind == "run" and st.script)
-        if s.on_heat:
-            todo.append(s.on_heat)
-    _check_cycles(out)
-    return out
-
-
-def _check_cycles(scripts: dict[str, Script]) -> None:
-    def calls(name: str) -> list[str]:
-        return [st.script for st in scripts[name].steps.values() if st.kind == "run" and st.script]
-
-    def visit(name: str, path: list[str]) -> None:
-        if name in path:
-            loop = " -> ".join([*path[path.index(name):], name])
-            raise ScriptError(f"scripts run each other in a circle: {loop}")
-        for callee in calls(name):
-            visit(callee, [*path, name])
-
-    for name in scripts:
-        visit(name, [])

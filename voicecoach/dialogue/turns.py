@@ -40,4 +40,8 @@ def looks_complete(text: str) -> bool:
     last = words[-1]
     if last in _STRONG:
         return False
-    return not (last in _WEAK and not s.endswith((".", "!", "?")))
+    if s.endswith((".", "!", "?")):
+        return True
+    # No full stop: the transcriber did not hear a sentence end. Short answers ("yes") are
+    # whole; a longer stretch without one is more likely cut mid-thought ("I felt").
+    return last not in _WEAK and len(words) < 3

@@ -1,0 +1,64 @@
+"""The set of scripts a session needs: the entry script and all it can run, checked.
+
+Loaded once, before the session starts, so a broken or missing script is a clear
+ScriptError at start-up and never a surprise in the middle of a hard conversation.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+from voicecoach.dialogue.script import Script, ScriptError, load_script
+
+log = logging.getLogger(__name__)
+
+Scripts = Mapping[str, Script] | Callable[[str], Script] | None
+"""Scripts by name, a loader ``name -> Script``, or None for ``load_script``."""
+
+
+def load_set(scripts: Scripts, entry: str) -> dict[str, Script]:
+    """Every script reachable from ``entry`` (by run or on_heat), checked for run-cycles."""
+    if scripts is None:
+
+        def get(name: str) -> Script:
+            return load_script(name)
+    elif isinstance(scripts, Mapping):
+        table = scripts
+
+        def get(name: str) -> Script:
+            if name not in table:
+                raise ScriptError(f"no script named {name!r} (have: {', '.join(table)})")
+            return table[name]
+    else:
+        get = scripts
+    out: dict[str, Script] = {}
+    todo = [entry]
+    while todo:
+        name = todo.pop()
+        if name in out:
+            continue
+        out[name] = get(name)
+        s = out[name]
+        todo.extend(st.script for st in s.steps.values() if st.kind == "run" and st.script)
+        if s.on_heat:
+            todo.append(s.on_heat)
+    check_cycles(out)
+    return out
+
+
+def check_cycles(scripts: dict[str, Script]) -> None:
+    """Refuse scripts that run each other in a circle (a session that could never end)."""
+
+    def calls(name: str) -> list[str]:
+        return [st.script for st in scripts[name].steps.values() if st.kind == "run" and st.script]
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in path:
+            loop = " -> ".join([*path[path.index(name):], name])
+            raise ScriptError(f"scripts run each other in a circle: {loop}")
+        for callee in calls(name):
+            visit(callee, [*path, name])
+
+    for name in scripts:
+        visit(name, [])
