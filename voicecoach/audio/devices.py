@@ -335,7 +335,7 @@ class SpeakerSink:
         device: str | int | None = None,
         *,
         blocksize: int = 160,
-        latency: float = 0.08,  # s; 20 ms ("low") underflowed on a loaded 2-core machine
+        latency: float = 0.12,  # s; 20-80 ms underflowed on a loaded 2-core machine
         reference_seconds: float = 10.0,
     ) -> None:
         self._info = resolve_device(device, "output")
