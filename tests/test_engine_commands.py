@@ -15,7 +15,7 @@ from voicecoach.dialogue.protocol import (
     Show,
     StopSpeaking,
 )
-from voicecoach.dialogue.rehearse import Rehearsal, happy_replies
+from voicecoach.dialogue.rehearse import Line, Rehearsal, happy_replies
 
 PARTNERS = ("Alex", "Sam")
 
@@ -189,3 +189,33 @@ def test_key_during_the_safety_stop_keeps_the_reason() -> None:
     r.at(r.t + 0.5, KeyPressed(r.t + 0.5, "x"))
     r.run(until=r.t + 60)
     assert r.actions(EndSession) == [EndSession("not safe")]
+
+
+def test_a_command_from_the_listener_waits_for_a_gap_in_the_senders_speech() -> None:
+    send = (Line("I have been thinking about this for a long time, and I want you to know "
+                 "how it felt for me.", dur=8.0),
+            Line("Slower, please.", speaker="Sam", after=-6.0, dur=1.0))
+    r = rehearse(**{"imago.send@Alex": send})
+    t_slower = next(t for t, x in r.log if isinstance(x, Say) and x.id == "engine.slower")
+    alex_said = next(t for t, x in r.log if isinstance(x, PartnerSaid) and x.speaker == "Alex")
+    assert t_slower >= alex_said  # said once Alex paused, not over Alex
+    assert "engine.hold_floor" not in r.said()  # a command is not an interruption
+    assert r.talk_over() == []
+
+
+def test_stop_shouted_in_the_couples_own_conversation_is_not_a_command() -> None:
+    table = happy_replies()
+    table["session.monitor"] = "Stop!"
+    engine = Engine(None, PARTNERS, entry="session")
+    r = Rehearsal(engine, table).run(until=200)
+    assert "engine.stop" not in r.said()
+    assert not engine.finished
+
+
+def test_stop_addressed_to_the_coach_in_the_conversation_is_a_command() -> None:
+    table = happy_replies()
+    table["session.monitor"] = "Coach, stop the session."
+    engine = Engine(None, PARTNERS, entry="session")
+    r = Rehearsal(engine, table).run(until=200)
+    assert r.said()[-1] == "engine.stop"
+    assert r.actions(EndSession) == [EndSession("stopped")]

@@ -41,3 +41,9 @@ def command(text: str) -> str | None:
             log.info("voice command %r", name)
             return name
     return None
+
+
+def addressed(text: str) -> bool:
+    """The utterance speaks to the coach or about the session ("coach, stop the session")."""
+    words = set(clean(text).split())
+    return bool(words & {"coach", "session", "exercise", "voicecoach"})

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from voicecoach.dialogue import answers, prompts
-from voicecoach.dialogue.commands import command
+from voicecoach.dialogue.commands import addressed, command
 from voicecoach.dialogue.floor import BOTH, STALE_TALK_S, HoldFloor, Turn, TurnOver
 from voicecoach.dialogue.helpinfo import help_text
 from voicecoach.dialogue.library import load_set
@@ -254,6 +254,8 @@ class Engine:
             return
         if self._pending_heat is not None:
             self._try_heat()
+        if self._asides and self._flush_asides():
+            return
         if self._speaking is not None:
             if t - self._said_at > self._said_max:
                 # The session never confirmed the line; do not wait for ever.
@@ -279,8 +281,7 @@ class Engine:
             return
         if self._in_aside:
             self._in_aside = False
-            if self._asides:
-                self._speak_aside(self._asides.pop(0))
+            if self._flush_asides():
                 return
             if self._turn is not None:
                 self._turn.resume_after_aside(self.t)
@@ -340,11 +341,15 @@ class Engine:
             return
         if self._stopping is not None:
             return
+        turn = self._turn
+        if turn is not None and turn.owns(who):
+            turn.talking = False  # their utterance ended, whatever it was
         cmd = command(ev.text)
         if cmd is not None and not self._is_answer(ev.text):
-            self._on_command(cmd, who)
+            if turn is not None and turn.intruder == who:
+                turn.intruder = None  # they spoke to the coach, not over their partner
+            self._on_command(cmd, who, ev.text)
             return
-        turn = self._turn
         if turn is not None and isinstance(self._wait, _WaitTurn):
             if turn.owns(who):
                 turn.add(who, ev.text, ev.end)
@@ -396,7 +401,11 @@ class Engine:
         self._help_shown = True
         self._stopping = "not safe"
 
-    def _on_command(self, cmd: str, who: str) -> None:
+    def _on_command(self, cmd: str, who: str, text: str) -> None:
+        if cmd == "stop" and isinstance(self._wait, _WaitHeat) and not addressed(text):
+            # In their own conversation "Stop!" is said to each other, not to the coach.
+            log.info("'stop' during the couple's conversation: not taken as a command")
+            return
         log.info("voice command %r from %s", cmd, who)
         if cmd == "stop":
             if self._speaking is not None:
@@ -683,7 +692,8 @@ class Engine:
     def _say(self, pid: str, text: str, to: str | None = None) -> Generator[_Wait, Any, None]:
         say = Say(pid, text, to, self._rate)
         self._speak(say)
-        self._last_prompt = say
+        if not pid.startswith("engine."):
+            self._last_prompt = say  # "repeat that" repeats the script, not our asides
         self._early.clear()
         yield _WaitSay(pid)
 
@@ -864,18 +874,26 @@ class Engine:
     # ------------------------------------------------------------ small helpers
 
     def _aside(self, say: Say) -> None:
-        """An engine line outside the script (hold the floor, repeat, ...), never over speech."""
-        if self._speaking is not None:
-            if self._in_aside:
-                self._asides.append(say)
-            else:
-                log.debug("aside %s dropped: the coach is speaking", say.id)
-            return
-        self._speak_aside(say)
+        """An engine line outside the script (hold the floor, repeat, ...), never over speech.
 
-    def _speak_aside(self, say: Say) -> None:
-        self._speak(say)
+        Queued until the coach is silent and, during a turn, until the floor holder pauses.
+        """
+        if self._speaking is not None and not self._in_aside:
+            log.debug("aside %s dropped: a prompt is playing", say.id)
+            return
+        self._asides.append(say)
+        self._flush_asides()
+
+    def _flush_asides(self) -> bool:
+        """Speak the next queued aside if now is a good moment; True if it did."""
+        if not self._asides or self._speaking is not None:
+            return False
+        turn = self._turn
+        if turn is not None and not turn.quiet(self.t):
+            return False
+        self._speak(self._asides.pop(0))
         self._in_aside = True
+        return True
 
     def _speak(self, say: Say) -> None:
         """Emit a line and wait for its SayDone before speaking or listening again."""

@@ -81,6 +81,10 @@ class Turn:
     def text(self) -> str:
         return " ".join(self.parts)
 
+    def quiet(self, t: float) -> bool:
+        """The floor holder is in a natural gap: the coach may say something short."""
+        return not self.talking and (self.last_end is None or t - self.last_end >= GAP_S)
+
     def resume_after_aside(self, t: float) -> None:
         """The coach just spoke into the turn: silence counts from now."""
         self.quiet_from = t
@@ -124,7 +128,7 @@ class Turn:
         if self.holds >= s.max_holds:
             self.intruder = None  # held the floor enough times; let it be
             return None
-        floor_quiet = not self.talking and (self.last_end is None or t - self.last_end >= GAP_S)
+        floor_quiet = self.quiet(t)
         other_since = talking.get(self.intruder)
         other_quiet = other_since is None or t - other_since > OTHER_QUIET_S
         if not (floor_quiet and other_quiet):
