@@ -243,3 +243,34 @@ def test_barge_in_stop_cuts_within_300ms() -> None:
     assert heard_after_call <= 0.3
     assert (last - first) / SR < 2.0
     assert sink.counters()["stops"] == 1
+
+
+# ------------------------------------------------------------------ harness install guard
+
+
+def test_harness_does_not_install_off_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+    monkeypatch.setattr(virtual, "missing_packages", lambda: ["pulseaudio"])
+    monkeypatch.setattr(virtual.subprocess, "run", lambda cmd, **kw: calls.append(cmd))
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("VC_AUDIO_INSTALL", raising=False)
+    with pytest.raises(virtual.VirtualAudioUnavailable, match="apt-get install"):
+        virtual.ensure_packages()
+    assert calls == []
+
+
+def test_harness_installs_on_ci_as_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+    missing = iter([["pulseaudio", "libportaudio2"], []])
+    monkeypatch.setattr(virtual, "missing_packages", lambda: next(missing))
+    monkeypatch.setattr(
+        virtual.subprocess,
+        "run",
+        lambda cmd, **kw: calls.append(cmd) or subprocess.CompletedProcess(cmd, 0, "", ""),
+    )
+    monkeypatch.setattr(virtual.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(virtual.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setenv("CI", "true")
+    virtual.ensure_packages()
+    assert calls and calls[0][:2] == ["apt-get", "install"]
+    assert set(virtual.APT_PACKAGES) <= set(calls[0])

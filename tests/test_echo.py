@@ -282,3 +282,34 @@ def test_echo_loopback_cancelled_partner_kept(
     assert kept_db >= -10
     # A glitch or two on a starved machine is reported, and the canceller re-locks after it.
     assert mic.counters()["overflows"] + sink.counters()["underflows"] <= 2
+
+
+@pytest.mark.devices
+def test_echo_cancelled_mic_source(virtual_audio: Any, coach_long_speech: np.ndarray) -> None:
+    """The AudioSource the session uses: mic chunks come out with the coach taken away."""
+    from voicecoach.audio import devices, virtual
+
+    module = virtual.load_echo_loopback(latency_ms=60, volume=0.5, audio_dir=virtual_audio.dir)
+    sink = devices.SpeakerSink("vc_speaker")
+    source = devices.EchoCancelledMic(devices.MicSource("virtmic"), sink, EchoCanceller())
+    out: list[np.ndarray] = []
+    try:
+        for chunk in source.chunks():
+            out.append(chunk)
+            n = sum(len(c) for c in out)
+            if n >= int(0.3 * SR) and not sink.busy and sink.counters()["played_samples"] == 0:
+                sink.play(0.0, coach_long_speech)
+            elif sink.counters()["played_samples"] and not sink.busy:
+                break
+            assert n < 30 * SR
+    finally:
+        source.close()
+        sink.close()
+        virtual.unload_module(module, virtual_audio.dir)
+    y = np.concatenate(out)
+    # The echo arrives at -6 dB; skip the canceller's first second of learning.
+    late = y[int(1.5 * SR) :]
+    echo_db = 10 * np.log10(np.mean((0.5 * coach_long_speech) ** 2))
+    left_db = 10 * np.log10(np.mean(late**2) + 1e-20)
+    print(f"echo-cancelled mic: echo {echo_db:.1f} dBFS -> {left_db:.1f} dBFS left")
+    assert left_db <= echo_db - 15

@@ -127,10 +127,14 @@ def ensure_packages(install: bool | None = None) -> None:
     if install is None:
         install = _may_install()
     if not install:
+        why = (
+            "CI is set but the harness can only install as root with apt-get"
+            if os.environ.get("CI")
+            else "set VC_AUDIO_INSTALL=1 as root to let the harness install them"
+        )
         raise VirtualAudioUnavailable(
             f"Virtual audio needs {' '.join(missing)}: run "
-            f"`sudo apt-get install {' '.join(APT_PACKAGES)}` (or set CI=1 as root to let "
-            "the harness install them)."
+            f"`sudo apt-get install {' '.join(APT_PACKAGES)}` ({why})."
         )
     log.info("installing %s", " ".join(missing))
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
