@@ -151,3 +151,11 @@ def test_enter_step_logged_for_every_step() -> None:
     r = rehearse()
     entered = {(a.script, a.step) for a in r.actions(EnterStep)}
     assert ("imago", "swap") in entered and ("imago", "which_round") in entered
+
+
+def test_urgent_prompts_cover_the_pause_for_both_partners() -> None:
+    texts = Engine(None, PARTNERS).urgent_prompts()
+    assert "Let's take a breath together." in texts
+    assert "Alex, do you feel safe right now?" in texts
+    assert "Sam, do you feel safe right now?" in texts
+    assert all("{" not in t for t in texts)
