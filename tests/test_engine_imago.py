@@ -159,3 +159,10 @@ def test_urgent_prompts_cover_the_pause_for_both_partners() -> None:
     assert "Alex, do you feel safe right now?" in texts
     assert "Sam, do you feel safe right now?" in texts
     assert all("{" not in t for t in texts)
+
+
+def test_declined_appointment_in_the_session_ends_kindly() -> None:
+    r = rehearse(entry="session", **{"imago.appointment": "No, not now."})
+    assert "session.closing" not in r.steps()
+    assert r.said()[-1] == "session.goodbye_later"
+    assert r.actions(EndSession) == [EndSession("later")]
