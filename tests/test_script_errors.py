@@ -109,7 +109,7 @@ CASES = [
             kind: say
             text: Hi.
             next: goodbye
-        """, 2, "hello", "refers to step 'goodbye', which does not exist"),
+        """, 5, "hello", "refers to step 'goodbye', which does not exist"),
     ("missing answer target", """\
         steps:
           - id: q
@@ -117,10 +117,12 @@ CASES = [
             to: partner1
             expect: yesno
             text: Ready?
-            on: {yes: go, no: nowhere}
+            on:
+              yes: go
+              no: nowhere
           - id: go
             kind: end
-        """, 2, "q", "refers to step 'nowhere'"),
+        """, 9, "q", "refers to step 'nowhere'"),
     ("loop without exit", """\
         steps:
           - id: more

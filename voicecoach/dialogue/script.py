@@ -77,6 +77,10 @@ class Step:
     cycles: int = 3  # breathe
     in_s: float | None = None  # breathe: None -> setting
     out_s: float | None = None  # breathe: None -> setting
+    lines: dict[str, int] = field(default_factory=dict, compare=False)  # field -> line
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, self.line)
 
 
 @dataclass(frozen=True)
@@ -307,11 +311,13 @@ class _Checker:
 
     def references(self, script: Script) -> None:
         for st in script.steps.values():
-            targets = [st.next, st.then, st.otherwise, st.repeat, st.exit, *st.on.values()]
-            for target in targets:
+            targets = [("next", st.next), ("then", st.then), ("else", st.otherwise),
+                       ("repeat", st.repeat), ("exit", st.exit)]
+            targets += [(f"on.{answer}", target) for answer, target in st.on.items()]
+            for key, target in targets:
                 if target is not None and target not in script.steps:
                     raise self.fail(
-                        st.line,
+                        st.line_of(key),
                         f"refers to step {target!r}, which does not exist "
                         f"(steps: {', '.join(script.steps)})",
                         st.id,
@@ -391,6 +397,7 @@ class _StepReader:
         self.raw = raw
         self.sid = sid
         self.kind = kind
+        self.lines: dict[str, int] = {k: raw.line_of(k) for k in raw if isinstance(k, str)}
 
     def fail(self, key: str, message: str) -> ScriptError:
         return self.c.fail(self.raw.line_of(key), message, self.sid)
@@ -474,6 +481,7 @@ class _StepReader:
                     value.line_of(answer), f"'{key}: {answer}' must name a step", self.sid
                 )
             out[answer] = target
+            self.lines[f"{key}.{answer}"] = value.line_of(answer)
         return out
 
     def read(self) -> Step:
@@ -522,7 +530,7 @@ class _StepReader:
             if not isinstance(result, str) or not _ID.match(result):
                 raise self.fail("result", "'result' must be a word, e.g. continue or stop")
             kw["result"] = result
-        return Step(**kw)
+        return Step(**kw, lines=self.lines)
 
     def ask(self, kw: dict[str, Any]) -> None:
         r = self.raw
