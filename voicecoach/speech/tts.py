@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Iterator
@@ -120,10 +121,16 @@ class PiperSpeaker:
             volume=volume,
         )
 
-    def synthesize(self, text: str) -> Iterator[np.ndarray]:
-        """One 16 kHz float32 chunk per sentence, as soon as each is ready."""
+    def synthesize(self, text: str, *, length_scale: float | None = None) -> Iterator[np.ndarray]:
+        """One 16 kHz float32 chunk per sentence, as soon as each is ready.
+
+        ``length_scale`` overrides the speaker's pace for this call (> 1 is slower).
+        """
+        config = self.syn_config
+        if length_scale is not None:
+            config = dataclasses.replace(config, length_scale=length_scale)
         first = True
-        for chunk in self.voice.synthesize(text, syn_config=self.syn_config):
+        for chunk in self.voice.synthesize(text, syn_config=config):
             audio = resample(chunk.audio_float_array, self.sample_rate, SAMPLE_RATE)
             audio = trim_silence(
                 audio, lead_s=LEAD_SILENCE_S if first else TAIL_SILENCE_S, tail_s=TAIL_SILENCE_S
@@ -133,9 +140,9 @@ class PiperSpeaker:
             first = False
             yield np.clip(audio, -1.0, 1.0).astype(np.float32)
 
-    def render(self, text: str) -> np.ndarray:
+    def render(self, text: str, *, length_scale: float | None = None) -> np.ndarray:
         """The whole prompt as one 16 kHz float32 array."""
-        chunks = list(self.synthesize(text))
+        chunks = list(self.synthesize(text, length_scale=length_scale))
         if not chunks:
             return np.zeros(0, dtype=np.float32)
         return np.concatenate(chunks)

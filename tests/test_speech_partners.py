@@ -1,0 +1,88 @@
+"""Simulated partners: two clearly different voices, and effort that sounds raised."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voicecoach.errors import UserError
+from voicecoach.speech.partners import TARGET_RMS, partner_voice, tilt
+from voicecoach.timebase import SAMPLE_RATE
+
+LINE = "You never listen to me when I talk."
+
+
+def median_f0(x: np.ndarray, fmin: float = 60.0, fmax: float = 500.0) -> float:
+    """Median F0 (Hz) of the louder frames: a small YIN (difference function + threshold)."""
+    x = np.asarray(x, dtype=np.float64)
+    frame, hop = int(0.04 * SAMPLE_RATE), int(0.01 * SAMPLE_RATE)
+    lo, hi = int(SAMPLE_RATE / fmax), int(SAMPLE_RATE / fmin)
+    level = np.sqrt(np.mean(x**2))
+    f0s = []
+    for s in range(0, x.size - frame - hi, hop):
+        w, seg = x[s : s + frame], x[s : s + frame + hi]
+        if np.sqrt(np.mean(w**2)) < 0.3 * level:
+            continue
+        energy = np.cumsum(np.concatenate([[0.0], seg**2]))
+        e_lag = energy[frame : frame + hi + 1] - energy[: hi + 1]  # energy of seg[t:t+frame]
+        d = np.sum(w**2) + e_lag - 2 * np.correlate(seg, w, "valid")[: hi + 1]
+        cmnd = d[1:] * np.arange(1, hi + 1) / np.maximum(np.cumsum(d[1:]), 1e-12)
+        below = np.flatnonzero(cmnd[lo - 1 : hi - 1] < 0.15)
+        if below.size == 0:
+            continue
+        t = lo - 1 + int(below[0])
+        while t + 1 < hi - 1 and cmnd[t + 1] < cmnd[t]:
+            t += 1
+        f0s.append(SAMPLE_RATE / (t + 1))
+    return float(np.median(f0s)) if f0s else 0.0
+
+
+def high_share(x: np.ndarray) -> float:
+    spec = np.abs(np.fft.rfft(x)) ** 2
+    freqs = np.fft.rfftfreq(x.size, 1 / SAMPLE_RATE)
+    return float(spec[freqs > 2000].sum() / spec.sum())
+
+
+def test_f0_helper_on_a_tone() -> None:
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
+    assert abs(median_f0(np.sin(2 * np.pi * 150 * t)) - 150) < 3
+
+
+@pytest.mark.models
+def test_joe_and_mia_are_clearly_different() -> None:
+    joe = partner_voice("joe").render(LINE)
+    mia = partner_voice("female").render(LINE)
+    for audio in (joe, mia):
+        assert audio.dtype == np.float32 and audio.ndim == 1
+        assert 1.0 < audio.size / SAMPLE_RATE < 5.0
+        assert abs(np.sqrt(np.mean(audio**2)) - TARGET_RMS) < 0.03
+    f0_joe, f0_mia = median_f0(joe), median_f0(mia)
+    assert f0_mia - f0_joe > 50, (f0_joe, f0_mia)
+    assert partner_voice("mia") is partner_voice("female")
+
+
+@pytest.mark.models
+def test_effort_raises_pitch_and_brightness_and_pace() -> None:
+    joe = partner_voice("joe")
+    calm, angry = joe.render(LINE), joe.render(LINE, effort=1.0)
+    assert median_f0(angry) > 1.1 * median_f0(calm)  # ~+3 semitones = x1.19
+    assert high_share(angry) > 1.5 * high_share(calm)
+    assert angry.size < calm.size
+    # Same level: effort must be heard in the voice, not in the volume.
+    assert abs(np.sqrt(np.mean(angry**2)) - np.sqrt(np.mean(calm**2))) < 0.03
+    # Deterministic and cached: a second call gives the same samples, as a copy.
+    again = joe.render(LINE, effort=1.0)
+    assert np.array_equal(again, angry) and again is not angry
+
+
+def test_tilt_boosts_highs_only() -> None:
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
+    low, high = np.sin(2 * np.pi * 300 * t), np.sin(2 * np.pi * 4000 * t)
+    assert np.allclose(tilt(low, 9.0)[1000:-1000], low[1000:-1000], atol=1e-3)
+    gain = np.std(tilt(high, 9.0)[1000:-1000]) / np.std(high[1000:-1000])
+    assert abs(20 * np.log10(gain) - 9.0) < 0.2
+
+
+def test_unknown_partner_lists_names() -> None:
+    with pytest.raises(UserError, match="joe, mia"):
+        partner_voice("zelda")
