@@ -17,13 +17,15 @@ def test_breathing_cues_are_paced_on_media_time() -> None:
     engine = Engine(None, PARTNERS, entry="pause",
                     settings={"breathe_in_s": 4.0, "breathe_out_s": 6.0})
     r = Rehearsal(engine, happy_replies()).run(until=600)
-    cues = [(t, x.text) for t, x in r.log if isinstance(x, Say) and x.id == "pause.breathe"]
+    says = [(t, x) for t, x in r.log if isinstance(x, Say) and x.id == "pause.settle"]
+    assert says[0][1].text.startswith("Thank you both.")
+    cues = [(t, x.text) for t, x in says[1:]]
     assert [c for _, c in cues] == ["Breathe in, slowly...", "and out..."] * 2
     gaps = [b[0] - a[0] for a, b in zip(cues, cues[1:], strict=False)]
     assert gaps == pytest.approx([4.0, 6.0, 4.0], abs=0.031)  # within one 30 ms frame
-    # The safety question comes once the last out-breath is over.
-    t_safety = next(t for t, x in r.log if isinstance(x, Say) and x.id == "pause.safety")
-    assert t_safety - cues[-1][0] == pytest.approx(6.0, abs=0.05)
+    # The next line comes once the last out-breath is over.
+    t_next = next(t for t, x in r.log if isinstance(x, Say) and x.id == "pause.go_on")
+    assert t_next - cues[-1][0] == pytest.approx(6.0, abs=0.05)
 
 
 def test_timeout_length_is_a_setting_and_shows_a_timer() -> None:

@@ -225,3 +225,8 @@ def test_danger_is_heard(text: str) -> None:
 ])
 def test_ordinary_repair_talk_is_not_danger(text: str) -> None:
     assert danger(text) is None
+
+
+def test_the_safety_question_comes_right_after_the_breath_line() -> None:
+    r = rehearse("pause")
+    assert r.said()[:3] == ["pause.breath", "pause.safety", "pause.safety"]

@@ -168,6 +168,8 @@ class Engine:
         self._reopen: _Reopen | None = None
         self._seed: tuple[str, str] | None = None  # (speaker, words) to start a turn with
         self._stopping: str | None = None  # EndSession reason, sent once the last line is done
+        self._last_result = "done"  # the result of the script that just ended
+        self._last_by = UNKNOWN  # who actually spoke in the last turn (for open floors)
         self._help_shown = False
         self._finished = False
         self._started = False
@@ -562,8 +564,6 @@ class Engine:
             self._enter(frame, target)
         self._end("the script never waited (a loop without a turn?)")
 
-    _last_result: str = "done"
-
     def _pump_result(self, end: _End, pump: bool = True) -> None:
         """The top script ended with ``end.result``: pop it and tell its caller."""
         result = end.result
@@ -786,8 +786,6 @@ class Engine:
                 yield from self._say(pid, line, to)
         # Still unclear after a simpler question: a doubt, never a yes.
         return ("unsure" if step.expect != "free" else "any"), name
-
-    _last_by: str = UNKNOWN
 
     def _understand(self, step: Step, reply: str) -> str | None:
         if step.expect == "yesno":
