@@ -813,8 +813,9 @@ class Engine:
         self._vars["duration"] = _duration(length)
         if step.text:
             yield from self._say(pid, self._render(step.text))
-        if step.show:
-            self._emit(Show(f"{self._render(step.show)} ({_duration(length)})", kind="timer"))
+        # Always on screen: people apart in a timeout need to see how long it lasts.
+        shown = self._render(step.show) if step.show else "Timeout"
+        self._emit(Show(f"{shown} ({_duration(length)})", kind="timer"))
         yield _WaitUntil(self.t + length)
         yield from self._say(pid, self._render(step.checkin or ""))
         return nxt
