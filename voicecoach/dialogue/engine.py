@@ -183,7 +183,9 @@ class Engine:
     @property
     def floor(self) -> str | None:
         """Who has the floor now (a partner name, BOTH while monitoring, or None)."""
-        return self._turn.speaker if self._turn else None
+        if self._turn is not None:
+            return self._turn.speaker
+        return BOTH if isinstance(self._wait, _WaitHeat) else None
 
     @property
     def roles(self) -> tuple[str, str]:
