@@ -28,7 +28,8 @@ _NO = (
     "i don't think so", "i do not think so", "don't think so", "i don't", "i do not",
     "i'm not", "i am not", "not safe", "don't feel safe", "do not feel safe", "no way",
     "never", "negative", "wrong", "not right", "not exactly", "that's not it", "missed",
-    "not a good time", "bad time", "later",
+    "not a good time", "bad time", "later", "of course not", "certainly not",
+    "absolutely not", "definitely not", "no no",
 )
 _YES = (
     "yes", "yeah", "yea", "yep", "yup", "ya", "yah", "sure", "of course", "i do",
@@ -36,7 +37,7 @@ _YES = (
     "i think so", "i believe so", "i feel safe", "i am safe", "i'm safe", "i'm fine",
     "i am fine", "fine", "that's right", "right", "correct", "exactly", "totally",
     "indeed", "good", "go ahead", "uh huh", "mm hmm", "mhm", "you got it", "got it",
-    "pretty much", "sounds good",
+    "pretty much", "sounds good", "no problem", "no worries", "why not", "i'd like that",
 )
 
 
@@ -54,19 +55,26 @@ def _has(phrases: tuple[str, ...], text: str) -> list[tuple[int, str]]:
     return hits
 
 
+def _inside(hit: tuple[int, str], others: list[tuple[int, str]]) -> bool:
+    """``hit`` lies within a strictly longer phrase among ``others``."""
+    pos, phrase = hit
+    end = pos + len(phrase)
+    return any(
+        a <= pos and end <= a + len(p) and len(p) > len(phrase) for a, p in others
+    )
+
+
 def yes_no(text: str) -> str | None:
     """Classify an answer as "yes", "no" or "unsure"; None when nothing readable."""
     t = clean(text)
     if not t:
         return None
     unsure = _has(_UNSURE, t)
-    no = _has(_NO, t)
-    # "I don't think so" also contains "think so": drop yes-hits that sit inside a no-hit.
-    no_spans = [(pos, pos + len(p)) for pos, p in no]
-    yes = [
-        (pos, p) for pos, p in _has(_YES, t)
-        if not any(a <= pos < b for a, b in no_spans)
-    ]
+    # A phrase inside a longer phrase of the other kind is part of it: "of course not" is
+    # no (not "of course"), "no problem" is yes (not "no"), "I don't think so" is no.
+    yes_all = _has(_YES, t)
+    no = [h for h in _has(_NO, t) if not _inside(h, yes_all)]
+    yes = [h for h in yes_all if not _inside(h, no)]
     # "not sure" contains "not"? no; but "i'm not sure" contains "i'm not": unsure wins.
     unsure_spans = [(pos, pos + len(p)) for pos, p in unsure]
     no = [(pos, p) for pos, p in no if not any(a <= pos < b for a, b in unsure_spans)]
