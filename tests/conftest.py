@@ -94,7 +94,11 @@ def piper_voice() -> object:
 
 
 def _synth(voice: object, text: str, pitch: float = 1.0) -> np.ndarray:
-    chunks = list(voice.synthesize(text))  # type: ignore[attr-defined]
+    from piper.config import SynthesisConfig
+
+    # No generator noise: the same speech every run, so measurements are repeatable.
+    quiet = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+    chunks = list(voice.synthesize(text, syn_config=quiet))  # type: ignore[attr-defined]
     audio = np.concatenate([c.audio_float_array for c in chunks])
     sr = voice.config.sample_rate  # type: ignore[attr-defined]
     # pitch != 1 plays the voice faster/higher: a second, different-sounding speaker.

@@ -238,7 +238,7 @@ def test_echo_loopback_cancelled_partner_kept(
     n = after = 0
     try:
         for t, chunk in mic.timed_chunks():
-            ref = sink.far_end(t, len(chunk))
+            ref = sink.far_end(t + devices.FAR_END_LEAD_S, len(chunk))
             raw.append(chunk)
             far.append(ref)
             clean.append(aec.process(chunk, ref))

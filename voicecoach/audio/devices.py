@@ -155,16 +155,26 @@ class _StreamClock:
     card (or PulseAudio's null sinks) run on one clock. The callbacks' ADC/DAC times are
     not: they jump by tens of ms when the sound server re-buffers, and following them
     made the far-end reference slide against the echo. So anchor once, from the first
-    callback, and again only after an xrun, when samples were really lost.
+    callback, and again after an xrun (samples really lost) or when a slow average of the
+    timestamps has moved more than ``_REANCHOR_S`` (two devices on different clocks drift).
     """
+
+    _REANCHOR_S = 0.1
 
     def __init__(self) -> None:
         self.t0: float | None = None
+        self._avg = 0.0
         self.anchors = 0
 
     def update(self, block_time: float, count: int, xrun: bool) -> None:
+        est = block_time - count / SAMPLE_RATE
         if self.t0 is None or xrun:
-            self.t0 = block_time - count / SAMPLE_RATE
+            self.t0 = self._avg = est
+            self.anchors += 1
+            return
+        self._avg += 0.01 * (est - self._avg)
+        if abs(self._avg - self.t0) > self._REANCHOR_S:
+            self.t0 = self._avg
             self.anchors += 1
 
     def time_of(self, count: int) -> float:
@@ -351,6 +361,7 @@ class SpeakerSink:
         self._clock = _StreamClock()
         self._stream: Any = None
         self._closed = False
+        self._failed = False
         self.emitted_samples = 0  # samples handed to the device, silence included
         self.played_samples = 0  # samples of the coach's voice handed to the device
         self.prompt_samples = 0  # samples of the current/last prompt handed to the device
@@ -418,6 +429,7 @@ class SpeakerSink:
     def _finished(self) -> None:
         if not self._closed:
             self.errors += 1
+            self._failed = True
             log.error("%s: the output stream stopped unexpectedly", self.name)
         with self._lock:
             self._pending.clear()
@@ -430,8 +442,11 @@ class SpeakerSink:
 
         ``t`` (media time) is only logged: a live speaker cannot play in the past.
         """
-        if self._stream is None:
-            raise UserError(f"{self.name} is closed or failed: restart the session.")
+        if self._stream is None or self._failed:
+            raise UserError(
+                f"The speaker {self._info.name!r} stopped working: check it is connected "
+                "and restart the session."
+            )
         data = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
         if data.size == 0:
             return
@@ -449,7 +464,13 @@ class SpeakerSink:
         with self._lock:
             if self._pending_samples == 0:
                 return
-            tail = np.concatenate(list(self._pending))[:_FADE_SAMPLES]
+            parts, got = [], 0
+            for part in self._pending:  # only the fade's worth, not the whole prompt
+                parts.append(part[: _FADE_SAMPLES - got])
+                got += len(parts[-1])
+                if got >= _FADE_SAMPLES:
+                    break
+            tail = np.concatenate(parts)
             tail = tail * np.linspace(1.0, 0.0, len(tail), dtype=np.float32)
             self._pending.clear()
             self._pending.append(tail)
@@ -533,11 +554,22 @@ class SpeakerSink:
 # ------------------------------------------------------------------ echo-cancelled mic
 
 
+FAR_END_LEAD_S = 0.04
+"""The far-end reference is taken this much ahead of the mic's time.
+
+The canceller finds echo delays from 0 to ~400 ms but none below 0 (an echo seemingly
+earlier than its reference is not cancelled), and the stream timestamps that line the
+two streams up can be off by ~30 ms: the lead keeps the delay it sees positive. The
+speaker has always handed that much audio to the device already (its latency is larger).
+"""
+
+
 class EchoCancelledMic:
     """AudioSource: a MicSource with the SpeakerSink's own voice cancelled out.
 
     Each mic chunk is paired with what the speaker emitted at the same stream time; the
-    canceller finds the acoustic delay itself.
+    canceller finds the acoustic delay itself. Chunks come out delayed by
+    ``canceller.latency_samples`` (18 ms) and keep their sizes.
     """
 
     def __init__(self, mic: MicSource, speaker: SpeakerSink, canceller: EchoCanceller) -> None:
@@ -548,7 +580,7 @@ class EchoCancelledMic:
 
     def chunks(self) -> Iterator[np.ndarray]:
         for t, chunk in self.mic.timed_chunks():
-            far = self.speaker.far_end(t, len(chunk))
+            far = self.speaker.far_end(t + FAR_END_LEAD_S, len(chunk))
             yield self.canceller.process(chunk, far)
 
     def close(self) -> None:
