@@ -24,6 +24,10 @@ from voicecoach.timebase import FRAME_SAMPLES, SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
+MIN_GARBLED_S = 0.6
+"""Seconds of speech with no words transcribed that still count as a (garbled) turn: the
+engine answers it with "I didn't catch that" rather than waiting out the silence."""
+
 
 class Transcriber(Protocol):
     def transcribe(self, audio: np.ndarray) -> str: ...
@@ -255,11 +259,13 @@ class Session:
             self.log.write(ev.Enroll(t=u.t, speaker=want.speaker, start=u.start, end=u.end))
             speaker = want.speaker
         text = self.transcriber.transcribe(u.audio).strip()
-        if not text:
+        if not text and u.end - u.start < MIN_GARBLED_S:
+            # Short and wordless: a cough or a door, not an answer to be asked again.
             log.debug("utterance %.2f-%.2f s: nothing transcribed", u.start, u.end)
             return
         heard = ev.Heard(t=u.t, speaker=speaker, text=text, start=u.start, end=u.end)
-        self.log.write(heard)
+        if text:
+            self.log.write(heard)
         for hook in self.on_heard:
             hook(heard)
         self._apply(

@@ -107,10 +107,21 @@ class SimulatedRoom:
             if not self._asked:
                 return  # the coach gave the floor again without asking anything new
             self._asked = False
-            key = (action.speaker, action.step)
+            who = action.speaker
+            if who not in self.scenario.partners:
+                # The floor is open to both ("either of you"): whoever has an answer takes it.
+                who = next(
+                    (
+                        p
+                        for p in self.scenario.partners
+                        if action.step in self.scenario.answers.get(p, {})
+                    ),
+                    next(iter(self.scenario.partners)),
+                )
+            key = (who, action.step)
             turn = self._turns.get(key, 0)
             self._turns[key] = turn + 1
-            line = self.scenario.answer(action.speaker, action.step, turn)
+            line = self.scenario.answer(who, action.step, turn)
             if line is None:
                 log.warning("scenario has no answer for %s at %s", action.speaker, action.step)
                 return
