@@ -188,6 +188,29 @@ def test_mic_chunks_end_after_close() -> None:
     assert 0.1 * SR < n < 2 * SR
 
 
+@pytest.mark.devices
+def test_mic_failure_is_an_error_not_an_end() -> None:
+    mic = devices.MicSource("virtmic", blocksize=160)
+    chunks = mic.chunks()
+    next(chunks)
+    mic._finished()  # what PortAudio calls when the device goes away mid-stream
+    with pytest.raises(UserError, match="stopped"):
+        for _ in chunks:
+            pass
+    mic.close()
+    assert mic.counters()["errors"] == 1
+
+
+@pytest.mark.devices
+def test_mic_stall_is_reported() -> None:
+    mic = devices.MicSource("virtmic", stall_seconds=0.5)
+    mic._callback = lambda *args: None  # type: ignore[method-assign]  # a device gone silent
+    with pytest.raises(UserError, match="no audio for"):
+        next(mic.chunks())
+    mic.close()
+    assert mic.counters()["errors"] == 1
+
+
 # ------------------------------------------------------------------ speaker out
 
 
@@ -274,3 +297,22 @@ def test_harness_installs_on_ci_as_root(monkeypatch: pytest.MonkeyPatch) -> None
     virtual.ensure_packages()
     assert calls and calls[0][:2] == ["apt-get", "install"]
     assert set(virtual.APT_PACKAGES) <= set(calls[0])
+
+
+def test_same_card_under_several_host_apis_prefers_the_default_api(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def dev(i: int, name: str, api: str, default: bool = False) -> devices.DeviceInfo:
+        return devices.DeviceInfo(i, name, api, 2, 2, 48000.0, default, default)
+
+    fake = [
+        dev(0, "Microphone (Realtek)", "MME"),
+        dev(1, "Microphone (Realtek)", "Windows WASAPI", default=True),
+        dev(2, "Headset Microphone (USB)", "Windows WASAPI"),
+    ]
+    monkeypatch.setattr(devices, "list_devices", lambda: fake)
+    assert devices.resolve_device("realtek", "input").index == 1
+    assert devices.resolve_device(None, "input").index == 1
+    assert devices.resolve_device("2", "input").index == 2
+    with pytest.raises(UserError, match="ambiguous"):
+        devices.resolve_device("microphone", "input")

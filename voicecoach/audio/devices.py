@@ -137,6 +137,12 @@ def resolve_device(spec: str | int | None, kind: Kind) -> DeviceInfo:
     if exact:
         return exact[0]
     partial = [d for d in usable if wanted in d.name.lower()]
+    if len(partial) > 1:
+        # Windows lists one card under several host APIs (MME, WASAPI...): prefer the
+        # host API the system defaults use.
+        default_api = {d.hostapi for d in devices if d.default_input or d.default_output}
+        preferred = [d for d in partial if d.hostapi in default_api]
+        partial = preferred if len(preferred) == 1 else partial
     if len(partial) == 1:
         return partial[0]
     if partial:
@@ -213,6 +219,7 @@ class MicSource:
         self._clock = _StreamClock()
         self._stream: Any = None
         self._closed = False
+        self._failed = False
         self.captured_samples = 0  # samples delivered by the device
         self.overflows = 0  # PortAudio input_overflow flags (audio lost before us)
         self.dropped_samples = 0  # samples we dropped because the consumer was behind
@@ -235,6 +242,7 @@ class MicSource:
     def _finished(self) -> None:
         if not self._closed:
             self.errors += 1
+            self._failed = True
             log.error("%s: the input stream stopped unexpectedly", self.name)
         try:
             self._queue.put_nowait(None)
@@ -274,23 +282,33 @@ class MicSource:
     def timed_chunks(self) -> Iterator[tuple[float, np.ndarray]]:
         """Chunks with the stream time (s) their first sample was captured."""
         self.start()
+        waited = 0.0
         while True:
             try:
-                item = self._queue.get(timeout=self.stall_seconds)
+                item = self._queue.get(timeout=0.25)
             except queue.Empty:
                 if self._closed:
                     return
+                waited += 0.25
+                if waited < self.stall_seconds:
+                    continue
                 self.errors += 1
-                self._report()
-                raise UserError(
-                    f"The microphone {self._info.name!r} stopped delivering audio for "
-                    f"{self.stall_seconds:.0f} s: check that it is connected and not in use."
-                ) from None
+                self._fail(f"delivered no audio for {self.stall_seconds:.0f} s")
+            waited = 0.0
             if item is None:
+                if self._failed and not self._closed:
+                    self._fail("stopped")
                 self._report()
                 return
             self._report()
             yield item
+
+    def _fail(self, what: str) -> None:
+        self._report()
+        raise UserError(
+            f"The microphone {self._info.name!r} {what}: check that it is connected and "
+            "not in use by another program, then start again."
+        )
 
     def chunks(self) -> Iterator[np.ndarray]:
         for _, chunk in self.timed_chunks():
