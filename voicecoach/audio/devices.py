@@ -7,6 +7,13 @@ dropped audio and device errors are counted (``counters()``) and logged, never s
 Times named ``*_time`` here are PortAudio stream times (seconds on the host's clock, the
 same clock for every stream in this process); they are only used to line the speaker's
 output up with the microphone for echo cancellation, never for the session's logic.
+
+Typical live wiring::
+
+    speaker = SpeakerSink(args.output)              # starts at once, plays silence
+    source = EchoCancelledMic(MicSource(args.input), speaker, EchoCanceller())
+    for chunk in source.chunks(): ...               # 16 kHz float32, media time = samples
+    speaker.play(t, audio); speaker.stop(t)         # barge-in: quiet ~0.15 s later
 """
 
 from __future__ import annotations
