@@ -68,6 +68,8 @@ _MEL24 = mel_filterbank(24, N_FFT, 60.0, 7600.0)
 _DCT = _dct_matrix(N_MFCC + 1, 24)
 _FREQS = np.fft.rfftfreq(N_FFT, 1.0 / SAMPLE_RATE)
 _LOW = (_FREQS >= 50) & (_FREQS < 1000)
+_N_FINE = 2048  # 7.8 Hz bins: fine enough to find the first two harmonics of a low voice
+_FINE = np.fft.rfftfreq(_N_FINE, 1.0 / SAMPLE_RATE)
 _HIGH = (_FREQS >= 1000) & (_FREQS < 5000)
 
 
@@ -87,6 +89,7 @@ class FrameBlock:
     aper: np.ndarray  # YIN aperiodicity, low = one clear periodic voice
     tilt_db: np.ndarray  # energy 1-5 kHz over 50 Hz-1 kHz, dB (vocal effort flattens the tilt)
     mfcc: np.ndarray  # (n, 13) cepstrum without c0 (level-free spectral shape)
+    h1h2_db: np.ndarray  # first minus second harmonic, dB (low = pressed, effortful voice)
 
     def __len__(self) -> int:
         return len(self.level_db)
@@ -105,7 +108,27 @@ def analyse_frames(context: np.ndarray, first: int) -> FrameBlock:
     tilt = 10 * np.log10((spec[:, _HIGH].sum(1) + _EPS) / (spec[:, _LOW].sum(1) + _EPS))
     logmel = np.log(spec @ _MEL24.T + _EPS)
     mfcc = logmel @ _DCT.T
-    return FrameBlock(first, pcm.astype(np.float32), level, f0, aper, tilt, mfcc[:, 1:])
+    return FrameBlock(first, pcm.astype(np.float32), level, f0, aper, tilt, mfcc[:, 1:],
+                      _h1h2(pcm, f0))
+
+
+def _h1h2(pcm: np.ndarray, f0: np.ndarray) -> np.ndarray:
+    """H1-H2 (dB) per voiced frame, 0 where unvoiced. Pressed phonation (anger, effort)
+    brings the second harmonic up to the first; breathy or soft voices (fear, joy,
+    sadness) keep H1 well above H2, even when just as high and loud."""
+    out = np.zeros(len(pcm))
+    voiced = f0 > 0
+    if not voiced.any():
+        return out
+    spec = np.abs(np.fft.rfft(pcm[voiced] * _HANN, _N_FINE)) ** 2 + _EPS
+    f = f0[voiced][:, None]
+
+    def harmonic(k: int) -> np.ndarray:
+        near = np.abs(_FINE[None, :] - k * f) <= 0.15 * f
+        return 10 * np.log10(np.max(np.where(near, spec, _EPS), axis=1))
+
+    out[voiced] = harmonic(1) - harmonic(2)
+    return out
 
 
 class FrameAnalyzer:
@@ -140,5 +163,5 @@ def analyse_audio(audio: np.ndarray) -> FrameBlock:
     if block is None:
         z = np.zeros(0)
         return FrameBlock(0, np.zeros((0, FRAME_SAMPLES), np.float32), z, z, z, z,
-                          np.zeros((0, N_MFCC)))
+                          np.zeros((0, N_MFCC)), z)
     return block

@@ -11,6 +11,7 @@ Every decision depends only on the samples, so replaying a file gives the live e
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 from collections import deque
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import webrtcvad
 
 from voicecoach.perception.embedder import WINDOW_SAMPLES, Embedder
 from voicecoach.perception.features import FrameAnalyzer, FrameBlock, analyse_audio, frame_time
-from voicecoach.perception.overlap import OverlapConfig, OverlapDetector
+from voicecoach.perception.overlap import OverlapConfig, OverlapDetector, TurnChange
 from voicecoach.perception.raised import RaisedConfig, RaisedVoiceDetector, frame_effort
 from voicecoach.perception.speakers import (
     SpeakerBank,
@@ -43,6 +44,7 @@ from voicecoach.timebase import FRAME_SAMPLES, SAMPLE_RATE, seconds
 log = logging.getLogger(__name__)
 
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
+_ENROL_CACHE: dict[tuple[str, int], tuple[np.ndarray, FrameBlock, np.ndarray]] = {}
 _WINDOW_FRAMES = -(-WINDOW_SAMPLES // FRAME_SAMPLES)  # 28 frames cover one d-vector window
 
 
@@ -75,6 +77,7 @@ class _Frame:
     tilt: float
     mfcc: np.ndarray
     vad: bool
+    h1h2: float
 
 
 class Listener:
@@ -141,13 +144,21 @@ class Listener:
     # ------------------------------------------------------------------ enrolment
 
     def _add_voice(self, name: str, audio: np.ndarray, enrolled: bool) -> None:
-        block = analyse_audio(audio)
-        vad = vad_flags(block.pcm, block.level_db, webrtcvad.Vad(self.cfg.vad_aggressiveness))
-        mask = speech_frames(block, vad)
-        if mask.sum() < 20:
-            raise ValueError(f"not enough speech to learn {name!r}'s voice (need ~1 s or more)")
-        speech = block.pcm[mask].ravel()
-        emb = self.embedder.embed(speech, max_windows=12)
+        key = (hashlib.sha1(audio.tobytes()).hexdigest(), self.cfg.vad_aggressiveness)
+        if key not in _ENROL_CACHE:
+            # Same audio, same profile: cached so re-enrolling (tests, evaluation, a
+            # restarted session) does not pay for the embedder again.
+            block = analyse_audio(audio)
+            vad = vad_flags(block.pcm, block.level_db, webrtcvad.Vad(key[1]))
+            mask = speech_frames(block, vad)
+            if mask.sum() < 20:
+                raise ValueError(f"not enough speech to learn {name!r}'s voice "
+                                 "(need ~1 s or more)")
+            emb = self.embedder.embed(block.pcm[mask].ravel(), max_windows=12)
+            if len(_ENROL_CACHE) > 64:
+                _ENROL_CACHE.clear()
+            _ENROL_CACHE[key] = (emb, block, mask)
+        emb, block, mask = _ENROL_CACHE[key]
         self.bank.add(build_profile(name, emb, block, mask, enrolled))
         log.info("learnt voice %s from %.1f s of speech", name, frame_time(mask.sum()))
 
@@ -163,7 +174,7 @@ class Listener:
         for i in range(len(block)):
             fr = _Frame(block.first + i, block.pcm[i], float(block.level_db[i]),
                         float(block.f0[i]), float(block.aper[i]), float(block.tilt_db[i]),
-                        block.mfcc[i], bool(flags[i]))
+                        block.mfcc[i], bool(flags[i]), float(block.h1h2_db[i]))
             self._recent.append(fr)
             for ev in self._seg.step(fr.idx, fr.vad):
                 if ev.kind == "start":
@@ -205,6 +216,9 @@ class Listener:
         for ev in self._overlap.step(fr.idx, fr.vad, fr.level, fr.aper,
                                      {k: float(v[0]) for k, v in lls.items()}):
             out.append(_at_least(ev, now_t))
+        for change in self._overlap.changes:
+            out.extend(self._split(change, fr.idx))
+        self._overlap.changes = []
         # Raised voice: frames wait until the segment's speaker has a baseline.
         prof = self.bank.get(self._speaker)
         if prof is not None and prof.baseline is not None:
@@ -214,11 +228,31 @@ class Listener:
                     effort = float(frame_effort(self.cfg.raised, prof.baseline,
                                                 np.array([p.level]),
                                                 semitones(np.array([p.f0])),
-                                                np.array([p.tilt]))[0])
+                                                np.array([p.tilt]), np.array([p.h1h2]))[0])
                 rv = self._raised.step(p.idx, self._speaker, effort)
                 if rv is not None:
                     out.append(_at_least(rv, now_t))
             self._pending = []
+        return out
+
+    def _split(self, change: TurnChange, now: int) -> list[PerceptionEvent]:
+        """The floor changed inside a segment: close the first voice's utterance and go on
+        with the new voice's, so each Utterance has one speaker."""
+        prev = [f for f in self._frames if f.idx < change.previous_end]
+        voiced = [i for i, f in enumerate(prev) if f.vad]
+        prev = prev[: voiced[-1] + 1] if voiced else []
+        self._frames = [f for f in self._frames if f.idx >= change.onset]
+        self._pending = []
+        self._speaker = change.speaker
+        self._next_check = change.onset + _WINDOW_FRAMES
+        now_t = frame_time(now + 1)
+        out: list[PerceptionEvent] = []
+        if prev:
+            speaker = self._attribute(prev, self.cfg.utterance_windows)
+            out.append(Utterance(t=now_t, start=frame_time(prev[0].idx),
+                                 end=frame_time(prev[-1].idx + 1), speaker=speaker,
+                                 audio=np.concatenate([f.pcm for f in prev]).astype(np.float32)))
+        out.append(VoiceStart(t=now_t, start=frame_time(change.onset), speaker=change.speaker))
         return out
 
     def _close_segment(self, now: int, end: int | None = None) -> list[PerceptionEvent]:
@@ -318,6 +352,7 @@ def _frames_block(frames: list[_Frame]) -> FrameBlock:
         np.array([f.aper for f in frames]),
         np.array([f.tilt for f in frames]),
         np.stack([f.mfcc for f in frames]),
+        np.array([f.h1h2 for f in frames]),
     )
 
 

@@ -49,6 +49,18 @@ class OverlapConfig:
     overlap_end_s: float = 0.6  # floor holder silent this long: overlap over
 
 
+@dataclass(frozen=True)
+class TurnChange:
+    """The floor passed to ``speaker`` at frame ``onset`` (a handover or an interruption);
+    ``previous`` last clearly spoke at frame ``previous_end`` (exclusive)."""
+
+    onset: int
+    speaker: str
+    previous: str
+    previous_end: int
+    interruption: bool
+
+
 class OverlapDetector:
     def __init__(self, config: OverlapConfig | None = None) -> None:
         self.cfg = config or OverlapConfig()
@@ -56,6 +68,8 @@ class OverlapDetector:
         self._reset()
 
     def _reset(self) -> None:
+        self.changes: list[TurnChange] = []  # drained by the listener to split utterances
+        self._ll_sum: dict[str, float] = {}
         self._idx: list[int] = []
         self._d: list[float] = []
         self._other: list[str] = []
@@ -82,12 +96,13 @@ class OverlapDetector:
         if not speech or len(lls) < 2:
             return out
         if self.floor not in lls:
-            # No floor holder yet: the first clear voice of the segment takes it.
+            # No floor holder yet: the voice best supported over the first frames takes it.
+            for k, v in lls.items():
+                self._ll_sum[k] = self._ll_sum.get(k, 0.0) + v
             self._idx.append(idx)
-            self._d.append(0.0)
-            self._other.append("")
             if len(self._idx) >= cfg.floor_frames:
-                self._claim_floor(lls)
+                self.floor = max(self._ll_sum, key=lambda k: self._ll_sum[k])
+                self._idx, self._d, self._other = [], [], []
             return out
         others = {k: v for k, v in lls.items() if k != self.floor}
         other = max(others, key=lambda k: others[k])
@@ -104,11 +119,6 @@ class OverlapDetector:
         if self._cand is not None:
             out.extend(self._judge(idx))
         return out
-
-    def _claim_floor(self, lls: dict[str, float]) -> None:
-        # Only called with too little history to matter: take the current best voice.
-        self.floor = max(lls, key=lambda k: lls[k])
-        self._idx, self._d, self._other = [], [], []
 
     def _maybe_candidate(self) -> None:
         cfg = self.cfg
@@ -140,6 +150,8 @@ class OverlapDetector:
                 self._cand = None
                 self._intruder = intruder
                 self._overlap = (onset, floor_won[-1])
+                self.changes.append(TurnChange(onset, intruder, self.floor, floor_won[-1] + 1,
+                                               True))
                 log.debug("interruption by %s of %s at %.2f", intruder, self.floor,
                           frame_time(onset))
                 return [Interruption(t=frame_time(idx + 1), time=frame_time(onset),
@@ -147,6 +159,10 @@ class OverlapDetector:
                                      overlap=round(overlap, 3))]
         if frame_time(idx - onset) >= cfg.decide_s:
             # A handover: the other voice has the floor, its history starts at the onset.
+            before = [i for i, d in zip(self._idx[:pos], self._d[:pos], strict=True)
+                      if d <= -cfg.frame_margin]
+            self.changes.append(TurnChange(onset, intruder, self.floor,
+                                           (before[-1] + 1) if before else onset, False))
             self.floor = intruder
             self._cand = None
             self._idx, self._d, self._other = [], [], []

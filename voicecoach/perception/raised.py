@@ -31,28 +31,35 @@ FRAME_S = FRAME_MS / 1000.0
 
 @dataclass(frozen=True)
 class RaisedConfig:
-    w_level: float = 0.40
-    w_pitch: float = 0.35
-    w_tilt: float = 0.25
+    # Weights measured on acted anger vs other high-arousal speech (joy, fear, surprise):
+    # those raise pitch and level as much as anger does; what sets anger apart is vocal
+    # effort - a flatter spectral tilt and pressed phonation (low H1-H2). Level keeps a
+    # small weight: it is what AGC removes, and it does not separate anger from joy.
+    w_level: float = 0.10
+    w_pitch: float = 0.10
+    w_tilt: float = 0.40
+    w_h1h2: float = 0.20
     level_unit_db: float = 6.0  # a clearly louder voice
     pitch_unit_st: float = 3.0  # a clearly higher voice
     tilt_unit_db: float = 4.0  # a clearly brighter (more effortful) voice
+    h1h2_unit_db: float = 3.0  # a clearly more pressed voice
     window_s: float = 1.0  # averaging window (media time)
     min_voiced: int = 8  # voiced frames needed in the window to judge
-    on: float = 1.0
+    on: float = 0.5
     sustain_s: float = 0.3  # the average must stay above `on` this long (not one burst)
-    off: float = 0.5
+    off: float = 0.25
     calm_s: float = 3.0
     cooldown_s: float = 8.0
 
 
 def frame_effort(cfg: RaisedConfig, base: Baseline, level_db: np.ndarray, pitch_st: np.ndarray,
-                 tilt_db: np.ndarray) -> np.ndarray:
-    """Per-frame effort score vs the baseline (0 = calm; ~1+ = clearly raised)."""
+                 tilt_db: np.ndarray, h1h2_db: np.ndarray) -> np.ndarray:
+    """Per-frame effort score vs the baseline (0 = calm; ~0.5+ = clearly raised)."""
     zl = np.clip((level_db - base.level_db) / cfg.level_unit_db, -2.0, 4.0)
     zp = np.clip((pitch_st - base.pitch_st) / cfg.pitch_unit_st, -2.0, 4.0)
     zt = np.clip((tilt_db - base.tilt_db) / cfg.tilt_unit_db, -2.0, 4.0)
-    return cfg.w_level * zl + cfg.w_pitch * zp + cfg.w_tilt * zt
+    zh = np.clip((base.h1h2_db - h1h2_db) / cfg.h1h2_unit_db, -2.0, 4.0)
+    return cfg.w_level * zl + cfg.w_pitch * zp + cfg.w_tilt * zt + cfg.w_h1h2 * zh
 
 
 class _SpeakerState:

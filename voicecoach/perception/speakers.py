@@ -66,6 +66,7 @@ class Baseline:
     tilt_db: float
     pitch_range_st: float  # 10-90 % spread of pitch, semitones
     voiced_s: float  # seconds of voiced speech it rests on
+    h1h2_db: float = 0.0
 
     @classmethod
     def measure(cls, block: FrameBlock, mask: np.ndarray) -> Baseline | None:
@@ -80,6 +81,7 @@ class Baseline:
             tilt_db=float(np.median(block.tilt_db[voiced])),
             pitch_range_st=float(hi - lo),
             voiced_s=float(voiced.sum() * 0.03),
+            h1h2_db=float(np.median(block.h1h2_db[voiced])),
         )
 
 

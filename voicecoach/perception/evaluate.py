@@ -1,0 +1,374 @@
+"""`voicecoach eval --data DIR`: measure the listening pipeline on a development corpus.
+
+DIR is laid out like ``shared/dev-audio``: ``ravdess/manifest.json`` (acted emotional
+clips and calm->angry conversations with a calm calibration per actor) and
+``librispeech/*.flac`` + ``SPEAKERS.TXT`` (read speech, one file per reader).
+
+Every number comes from `analyze`, i.e. the live Listener run over the audio:
+- raised voice on the conversations (flagged %, onset error), on calm-only ones (no
+  alarm %), again on level-normalised copies (each file scaled to the same active level,
+  as an AGC microphone would), and on single clips per label;
+- two-speaker dialogues composed from LibriSpeech readers (alternating turns, and turns
+  that start 0.5-1.0 s before the other ends): interruption recall/precision and
+  attribution between the two enrolled partners, for same-sex and mixed-sex pairs;
+- speed, as seconds of audio analysed per second of CPU wall time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voicecoach.errors import UserError
+from voicecoach.perception.analyze import analyze, load_audio
+from voicecoach.perception.testaudio import set_level
+from voicecoach.timebase import SAMPLE_RATE
+
+log = logging.getLogger(__name__)
+
+NORM_LEVEL_DB = -26.0  # the common active level of the level-normalised copies
+HIT_EARLY, HIT_LATE = -0.3, 1.0  # interruption hit window around the true onset (s)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.audio_s = 0.0
+        self.wall_s = 0.0
+
+    def run(self, audio: np.ndarray, **kw: Any) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        res = analyze(audio, **kw)
+        self.wall_s += time.perf_counter() - t0
+        self.audio_s += len(audio) / SAMPLE_RATE
+        return res
+
+
+def _pct(k: int, n: int) -> float | None:
+    return round(100.0 * k / n, 1) if n else None
+
+
+def _raised(res: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for e in res["events"] if e["type"] == "raised_voice"]
+
+
+# ---------------------------------------------------------------- RAVDESS
+
+
+def _eval_ravdess(root: Path, timer: _Timer, normalise: bool) -> dict[str, Any]:
+    manifest = json.loads((root / "manifest.json").read_text())
+    cache: dict[str, np.ndarray] = {}
+
+    def load(rel: str) -> np.ndarray:
+        if rel not in cache:
+            cache[rel] = load_audio(root.parent / rel)
+        a = cache[rel]
+        return set_level(a, NORM_LEVEL_DB) if normalise else a
+
+    cal = {sid: load(s["calibration"]["audio"]) for sid, s in manifest["speakers"].items()}
+    heated_hits, heated_n, onset_err, latency = 0, 0, [], []
+    calm_ok, calm_n, mild_hits, mild_n, false_in_heated = 0, 0, 0, 0, 0
+    per_conv = []
+    for conv in manifest["conversations"]:
+        res = timer.run(load(conv["audio"]), enroll={conv["speaker"]: cal[conv["speaker"]]})
+        alarms = _raised(res)
+        spans = conv["heated_spans"]
+        onset = conv["heated_onsets"][0] if conv["heated_onsets"] else None
+        in_span = [a for a in alarms
+                   if any(s - 0.5 <= a["end"] <= e + 1.0 for s, e in spans)]
+        false = [a for a in alarms if a not in in_span]
+        per_conv.append({"id": conv["id"], "alarms": [(a["start"], a["end"]) for a in alarms],
+                         "onset": onset})
+        if conv["variant"] == "calm_only":
+            calm_n += 1
+            calm_ok += not alarms
+        elif conv["variant"] == "calm_then_normal":
+            mild_n += 1
+            mild_hits += bool(in_span)
+        else:
+            heated_n += 1
+            false_in_heated += bool(false)
+            if in_span and onset is not None:
+                heated_hits += 1
+                onset_err.append(in_span[0]["start"] - onset)
+                latency.append(in_span[0]["end"] - onset)
+    clip_flags: dict[str, list[int]] = {}
+    for clip in manifest["clips"]:
+        res = timer.run(load(clip["audio"]), enroll={clip["speaker"]: cal[clip["speaker"]]})
+        clip_flags.setdefault(clip["label"], []).append(int(bool(_raised(res))))
+    return {
+        "heated_flagged_pct": _pct(heated_hits, heated_n),
+        "heated_n": heated_n,
+        "heated_false_alarm_before_onset": false_in_heated,
+        "median_onset_error_s": round(float(np.median(np.abs(onset_err))), 2)
+        if onset_err else None,
+        "median_decision_latency_s": round(float(np.median(latency)), 2) if latency else None,
+        "calm_only_no_alarm_pct": _pct(calm_ok, calm_n),
+        "calm_only_n": calm_n,
+        "mild_conversations_flagged_pct": _pct(mild_hits, mild_n),
+        "clips_flagged_pct": {k: _pct(sum(v), len(v)) for k, v in sorted(clip_flags.items())},
+        "clips_n": {k: len(v) for k, v in sorted(clip_flags.items())},
+        "conversations": per_conv,
+    }
+
+
+# ---------------------------------------------------------------- LibriSpeech dialogues
+
+
+def _readers(root: Path) -> dict[str, str]:
+    """reader id -> sex, from SPEAKERS.TXT."""
+    sexes: dict[str, str] = {}
+    txt = root / "SPEAKERS.TXT"
+    if txt.is_file():
+        for line in txt.read_text(errors="replace").splitlines():
+            if line.startswith(";") or "|" not in line:
+                continue
+            parts = [p.strip() for p in line.split("|")]
+            sexes[parts[0]] = parts[1]
+    return sexes
+
+
+def _active(x: np.ndarray) -> np.ndarray:
+    """Per-10 ms activity of one clean track (within 30 dB of its loud part)."""
+    n = len(x) // 160
+    e = 10 * np.log10(np.mean(x[: n * 160].reshape(n, 160) ** 2, axis=1) + 1e-12)
+    if n == 0:
+        return np.zeros(0, bool)
+    act = e > np.percentile(e, 95) - 30
+    # Bridge gaps shorter than 0.3 s: words, not turns.
+    out = act.copy()
+    last = -100
+    for i in np.flatnonzero(act):
+        if 0 < i - last <= 30:
+            out[last:i] = True
+        last = i
+    return out
+
+
+def _cut_turns(x: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+    """Turns of 2.5-4 s of a reader's speech, cut at quiet 10 ms blocks."""
+    n = len(x) // 160
+    e = np.mean(x[: n * 160].reshape(n, 160) ** 2, axis=1)
+    turns, pos = [], 0
+    while pos < len(x) - 2.0 * SAMPLE_RATE:
+        want = pos + int(rng.uniform(2.5, 4.0) * SAMPLE_RATE)
+        lo, hi = (want - 8000) // 160, min(n - 1, (want + 8000) // 160)
+        if lo >= hi:
+            break
+        cut = (lo + int(np.argmin(e[lo:hi]))) * 160
+        turns.append(x[pos:cut])
+        pos = cut
+    return turns
+
+
+@dataclass
+class _Dialogue:
+    audio: np.ndarray
+    owner: np.ndarray  # per 10 ms: 0 nobody, 1 = A only, 2 = B only, 3 both
+    onsets: list[tuple[float, str]]  # true interruption onsets (s) and who cut in
+    names: tuple[str, str]
+
+
+def _compose(a_turns: list[np.ndarray], b_turns: list[np.ndarray], names: tuple[str, str],
+             rng: np.random.Generator) -> _Dialogue:
+    """Alternate A and B; every other change of turn overlaps by 0.5-1.0 s."""
+    parts: list[tuple[int, int, np.ndarray]] = []  # (start sample, who, audio)
+    t = int(0.5 * SAMPLE_RATE)
+    seq = []
+    for i in range(max(len(a_turns), len(b_turns))):
+        if i < len(a_turns):
+            seq.append((0, a_turns[i]))
+        if i < len(b_turns):
+            seq.append((1, b_turns[i]))
+    onsets: list[tuple[float, str]] = []
+    prev_end_active = None
+    for k, (who, x) in enumerate(seq):
+        # Loudness varies between partners and turns by a few dB.
+        x = set_level(x, NORM_LEVEL_DB + rng.uniform(-3, 3))
+        act = _active(x)
+        first = int(np.argmax(act)) * 160 if act.any() else 0
+        last = (len(act) - int(np.argmax(act[::-1]))) * 160 if act.any() else len(x)
+        if prev_end_active is None:
+            start = t
+        elif k % 2 == 0:
+            start = prev_end_active + int(rng.uniform(0.3, 1.2) * SAMPLE_RATE) - first
+        else:
+            start = prev_end_active - int(rng.uniform(0.5, 1.0) * SAMPLE_RATE) - first
+            onsets.append(((start + first) / SAMPLE_RATE, names[who]))
+        parts.append((start, who, x))
+        prev_end_active = start + last
+    total = max(s + len(x) for s, _, x in parts) + SAMPLE_RATE
+    audio = np.zeros(total)
+    owner = np.zeros(total // 160, dtype=int)
+    for s, who, x in parts:
+        audio[s : s + len(x)] += x
+        act = _active(x)
+        i0 = s // 160
+        seg = owner[i0 : i0 + len(act)]
+        seg[act[: len(seg)]] |= 1 << who
+    return _Dialogue(np.clip(audio, -1, 1).astype(np.float32), owner, onsets, names)
+
+
+def _score_dialogue(d: _Dialogue, res: dict[str, Any]) -> dict[str, Any]:
+    inter = [e for e in res["events"] if e["type"] == "interruption"]
+    matched = set()
+    tp = 0
+    for e in inter:
+        ok = [i for i, (t, who) in enumerate(d.onsets)
+              if HIT_EARLY <= e["time"] - t <= HIT_LATE and i not in matched]
+        if ok:
+            matched.add(ok[0])
+            tp += 1
+    # Attribution over single-speaker 10 ms blocks.
+    label = np.full(len(d.owner), "", dtype=object)
+    for s in res["segments"]:
+        label[int(s["start"] * 100) : int(s["end"] * 100)] = s["speaker"]
+    single = (d.owner == 1) | (d.owner == 2)
+    truth = np.where(d.owner == 1, d.names[0], d.names[1])
+    said = label[single]
+    return {
+        "true": len(d.onsets), "found": len(matched), "detected": len(inter), "tp": tp,
+        "single_blocks": int(single.sum()),
+        "correct": int((said == truth[single]).sum()),
+        "unknown": int((said == "unknown").sum()),
+        "unlabelled": int((said == "").sum()),
+    }
+
+
+def _eval_dialogues(root: Path, timer: _Timer, n_pairs: int = 12) -> dict[str, Any]:
+    files = sorted(root.glob("*.flac"))
+    sexes = _readers(root)
+    by_sex: dict[str, list[Path]] = {"F": [], "M": []}
+    for f in files:
+        sex = sexes.get(f.name.split("-")[0])
+        if sex in by_sex:
+            by_sex[sex].append(f)
+    rng = np.random.default_rng(7)
+    pairs: list[tuple[str, Path, Path]] = []
+    for kind, pool_a, pool_b in (("FF", "F", "F"), ("MM", "M", "M"), ("FM", "F", "M")):
+        a_list = list(by_sex[pool_a])
+        b_list = list(by_sex[pool_b])
+        for i in range(n_pairs // 3):
+            if pool_a == pool_b:
+                if 2 * i + 1 >= len(a_list):
+                    break
+                pairs.append((kind, a_list[2 * i], a_list[2 * i + 1]))
+            else:
+                if i >= min(len(a_list), len(b_list)):
+                    break
+                pairs.append((kind, a_list[-1 - i], b_list[-1 - i]))
+    stats: dict[str, dict[str, int]] = {}
+    details = []
+    for kind, fa, fb in pairs:
+        xa, xb = load_audio(fa), load_audio(fb)
+        # Enrol on the first 4 s of each reader; the dialogue uses the rest.
+        ea, eb = xa[: 4 * SAMPLE_RATE], xb[: 4 * SAMPLE_RATE]
+        names = (f"r{fa.name.split('-')[0]}", f"r{fb.name.split('-')[0]}")
+        d = _compose(_cut_turns(xa[4 * SAMPLE_RATE :], rng),
+                     _cut_turns(xb[4 * SAMPLE_RATE :], rng), names, rng)
+        res = timer.run(d.audio, enroll={names[0]: ea, names[1]: eb})
+        sc = _score_dialogue(d, res)
+        details.append({"pair": kind, "names": names, **sc})
+        agg = stats.setdefault(kind, {})
+        for k, v in sc.items():
+            agg[k] = agg.get(k, 0) + v
+    total: dict[str, int] = {}
+    for agg in stats.values():
+        for k, v in agg.items():
+            total[k] = total.get(k, 0) + v
+
+    def summary(a: dict[str, int]) -> dict[str, Any]:
+        return {
+            "interruption_recall_pct": _pct(a.get("found", 0), a.get("true", 0)),
+            "interruption_precision_pct": _pct(a.get("tp", 0), a.get("detected", 0)),
+            "attribution_pct": _pct(a.get("correct", 0), a.get("single_blocks", 0)),
+            "unknown_pct": _pct(a.get("unknown", 0), a.get("single_blocks", 0)),
+            "interruptions": a.get("true", 0),
+        }
+
+    return {"all": summary(total), **{k: summary(v) for k, v in stats.items()},
+            "pairs": details}
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def evaluate(data_dir: Path) -> dict[str, Any]:
+    """Run every measurement available in ``data_dir``; see the module docstring."""
+    data_dir = Path(data_dir)
+    rav = data_dir / "ravdess"
+    libri = data_dir / "librispeech"
+    if not (rav / "manifest.json").is_file() and not libri.is_dir():
+        raise UserError(
+            f"{str(data_dir)!r} has neither ravdess/manifest.json nor librispeech/: "
+            "give the dev-audio directory (e.g. --data ../shared/dev-audio)."
+        )
+    timer = _Timer()
+    out: dict[str, Any] = {"data": str(data_dir)}
+    if (rav / "manifest.json").is_file():
+        out["raised"] = _eval_ravdess(rav, timer, normalise=False)
+        out["raised_levelnorm"] = _eval_ravdess(rav, timer, normalise=True)
+    if libri.is_dir():
+        out["dialogues"] = _eval_dialogues(libri, timer)
+    out["speed_x_realtime"] = round(timer.audio_s / max(timer.wall_s, 1e-9), 1)
+    out["audio_s"] = round(timer.audio_s, 1)
+    return out
+
+
+def _fmt(v: Any, unit: str = "") -> str:
+    return "n/a" if v is None else f"{v}{unit}"
+
+
+def format_eval(d: dict[str, Any]) -> str:
+    lines = [f"Evaluation on {d.get('data', '?')}"]
+    for key, title in (("raised", "Raised voice (as recorded)"),
+                       ("raised_levelnorm", "Raised voice (level-normalised copies)")):
+        r = d.get(key)
+        if not r:
+            continue
+        c = r["clips_flagged_pct"]
+        lines += [
+            title,
+            f"  heated conversations flagged   {_fmt(r['heated_flagged_pct'], ' %')}"
+            f"  (n={r['heated_n']}, target >= 95 %)",
+            f"  median onset error             {_fmt(r['median_onset_error_s'], ' s')}"
+            f"  (decision latency {_fmt(r['median_decision_latency_s'], ' s')}, target <= 1.0)",
+            f"  calm-only with no alarm        {_fmt(r['calm_only_no_alarm_pct'], ' %')}"
+            f"  (n={r['calm_only_n']}, target >= 98 %)",
+            f"  mildly angry conversations     {_fmt(r['mild_conversations_flagged_pct'], ' %')}",
+            f"  clips flagged: strong {_fmt(c.get('heated_strong'), ' %')}, "
+            f"mild {_fmt(c.get('heated_normal'), ' %')} (target >= 60), "
+            f"calm {_fmt(c.get('calm'), ' %')}, other {_fmt(c.get('other'), ' %')} "
+            "(target <= 20)",
+        ]
+    dl = d.get("dialogues")
+    if dl:
+        lines.append("Two-speaker dialogues (LibriSpeech, enrolled partners)")
+        for k in ("all", "FF", "MM", "FM"):
+            if k not in dl:
+                continue
+            s = dl[k]
+            lines.append(
+                f"  {k:3s} interruptions recall {_fmt(s['interruption_recall_pct'], ' %')}"
+                f" precision {_fmt(s['interruption_precision_pct'], ' %')}"
+                f" (n={s['interruptions']}, target >= 85)  attribution"
+                f" {_fmt(s['attribution_pct'], ' %')} (unknown {_fmt(s['unknown_pct'], ' %')},"
+                " target >= 98)")
+    lines.append(f"Speed: {d.get('speed_x_realtime')}x real time over {d.get('audio_s')} s "
+                 "(target >= 20x on 2 cores)")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    logging.basicConfig(level=logging.WARNING)
+    result = evaluate(Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/dev-audio"))
+    print(format_eval(result))
+    if len(sys.argv) > 2:
+        Path(sys.argv[2]).write_text(json.dumps(result, indent=1))
