@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import logging
 import subprocess
+import wave
 from pathlib import Path
 from typing import Any
 
@@ -221,11 +222,14 @@ def test_echo_loopback_cancelled_partner_kept(
     partner_speech: np.ndarray,
     tmp_path: Path,
 ) -> None:
-    from test_devices import write_wav
-
     from voicecoach.audio import devices, virtual
 
-    wav = write_wav(tmp_path / "partner.wav", partner_speech)
+    wav = tmp_path / "partner.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SR)
+        w.writeframes((np.clip(partner_speech, -1, 1) * 32767).astype(np.int16).tobytes())
     # The coach's voice leaks back into the mic 60 ms later at -6 dB, like laptop speakers.
     module = virtual.load_echo_loopback(latency_ms=60, volume=0.5, audio_dir=virtual_audio.dir)
     sink = devices.SpeakerSink("vc_speaker")
