@@ -109,18 +109,23 @@ def run_session(args: argparse.Namespace) -> int:
     source: AudioSource
     sink: AudioSink
     keyboard = None
-    if args.input:
-        source = FileSource(args.input)
-    else:
-        from voicecoach.audio.devices import MicSource
-
-        source = MicSource(args.device)
     if args.output:
         sink = WavSink(args.output)
     else:
         from voicecoach.audio.devices import SpeakerSink
 
         sink = SpeakerSink(args.output_device)
+    if args.input:
+        source = FileSource(args.input)
+    else:
+        from voicecoach.audio.devices import EchoCancelledMic, MicSource, SpeakerSink
+
+        source = MicSource(args.device)
+        if args.aec == "on" and isinstance(sink, SpeakerSink):
+            # The coach's own voice comes back through the laptop's microphone.
+            from voicecoach.audio.echo import EchoCanceller
+
+            source = EchoCancelledMic(source, sink, EchoCanceller())
     if not args.input and sys.stdin.isatty():
         from voicecoach.keyboard import Keyboard
 

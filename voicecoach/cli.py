@@ -99,9 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_devices(args: argparse.Namespace) -> int:
-    from voicecoach.audio.devices import list_devices
+    from voicecoach.audio.devices import format_devices
 
-    print(list_devices())
+    print(format_devices())
     return 0
 
 
