@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -235,7 +236,9 @@ def kokoro_phonemes(ipa: str) -> str:
     """espeak IPA rewritten in Kokoro's symbols (its English voices were trained on misaki)."""
     for a, b in _KOKORO_MAP:
         ipa = ipa.replace(a, b)
-    return ipa
+    # espeak leaves the pronoun "I" unstressed; Kokoro then swallows it ("I feel alone" came
+    # back from Whisper as "If you alone"). With primary stress it is heard again.
+    return re.sub(r"(^|\s)I(?=[\s,.!?;:]|$)", r"\1ˈI", ipa)
 
 
 def _wav_to_16k(raw: bytes) -> np.ndarray:

@@ -19,8 +19,8 @@ from voicecoach.timebase import SAMPLE_RATE
 log = logging.getLogger(__name__)
 
 BEAM_SIZE = 1
-"""Greedy decoding. Beam 5 cost ~1.6-2x the decoder time for no WER gain on our dev clips
-(see benchmarks/stt_short_encode.py); utterances here are short and conversational."""
+"""Greedy decoding: the fastest, and on the dev clips base/greedy stayed within a few
+points of base/beam 5 (benchmarks/stt_short_encode.py); turns here are short."""
 
 NO_SPEECH_PROB = 0.6
 """Whisper's own "this window is silence" probability above which we drop the text
@@ -63,12 +63,17 @@ _HALLUCINATION_NO_SPEECH = 0.2
 class WhisperTranscriber:
     """Transcribes one utterance (16 kHz mono float32) to English text.
 
-    ``short_encode``: faster-whisper pads every clip to Whisper's 30 s window, so the
-    encoder costs as much for 2 s as for 30 s. With short_encode the encoder is fed only
-    the clip's mel frames plus ``PAD_SECONDS`` of zero frames, which made transcription
-    3-6x faster on 1-6 s clips. On the 24 LibriSpeech dev utterances (whole, and cut to
-    1/3/6 s) it changed word error rate vs. the padded path by well under a point (numbers in
-    benchmarks/stt_short_encode.py); it stays the default because it did not get worse.
+    ``short_encode`` (off by default): faster-whisper pads every clip to Whisper's 30 s
+    window, so the encoder costs as much for 2 s as for 30 s. With short_encode the encoder
+    sees only the clip's mel frames plus ``PAD_SECONDS`` of zero frames: 3-6x faster on
+    1-6 s clips, but transcripts got WORSE on real speech, so it is not the default.
+    Measured with benchmarks/stt_short_encode.py on LibriSpeech dev utterances cut to
+    1/3/6 s and whole (word error rate against base/beam 5/padded): tiny.en whole clips
+    3.7 % padded vs 13.6 % short, 6 s 7.6 % vs 16.0 %; the decoder also falls into
+    repetition loops ("Chapter 1 Chapter 1 ...") on clips cut mid-word, and tiny.en drops the
+    last word of a Piper sentence ("... to call [me]") whatever the padding (0.5-5 s, zero
+    frames or zero audio). Whisper was trained on 30 s windows; the loop guard below
+    (`_looks_looped`: redo on the padded window) limits the damage when it is turned on.
     Clips longer than 29 s always take faster-whisper's standard padded path.
     """
 
@@ -77,7 +82,7 @@ class WhisperTranscriber:
         model: str = "base",
         *,
         cpu_threads: int = 2,
-        short_encode: bool = True,
+        short_encode: bool = False,
         beam_size: int = BEAM_SIZE,
         progress: bool = True,
     ) -> None:
