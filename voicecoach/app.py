@@ -71,6 +71,7 @@ def build_session(
     keys: Callable[[], list[str]] = lambda: [],
     max_seconds: float | None = None,
     engine_settings: dict | None = None,
+    barge_in: bool = True,
 ) -> Session:
     from voicecoach.perception.listener import Listener
 
@@ -93,6 +94,7 @@ def build_session(
         show=show_on_screen,
         keys=keys,
         max_seconds=max_seconds,
+        barge_in=barge_in,
     )
 
 
@@ -115,17 +117,23 @@ def run_session(args: argparse.Namespace) -> int:
         from voicecoach.audio.devices import SpeakerSink
 
         sink = SpeakerSink(args.output_device)
+    barge_in = True
     if args.input:
         source = FileSource(args.input)
     else:
         from voicecoach.audio.devices import EchoCancelledMic, MicSource, SpeakerSink
 
         source = MicSource(args.device)
+        barge_in = False
         if args.aec == "on" and isinstance(sink, SpeakerSink):
             # The coach's own voice comes back through the laptop's microphone.
             from voicecoach.audio.echo import EchoCanceller
 
-            source = EchoCancelledMic(source, sink, EchoCanceller())
+            canceller = EchoCanceller()
+            source = EchoCancelledMic(source, sink, canceller)
+            barge_in = canceller.backend != "none"
+        if not barge_in and isinstance(sink, SpeakerSink):
+            log.warning("no echo cancelling: partners can't interrupt the coach (barge-in off)")
     if not args.input and sys.stdin.isatty():
         from voicecoach.keyboard import Keyboard
 
@@ -140,6 +148,7 @@ def run_session(args: argparse.Namespace) -> int:
         log_path=log_dir / "events.jsonl",
         echo=not args.quiet,
         keys=keyboard.pressed if keyboard else (lambda: []),
+        barge_in=barge_in,
     )
     if not args.input:
         print(

@@ -20,9 +20,14 @@ from voicecoach import eventlog as ev
 from voicecoach.audio.base import AudioSink, AudioSource
 from voicecoach.dialogue import protocol as dp
 from voicecoach.perception import types as pt
+from voicecoach.perception.bargein import BargeInDetector
 from voicecoach.timebase import FRAME_SAMPLES, SAMPLE_RATE
 
 log = logging.getLogger(__name__)
+
+UNINTERRUPTIBLE = ("pause.", "safety.")
+"""Prompt ids a partner cannot talk over: the pause and the safety stop are said in full,
+however heated the room."""
 
 MIN_GARBLED_S = 0.6
 """Seconds of speech with no words transcribed that still count as a (garbled) turn: the
@@ -119,6 +124,7 @@ class Session:
     keys: Callable[[], list[str]] = lambda: []  # key presses since the last call (terminal edge)
     on_action: list[Callable[[dp.Action, Session], None]] = field(default_factory=list)
     on_heard: list[Callable[[ev.Heard], None]] = field(default_factory=list)
+    barge_in: bool = True  # off when the coach's own echo can't be removed from the mic
 
     n: int = 0  # samples consumed: the session's clock
     speaking: _Speaking | None = None
@@ -126,6 +132,7 @@ class Session:
     end_reason: str | None = None
     _pending: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     _queue: list[dp.Say] = field(default_factory=list)
+    _barge: BargeInDetector = field(default_factory=BargeInDetector)
 
     @property
     def t(self) -> float:
@@ -189,6 +196,8 @@ class Session:
         events = self.listener.feed(frame)
         self.n += len(frame)
         t = self.t
+        if self.speaking is not None and self._can_barge_in() and self._barge.push(frame):
+            self._barged_in(t)
         while self.speaking and t >= self.speaking.end:
             self._finish_speaking(self.speaking.end)
         self._events(events)
@@ -201,6 +210,19 @@ class Session:
         # A closing line is heard to its end before the session stops.
         ending = self.end_reason is not None or self.engine.finished
         return ending and self.speaking is None and not self._queue
+
+    def _can_barge_in(self) -> bool:
+        return self.barge_in and not (
+            self.speaking and self.speaking.id.startswith(UNINTERRUPTIBLE)
+        )
+
+    def _barged_in(self, t: float) -> None:
+        """A partner started talking over the coach: stop at once and listen."""
+        assert self.speaking is not None
+        self.log.write(ev.BargeIn(t=t, speaker=pt.UNKNOWN, id=self.speaking.id))
+        self.sink.stop(t)
+        self._finish_speaking(t, interrupted=True)
+        self._apply(self.engine.handle(dp.SpeechStarted(t=t, speaker=pt.UNKNOWN)))
 
     def _finish_speaking(self, t: float, interrupted: bool = False) -> None:
         if self.speaking is None:
@@ -318,4 +340,5 @@ class Session:
         self.speaking = _Speaking(
             id=action.id, text=action.text, start=start, end=start + n / SAMPLE_RATE
         )
+        self._barge.reset()
         self.listener.mute(True)

@@ -1,0 +1,115 @@
+"""Barge-in: a partner talking over the coach stops the coach within a few frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voicecoach import eventlog as ev
+from voicecoach.audio.files import ArraySource, TrackSink
+from voicecoach.dialogue import protocol as dp
+from voicecoach.perception.bargein import BargeInDetector
+from voicecoach.session import PromptCache, Session
+from voicecoach.timebase import FRAME_SAMPLES, SAMPLE_RATE
+
+from .test_session import EchoTranscriber, ScriptedListener
+
+
+def voiced(seconds: float, level: float = 0.1) -> np.ndarray:
+    """A speech-like signal: a gliding harmonic voice with syllable-rate loudness."""
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    phase = 2 * np.pi * np.cumsum(140 + 20 * np.sin(2 * np.pi * 1.5 * t)) / SAMPLE_RATE
+    x = sum(np.sin(k * phase) / k for k in range(1, 15))
+    x = x * (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t) ** 2)
+    return (level * x / np.abs(x).max()).astype(np.float32)
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * SAMPLE_RATE), np.float32)
+
+
+def first_hit(detector: BargeInDetector, audio: np.ndarray) -> float | None:
+    for i in range(0, len(audio) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
+        if detector.push(audio[i : i + FRAME_SAMPLES]):
+            return (i + FRAME_SAMPLES) / SAMPLE_RATE
+    return None
+
+
+def test_onset_after_quiet_is_detected_within_150_ms():
+    hit = first_hit(BargeInDetector(), np.concatenate([silence(0.5), voiced(1.0)]))
+    assert hit is not None and 0.5 < hit <= 0.65
+
+
+def test_speech_already_going_when_the_coach_starts_is_not_a_barge_in():
+    assert first_hit(BargeInDetector(), voiced(1.5)) is None
+
+
+def test_quiet_residual_echo_is_not_a_barge_in():
+    assert first_hit(BargeInDetector(), np.concatenate([silence(0.5), voiced(1.0, 0.002)])) is None
+
+
+def test_frames_must_be_30_ms():
+    with pytest.raises(ValueError):
+        BargeInDetector().push(np.zeros(100, np.float32))
+
+
+class LongVoice:
+    def render(self, text: str) -> np.ndarray:
+        return np.full(2 * SAMPLE_RATE, 0.01, np.float32)  # a 2 s prompt
+
+
+class Engine:
+    def __init__(self, first_id: str) -> None:
+        self.first_id = first_id
+        self.inputs: list[dp.EngineInput] = []
+        self.finished = False
+
+    def start(self, t: float) -> list[dp.Action]:
+        return [dp.Say(self.first_id, "a long prompt"), dp.Say("x.next", "then this")]
+
+    def handle(self, event: dp.EngineInput) -> list[dp.Action]:
+        if not isinstance(event, dp.Tick):
+            self.inputs.append(event)
+        return []
+
+
+def run(first_id: str, tmp_path, **kw) -> tuple[Session, Engine]:
+    engine = Engine(first_id)
+    s = Session(
+        listener=ScriptedListener([]),
+        transcriber=EchoTranscriber({}),
+        engine=engine,
+        prompts=PromptCache(LongVoice()),
+        sink=TrackSink(),
+        log=ev.EventLog(tmp_path / "events.jsonl"),
+        **kw,
+    )
+    s.run(ArraySource(np.concatenate([silence(0.6), voiced(1.0), silence(3.0)])))
+    return s, engine
+
+
+def test_partner_talking_over_the_coach_stops_it(tmp_path):
+    s, engine = run("imago.send_prompt", tmp_path)
+    barge = [r for r in s.log.dicts() if r["type"] == "barge_in"]
+    assert len(barge) == 1 and barge[0]["id"] == "imago.send_prompt"
+    assert 0.6 < barge[0]["t"] <= 0.75
+    said = [r for r in s.log.dicts() if r["type"] == "say"]
+    # Cut where the partner came in, and the prompt queued behind it was dropped.
+    assert [(r["id"], r["end"]) for r in said] == [("imago.send_prompt", barge[0]["t"])]
+    done = [e for e in engine.inputs if isinstance(e, dp.SayDone)]
+    assert done[0].interrupted and done[0].t == barge[0]["t"]
+    assert any(isinstance(e, dp.SpeechStarted) for e in engine.inputs)
+    # The coach's voice really stops on the output timeline.
+    assert len(s.sink.audio()) == round(barge[0]["t"] * SAMPLE_RATE)
+
+
+def test_the_pause_is_said_in_full_however_heated_the_room(tmp_path):
+    s, _ = run("pause.breath", tmp_path)
+    assert not [r for r in s.log.dicts() if r["type"] == "barge_in"]
+    said = [r for r in s.log.dicts() if r["type"] == "say"]
+    assert said[0]["end"] == pytest.approx(2.0)
+
+
+def test_barge_in_off_without_echo_cancelling(tmp_path):
+    s, _ = run("imago.send_prompt", tmp_path, barge_in=False)
+    assert not [r for r in s.log.dicts() if r["type"] == "barge_in"]

@@ -1,0 +1,58 @@
+"""Barge-in: a partner starting to talk while the coach is speaking.
+
+The coach should stop at once and listen. Run on the echo-cancelled microphone signal,
+frame by frame, only while the coach speaks. Speech that was already going when the
+coach began (partners trailing off) is not a barge-in: an onset needs a quiet stretch
+before it, heard after the coach started.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import webrtcvad
+
+from voicecoach.timebase import FRAME_SAMPLES, SAMPLE_RATE
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BargeInConfig:
+    window_frames: int = 5  # look at the last 150 ms ...
+    voiced_frames: int = 4  # ... of which this many voiced: ~120 ms of speech decides
+    quiet_frames: int = 6  # 180 ms of quiet must come first (after the coach began)
+    min_level_db: float = -50.0  # dBFS: quieter "speech" is residual echo or room noise
+    vad_aggressiveness: int = 3  # the strictest: the coach's residual echo must not pass
+
+
+class BargeInDetector:
+    """Feed 30 ms frames while the coach speaks; `push` says when a partner cut in."""
+
+    def __init__(self, config: BargeInConfig | None = None) -> None:
+        self.cfg = config or BargeInConfig()
+        self._vad = webrtcvad.Vad(self.cfg.vad_aggressiveness)
+        self.reset()
+
+    def reset(self) -> None:
+        """The coach starts a new prompt."""
+        self._recent: deque[bool] = deque(maxlen=self.cfg.window_frames)
+        self._quiet_run = 0
+        self._armed = False
+
+    def push(self, frame: np.ndarray) -> bool:
+        if len(frame) != FRAME_SAMPLES:
+            raise ValueError(f"barge-in frames are {FRAME_SAMPLES} samples, got {len(frame)}")
+        rms = float(np.sqrt(np.mean(np.square(frame, dtype=np.float64)) + 1e-12))
+        loud = 20 * np.log10(rms) > self.cfg.min_level_db
+        pcm = (np.clip(frame, -1, 1) * 32767).astype(np.int16).tobytes()
+        voiced = loud and self._vad.is_speech(pcm, SAMPLE_RATE)
+        self._quiet_run = 0 if voiced else self._quiet_run + 1
+        if self._quiet_run >= self.cfg.quiet_frames:
+            self._armed = True
+            self._recent.clear()
+        self._recent.append(voiced)
+        return self._armed and sum(self._recent) >= self.cfg.voiced_frames
