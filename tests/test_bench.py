@@ -1,0 +1,152 @@
+"""Smoke tests of `voicecoach bench` pieces on tiny inputs: shapes and types, never timings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from voicecoach import bench
+
+SR = 16_000
+
+
+class FakeTranscriber:
+    short_encode = False
+
+    def transcribe(self, audio: np.ndarray) -> str:
+        return f"{len(audio) / SR:.0f} seconds"
+
+
+class FakeVoice:
+    def synthesize(self, text: str) -> Iterator[np.ndarray]:
+        for sentence in text.split("."):
+            if sentence.strip():
+                yield np.full(SR // 2, 0.1, np.float32)
+
+    def render(self, text: str, **kw: Any) -> np.ndarray:
+        return np.concatenate(list(self.synthesize(text)))
+
+
+def _is_ms(x: Any) -> bool:
+    return isinstance(x, float) and x >= 0.0
+
+
+def test_target_marks_met_missed_and_unknown() -> None:
+    assert bench.target(100.0, "pause_prompt_ms")["met"] is True
+    assert bench.target(151.0, "pause_prompt_ms")["met"] is False
+    assert bench.target(None, "pause_prompt_ms") == {
+        "value": None,
+        "target": "<= 150 ms",
+        "met": None,
+    }
+
+
+def test_transcription_and_synthesis_give_numbers() -> None:
+    speech = np.zeros(7 * SR, np.float32)
+    out = bench.measure_transcription({"fake": FakeTranscriber()}, speech, (1.0, 3.0), runs=2)
+    assert _is_ms(out["fake"]["1s"]["median_ms"]) and out["fake"]["3s"]["text"] == "3 seconds"
+    syn = bench.measure_synthesis(FakeVoice(), runs=2)
+    assert _is_ms(syn["one_sentence"]["median_ms"]) and _is_ms(syn["three_sentences"]["max_ms"])
+    assert syn["one_sentence"]["first_chunk_s"] == 0.5
+
+
+def test_each_prompt_is_paired_with_the_turn_it_answers() -> None:
+    events = [
+        {"type": "say", "t": 2.0, "id": "welcome", "start": 0.0, "end": 2.0},
+        {"type": "heard", "t": 5.0, "text": "a", "start": 3.0, "end": 4.4},
+        {"type": "say", "t": 7.0, "id": "ask", "start": 5.1, "end": 7.0},
+        {"type": "heard", "t": 9.0, "text": "b", "start": 7.5, "end": 8.4},
+        {"type": "detect", "t": 8.8, "kind": "raised_voice"},  # the next say answers heat
+        {"type": "say", "t": 11.0, "id": "pause", "start": 9.0, "end": 11.0},
+        {"type": "heard", "t": 13.0, "text": "c", "start": 11.5, "end": 12.4},
+        {"type": "heard", "t": 14.0, "text": "d", "start": 13.1, "end": 13.4},  # same turn
+        {"type": "say", "t": 16.0, "id": "next", "start": 14.2, "end": 16.0},
+    ]
+    pairs = [(h["text"], s["id"]) for h, s in bench.pair_turns(events)]
+    assert pairs == [("a", "ask"), ("d", "next")]
+
+
+def test_end_of_turn_adds_wait_transcription_and_first_audio() -> None:
+    sink = bench.TimedSink()
+    inst = bench.Instrumented(
+        session=None,
+        sink=sink,
+        prompts=bench.TimedPrompts(None, sink),
+        transcriber=bench.TimedTranscriber(FakeTranscriber()),
+    )
+    inst.heard_s[(3.0, 4.4)] = 0.2
+    inst.prompts.first_audio[5.1] = ("ask", 0.05)
+    events = [
+        {"type": "heard", "t": 5.0, "text": "a", "start": 3.0, "end": 4.4},
+        {"type": "say", "t": 7.0, "id": "ask", "start": 5.1, "end": 7.0},
+    ]
+    out = bench.end_of_turn(inst, events)
+    assert out["turns"] == 1
+    assert out["p50"]["value"] == pytest.approx(700 + 200 + 50, abs=1)
+    assert out["parts"]["wait_ms"]["p50"] == pytest.approx(700, abs=1)
+
+
+def test_echo_room_mixes_the_coach_back_and_cancels_it() -> None:
+    from voicecoach.audio.files import TrackSink
+
+    track = TrackSink()
+    coach = np.sin(2 * np.pi * 300 * np.arange(SR) / SR).astype(np.float32) * 0.3
+    track.play(0.0, coach)
+    frames = [np.zeros(480, np.float32)] * 40  # 1.2 s of silent partners
+
+    class Room:
+        def chunks(self) -> Iterator[np.ndarray]:
+            yield from frames
+
+        def close(self) -> None:
+            pass
+
+    room = bench.EchoRoom(Room(), track, None)  # no canceller: the raw echo comes through
+    out = np.concatenate(list(room.chunks()))
+    assert len(out) == 40 * 480
+    delay = int(0.06 * SR)
+    assert np.abs(out[: delay - 1]).max() == 0.0  # the echo arrives 60 ms late
+    assert np.abs(out[delay:SR]).max() > 0.1
+    sig = room.signals()
+    assert set(sig) == {"far", "partners", "raw", "clean"}
+    assert all(len(v) == len(out) for v in sig.values())
+
+
+def test_calm_source_is_mostly_quiet_with_some_speech() -> None:
+    line = np.full(SR, 0.1, np.float32)
+    src = bench.CalmSource([line, line], seconds=60.0, every=20.0)
+    audio = np.concatenate(list(src.chunks()))
+    assert len(audio) == 60 * SR
+    loud = np.abs(audio) > 0.05
+    assert 2 * SR <= loud.sum() <= 3 * SR  # sentences at 12, 32 and 52 s
+
+
+def test_coach_overlaps_finds_events_during_the_coach() -> None:
+    events = [
+        {"type": "say", "t": 3.0, "id": "x", "start": 1.0, "end": 3.0},
+        {"type": "heard", "t": 4.0, "text": "echo", "start": 2.5, "end": 3.2},
+        {"type": "heard", "t": 9.0, "text": "partner", "start": 5.0, "end": 6.0},
+        {"type": "detect", "t": 2.0, "kind": "raised_voice"},
+    ]
+    bad = bench.coach_overlaps(events)
+    assert [b["type"] for b in bad] == ["heard", "detect"]
+
+
+def test_summary_survives_missing_parts() -> None:
+    out = bench.summary({"transcription": {"error": "boom"}})
+    assert out["transcribe_3s_base"]["met"] is None
+    assert set(out) >= {"pause_prompt", "end_of_turn_p50", "idle_cpu", "barge_in_stop"}
+
+
+@pytest.mark.models
+def test_pause_handoff_with_the_real_voice() -> None:
+    from voicecoach.app import Models
+    from voicecoach.speech.tts import PiperSpeaker
+
+    models = Models(transcriber=FakeTranscriber(), voice=PiperSpeaker())
+    out = bench.measure_pause_handoff(models, runs=2)
+    assert out["runs"] == 2
+    assert _is_ms(out["median_ms"]) and out["prompt"]
