@@ -68,8 +68,10 @@ class WhisperTranscriber:
     sees only the clip's mel frames plus ``PAD_SECONDS`` of zero frames: 3-6x faster on
     1-6 s clips, but transcripts got WORSE on real speech, so it is not the default.
     Measured with benchmarks/stt_short_encode.py on LibriSpeech dev utterances cut to
-    1/3/6 s and whole (word error rate against base/beam 5/padded): tiny.en whole clips
-    3.7 % padded vs 13.6 % short, 6 s 7.6 % vs 16.0 %; the decoder also falls into
+    1/3/6 s and whole (word error rate of short against padded, same model; 8 utterances):
+    base 22.7 / 29.4 / 4.2 / 5.9 % for 1 s / 3 s / 6 s / whole, tiny.en 13.6 / 4.5 / 12.7 /
+    11.7 %. Against base/beam 5/padded, tiny.en whole clips went from 3.7 % (padded) to
+    13.6 % (short). The decoder also falls into
     repetition loops ("Chapter 1 Chapter 1 ...") on clips cut mid-word, and tiny.en drops the
     last word of a Piper sentence ("... to call [me]") whatever the padding (0.5-5 s, zero
     frames or zero audio). Whisper was trained on 30 s windows; the loop guard below
