@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -79,7 +78,7 @@ def test_loop_detector() -> None:
     assert not _looks_looped("I feel alone when you work late, and I need you to call me.")
 
 
-def test_no_hub_access(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_hub_access(monkeypatch: pytest.MonkeyPatch) -> None:
     # Loading sets the offline switches before faster-whisper can reach for a hub.
     import os
 
