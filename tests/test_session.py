@@ -205,3 +205,20 @@ def test_chunk_size_does_not_change_events(tmp_path):
         return s.log.dicts()
 
     assert run(1) == run(480) == run(10_000)
+
+
+class PacedVoice:
+    """Length depends on the pace asked for, like Piper's length_scale."""
+
+    length_scale = 1.0
+
+    def synthesize(self, text: str, *, length_scale: float | None = None):
+        yield np.ones(int(SAMPLE_RATE * (length_scale or self.length_scale)), np.float32) * 0.1
+
+
+def test_slower_prompts_are_synthesized_slower_and_cached_per_rate():
+    cache = PromptCache(PacedVoice())
+    normal = cache.get("Breathe in.")
+    slow = cache.get("Breathe in.", rate=0.8)
+    assert len(normal) == SAMPLE_RATE and len(slow) == round(SAMPLE_RATE / 0.8)
+    assert cache.get("Breathe in.") is normal

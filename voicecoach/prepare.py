@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def main() -> int:
     enforce_offline()
-    from voicecoach.speech.models import whisper_model_dir
+    from voicecoach.speech.models import kokoro_model_path, whisper_model_dir
     from voicecoach.speech.tts import PiperSpeaker
 
     try:
@@ -27,6 +27,9 @@ def main() -> int:
             t0 = time.perf_counter()
             path = whisper_model_dir(name, progress=True)
             print(f"Whisper {name}: {path} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
+        t0 = time.perf_counter()
+        kokoro_model_path(progress=True)  # the demo's second partner voice
+        print(f"Kokoro (demo voice): ok ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
         t0 = time.perf_counter()
         voice = PiperSpeaker()
         voice.render("Ready.")

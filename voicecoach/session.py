@@ -72,33 +72,41 @@ class PromptCache:
 
     def __init__(self, voice: Voice) -> None:
         self.voice = voice
-        self._audio: dict[str, np.ndarray] = {}
+        self._audio: dict[tuple[str, float], np.ndarray] = {}
 
     def prepare(self, texts: Iterable[str]) -> None:
         for text in texts:
             self.get(text)
 
-    def get(self, text: str) -> np.ndarray:
-        if text not in self._audio:
-            self._audio[text] = np.concatenate(list(self.stream(text)) or [np.zeros(0, np.float32)])
-        return self._audio[text]
+    def get(self, text: str, rate: float = 1.0) -> np.ndarray:
+        key = (text, rate)
+        if key not in self._audio:
+            pieces = list(self.stream(text, rate))
+            self._audio[key] = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        return self._audio[key]
 
-    def stream(self, text: str) -> Iterator[np.ndarray]:
-        """The prompt's audio in pieces, as soon as each is ready."""
-        if text in self._audio:
-            yield self._audio[text]
+    def stream(self, text: str, rate: float = 1.0) -> Iterator[np.ndarray]:
+        """The prompt's audio in pieces, as soon as each is ready.
+
+        ``rate`` below 1 speaks more slowly (the "slower" voice command).
+        """
+        key = (text, rate)
+        if key in self._audio:
+            yield self._audio[key]
             return
         synthesize = getattr(self.voice, "synthesize", None)
         if synthesize is None:
-            self._audio[text] = np.asarray(self.voice.render(text), dtype=np.float32)
-            yield self._audio[text]
+            self._audio[key] = np.asarray(self.voice.render(text), dtype=np.float32)
+            yield self._audio[key]
             return
+        base = getattr(self.voice, "length_scale", None)
+        kwargs = {"length_scale": base / rate} if base and rate != 1.0 else {}
         pieces = []
-        for chunk in synthesize(text):
+        for chunk in synthesize(text, **kwargs):
             chunk = np.asarray(chunk, dtype=np.float32)
             pieces.append(chunk)
             yield chunk
-        self._audio[text] = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        self._audio[key] = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
 
 
 @dataclass
@@ -334,7 +342,7 @@ class Session:
         # Each sentence goes to the sink as soon as it is synthesized: a live speaker
         # starts on the first while the rest is still being made.
         n = 0
-        for piece in self.prompts.stream(action.text):
+        for piece in self.prompts.stream(action.text, action.rate):
             self.sink.play(start + n / SAMPLE_RATE, piece)
             n += len(piece)
         self.speaking = _Speaking(

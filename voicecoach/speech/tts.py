@@ -110,6 +110,7 @@ class PiperSpeaker:
             )
         model, config = voices[voice]
         self.name = voice
+        self.length_scale = length_scale  # the pace; > 1 is slower
         log.info("loading Piper voice %s from %s", voice, model)
         self.voice = PiperVoice.load(model, config_path=config)
         self.sample_rate = int(self.voice.config.sample_rate)
