@@ -17,6 +17,7 @@ from pathlib import Path
 from voicecoach import eventlog as ev
 from voicecoach.audio.base import AudioSink, AudioSource
 from voicecoach.dialogue import protocol as dp
+from voicecoach.errors import UserError
 from voicecoach.session import PromptCache, Session
 from voicecoach.transcript import printer
 
@@ -111,19 +112,34 @@ def run_session(args: argparse.Namespace) -> int:
     source: AudioSource
     sink: AudioSink
     keyboard = None
+    # The input is checked first: a missing recording or microphone is the likelier mistake.
+    if args.input:
+        source = FileSource(args.input)
+    else:
+        from voicecoach.audio.devices import MicSource
+
+        try:
+            source = MicSource(args.device)
+        except UserError as exc:
+            raise UserError(
+                f"{exc} Without a microphone, `voicecoach demo` plays a simulated session, "
+                "and `voicecoach run --input talk.wav` coaches a recording."
+            ) from exc
     if args.output:
         sink = WavSink(args.output)
     else:
         from voicecoach.audio.devices import SpeakerSink
 
-        sink = SpeakerSink(args.output_device)
+        try:
+            sink = SpeakerSink(args.output_device)
+        except UserError as exc:
+            raise UserError(
+                f"{exc} To write the coach's voice to a file instead, add --output coach.wav."
+            ) from exc
     barge_in = True
-    if args.input:
-        source = FileSource(args.input)
-    else:
-        from voicecoach.audio.devices import EchoCancelledMic, MicSource, SpeakerSink
+    if not args.input:
+        from voicecoach.audio.devices import EchoCancelledMic, SpeakerSink
 
-        source = MicSource(args.device)
         barge_in = False
         if args.aec == "on" and isinstance(sink, SpeakerSink):
             # The coach's own voice comes back through the laptop's microphone.
