@@ -222,3 +222,25 @@ def test_slower_prompts_are_synthesized_slower_and_cached_per_rate():
     slow = cache.get("Breathe in.", rate=0.8)
     assert len(normal) == SAMPLE_RATE and len(slow) == round(SAMPLE_RATE / 0.8)
     assert cache.get("Breathe in.") is normal
+
+
+def test_criticism_in_the_words_is_logged_as_a_cue_not_an_alarm(tmp_path):
+    class ReadyListener(ScriptedListener):
+        readiness: list[float] = []
+
+        def set_readiness(self, r: float) -> None:
+            self.readiness.append(r)
+
+    listener = ReadyListener([_utt(1.5, 0.5), _utt(3.5, 0.7), _utt(5.5, 0.9)])
+    engine = RecordingEngine()
+    texts = {0.5: "Hi.", 0.7: "You never listen to me!", 0.9: "Oh please, grow up."}
+    s = _session(listener, engine, EchoTranscriber(texts), tmp_path)
+    s.run(ArraySource(np.zeros(7 * SAMPLE_RATE, np.float32)))
+    cues = [r for r in s.log.dicts() if r["type"] == "cue"]
+    assert [(c["speaker"], c["kind"], c["phrase"]) for c in cues] == [
+        ("Alex", "criticism", "You never"),
+        ("Alex", "contempt", "Oh please"),  # still the partner the coach asked
+    ]
+    assert not [r for r in s.log.dicts() if r["type"] == "detect"]
+    assert not any(isinstance(e, dp.HeatAlarm) for e in engine.inputs)
+    assert listener.readiness[0] == 0.0 and listener.readiness[-1] > 0.0

@@ -13,6 +13,8 @@ Records written (fields beyond `type` and `t`):
 - ``show``: ``text`` (information shown on screen, e.g. local help)
 - ``enroll``: ``speaker`` (a partner's voice learned), ``start``, ``end``
 - ``barge_in``: ``speaker``, ``id`` (a partner talked over the coach, who stopped)
+- ``cue``: ``speaker``, ``kind`` ("criticism", "contempt", "defensiveness"), ``phrase``
+  (words that mark a conversation going badly; evidence, never an alarm on their own)
 """
 
 from __future__ import annotations
@@ -114,6 +116,14 @@ class BargeIn(Record):
     speaker: str = "unknown"
     id: str = ""
     type = "barge_in"
+
+
+@dataclass(frozen=True)
+class Cue(Record):
+    speaker: str = "unknown"
+    kind: str = ""
+    phrase: str = ""
+    type = "cue"
 
 
 @dataclass

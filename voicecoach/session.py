@@ -21,6 +21,7 @@ from voicecoach.audio.base import AudioSink, AudioSource
 from voicecoach.dialogue import protocol as dp
 from voicecoach.perception import types as pt
 from voicecoach.perception.bargein import BargeInDetector
+from voicecoach.perception.language import CueTracker, find_cues
 from voicecoach.timebase import FRAME_SAMPLES, SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,7 @@ class Session:
     _pending: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     _queue: list[dp.Say] = field(default_factory=list)
     _barge: BargeInDetector = field(default_factory=BargeInDetector)
+    _cues: CueTracker = field(default_factory=CueTracker)
 
     @property
     def t(self) -> float:
@@ -296,6 +298,7 @@ class Session:
         heard = ev.Heard(t=u.t, speaker=speaker, text=text, start=u.start, end=u.end)
         if text:
             self.log.write(heard)
+            self._language(heard)
         for hook in self.on_heard:
             hook(heard)
         self._apply(
@@ -303,6 +306,16 @@ class Session:
                 dp.PartnerSaid(t=u.t, speaker=speaker, text=text, start=u.start, end=u.end)
             )
         )
+
+    def _language(self, heard: ev.Heard) -> None:
+        # Criticism and contempt in the words make the voice detectors readier; they
+        # never sound an alarm themselves.
+        for cue in find_cues(heard.text, t=heard.t, speaker=heard.speaker):
+            self.log.write(ev.Cue(t=cue.t, speaker=cue.speaker, kind=cue.kind, phrase=cue.phrase))
+            self._cues.add(cue)
+        set_readiness = getattr(self.listener, "set_readiness", None)
+        if set_readiness is not None:
+            set_readiness(self._cues.readiness(heard.t))
 
     # ------------------------------------------------------------------ actions
 
