@@ -68,7 +68,8 @@ def _feed(det: RaisedVoiceDetector, frames: range, effort: float | None) -> list
 
 
 def test_hysteresis_and_cooldown() -> None:
-    det = RaisedVoiceDetector(RaisedConfig(on=1.0, off=0.5, calm_s=3.0, cooldown_s=8.0))
+    det = RaisedVoiceDetector(RaisedConfig(on=1.0, off=0.5, calm_s=3.0, cooldown_s=8.0,
+                                           window_s=1.0))
     out = _feed(det, range(0, 100), 0.0)  # calm
     out += _feed(det, range(100, 200), 2.0)  # raised: alarm
     assert len(out) == 1

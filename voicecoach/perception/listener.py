@@ -53,8 +53,9 @@ class ListenerConfig:
     vad_aggressiveness: int = AGGRESSIVENESS
     hangover_s: float = 0.6  # silence that ends an utterance (see vad.py)
     max_utterance_s: float = 15.0
-    recheck_s: float = 3.0  # re-embed the latest window this often in long segments
-    utterance_windows: int = 3  # cap on d-vector windows per utterance (speed)
+    recheck_s: float = 2.0  # re-embed the latest window this often in long segments
+    utterance_windows: int = 2  # cap on d-vector windows per utterance (speed): one per
+    # started 3 s, the first being the 0.8 s check's, already computed
     raised: RaisedConfig = field(default_factory=RaisedConfig)
     overlap: OverlapConfig = field(default_factory=OverlapConfig)
     accept: float = 0.5  # cosine to name a voice on an utterance
@@ -62,6 +63,8 @@ class ListenerConfig:
     # drift away from the calm enrolment; the utterance's own label stays strict)
     margin: float = 0.08  # over the runner-up
     new_voice: float = 0.45  # below this to all known voices: a new speaker (auto mode)
+    verify_margin: float = 0.05  # d-vector may lean this much to the floor holder and
+    # still confirm a suspected change (in an overlap both voices are in the window)
     auto_speakers: bool = True  # label unenrolled voices speaker1, speaker2, ...
 
 
@@ -94,7 +97,7 @@ class Listener:
                                 auto=self.cfg.auto_speakers)
         self.embedder = Embedder()
         self._raised = RaisedVoiceDetector(self.cfg.raised)
-        self._overlap = OverlapDetector(self.cfg.overlap)
+        self._overlap = OverlapDetector(self.cfg.overlap, verify=self._verify_change)
         self._recent: deque[_Frame] = deque(maxlen=8)
         self._frames: list[_Frame] = []  # frames of the open segment
         self._speaker = UNKNOWN  # current speaker of the open segment
@@ -204,13 +207,19 @@ class Listener:
         out: list[PerceptionEvent] = []
         now_t = frame_time(fr.idx + 1)
         if fr.idx + 1 >= self._next_check and len(self._frames) >= _WINDOW_FRAMES:
-            recent = self._frames[-_WINDOW_FRAMES:]
+            # The latest whole window on the utterance's grid (reused at its end).
+            p = (len(self._frames) - _WINDOW_FRAMES) // _WINDOW_FRAMES * _WINDOW_FRAMES
+            recent = self._frames[p : p + _WINDOW_FRAMES]
             att = self._attribute(recent, max_windows=1, accept=self.cfg.accept_running)
+            self._next_check = fr.idx + 1 + int(round(self.cfg.recheck_s / FRAME_S))
             if att != UNKNOWN and att != self._speaker:
                 log.debug("segment speaker %s -> %s at %.2f", self._speaker, att, now_t)
+                if self._speaker != UNKNOWN and self._overlap.idle:
+                    # A turn the frame model missed (similar voices): split the utterance
+                    # at the longest pause since the previous check.
+                    out.extend(self._split(self._turn_at_pause(p, att), fr.idx))
                 self._speaker = att
                 self._overlap.set_floor(att)
-            self._next_check = fr.idx + 1 + int(round(self.cfg.recheck_s / FRAME_S))
         # Interruptions / overlap from the frame-level speaker evidence.
         lls = self.bank.frame_loglik(fr.mfcc[None, :]) if fr.vad else {}
         for ev in self._overlap.step(fr.idx, fr.vad, fr.level, fr.aper,
@@ -234,6 +243,31 @@ class Listener:
                     out.append(_at_least(rv, now_t))
             self._pending = []
         return out
+
+    def _turn_at_pause(self, p: int, new: str) -> TurnChange:
+        lo = max(0, p - int(round(self.cfg.recheck_s / FRAME_S)))
+        best, run, best_end = 0, 0, p
+        for i in range(lo, p + _WINDOW_FRAMES // 2):
+            run = 0 if self._frames[i].vad else run + 1
+            if run > best:
+                best, best_end = run, i + 1
+        onset = self._frames[min(best_end, len(self._frames) - 1)].idx
+        return TurnChange(onset, new, self._speaker, onset - best, False)
+
+    def _verify_change(self, onset: int, intruder: str, floor: str) -> bool | None:
+        """Does the d-vector of the 0.84 s from ``onset`` support a new voice? False only
+        when it is clearly still the floor holder alone; None until the window is heard."""
+        window = [f for f in self._frames if onset <= f.idx < onset + _WINDOW_FRAMES]
+        if len(window) < _WINDOW_FRAMES:
+            return None
+        a, b = self.bank.get(intruder), self.bank.get(floor)
+        if a is None or b is None:
+            return True
+        if window[0].idx not in self._emb_cache:
+            chunk = np.concatenate([f.pcm for f in window])
+            self._emb_cache[window[0].idx] = self.embedder.embed_chunks([chunk])[0]
+        emb = self._emb_cache[window[0].idx]
+        return bool(emb @ a.embedding - emb @ b.embedding > -self.cfg.verify_margin)
 
     def _split(self, change: TurnChange, now: int) -> list[PerceptionEvent]:
         """The floor changed inside a segment: close the first voice's utterance and go on
@@ -294,19 +328,22 @@ class Listener:
         return UNKNOWN
 
     def _embed_frames(self, frames: list[_Frame], max_windows: int) -> np.ndarray:
-        """d-vector of a run of frames from windows at fixed positions (cached by their
-        first frame, so the check at 0.8 s is reused at the utterance's end)."""
-        starts = list(range(0, max(1, len(frames) - _WINDOW_FRAMES + 1), _WINDOW_FRAMES))
-        if len(starts) > max_windows:
-            pick = np.round(np.linspace(0, len(starts) - 1, max_windows)).astype(int)
-            starts = [starts[i] for i in pick]
-        keys = [frames[p].idx for p in starts]
-        todo = [(k, p) for k, p in zip(keys, starts, strict=True) if k not in self._emb_cache]
+        """d-vector of a run of frames from windows on a fixed grid (28 frames from its
+        first frame). Windows already embedded (the check at 0.8 s, re-checks in long
+        utterances) are reused; new ones are added only up to ``max_windows`` in all."""
+        grid = list(range(0, max(1, len(frames) - _WINDOW_FRAMES + 1), _WINDOW_FRAMES))
+        have = [p for p in grid if frames[p].idx in self._emb_cache]
+        todo = [p for p in grid if frames[p].idx not in self._emb_cache]
+        need = max(0, max_windows - len(have))
+        if len(todo) > need:
+            pick = np.round(np.linspace(0, len(todo) - 1, need)).astype(int) if need else []
+            todo = [todo[i] for i in pick]
         if todo:
             chunks = [np.concatenate([f.pcm for f in frames[p : p + _WINDOW_FRAMES]])
-                      for _, p in todo]
-            for (k, _), e in zip(todo, self.embedder.embed_chunks(chunks), strict=True):
-                self._emb_cache[k] = e
+                      for p in todo]
+            for p, e in zip(todo, self.embedder.embed_chunks(chunks), strict=True):
+                self._emb_cache[frames[p].idx] = e
+        keys = [frames[p].idx for p in have + todo]
         mean = np.mean([self._emb_cache[k] for k in keys], axis=0)
         return mean / (np.linalg.norm(mean) + 1e-12)
 
@@ -315,10 +352,17 @@ class Listener:
         speech = [f for f in frames if f.vad] or frames
         if len(speech) < 10:
             return UNKNOWN  # too little to tell a voice (< 0.3 s)
-        emb = self._embed_frames(frames, max_windows)
+        per_len = max(1, int(len(frames) * FRAME_S / 3.0 + 0.5))
+        emb = self._embed_frames(frames, min(max_windows, per_len))
         f0 = np.array([f.f0 for f in speech if f.f0 > 0])
         pitch = float(np.median(semitones(f0))) if len(f0) >= 5 else None
-        att = self.bank.attribute(emb, pitch, accept)
+        llr = None
+        voiced = [f for f in speech if f.level > -90]
+        if len(voiced) >= 20 and len(self.bank.profiles) >= 2:
+            lls = self.bank.frame_loglik(np.stack([f.mfcc for f in voiced]))
+            llr = {k: float(np.mean(np.clip(v - np.max(list(lls.values()), axis=0), -8, 0)))
+                   for k, v in lls.items()}
+        att = self.bank.attribute(emb, pitch, accept, llr)
         if not learn or self.bank.enrolled or not self.cfg.auto_speakers:
             return att.speaker
         # Auto mode: an unmistakably new voice becomes speakerN, calibrated on this

@@ -21,6 +21,8 @@ floor holder has been silent for ``overlap_end_s``.
 from __future__ import annotations
 
 import logging
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,10 +44,14 @@ class OverlapConfig:
     floor_frames: int = 20  # floor holder's speech frames needed before any change
     floor_mean: float = -1.5  # ... with d this low on average: a clear floor
     frame_margin: float = 2.0  # a frame clearly won by the floor holder
-    floor_after: int = 4  # floor-won frames after the onset to call it overlap
+    floor_after: int = 4  # floor-won frames after the onset: still talking
     min_overlap_s: float = 0.2
     decide_s: float = 1.0  # give up (= handover) this long after the onset
     lookback: int = 40  # speech frames searched back for the onset (~1.2 s)
+    pure_run: int = 5  # frames in a row clearly the intruder's: heard alone
+    gap_before: int = 20  # frames before the onset searched for a pause (0.6 s)
+    gap_after: int = 5  # ... and after it
+    gap_frames: int = 7  # a pause this long (0.21 s) between voices: a turn, not a cut
     overlap_end_s: float = 0.6  # floor holder silent this long: overlap over
 
 
@@ -62,8 +68,12 @@ class TurnChange:
 
 
 class OverlapDetector:
-    def __init__(self, config: OverlapConfig | None = None) -> None:
+    def __init__(self, config: OverlapConfig | None = None,
+                 verify: Callable[[int, str, str], bool | None] | None = None) -> None:
+        """``verify(onset, intruder, floor)``: an independent check (the listener embeds
+        the 0.84 s after the onset): False = no change, None = cannot tell yet."""
         self.cfg = config or OverlapConfig()
+        self.verify = verify
         self.floor = UNKNOWN
         self._reset()
 
@@ -76,10 +86,17 @@ class OverlapDetector:
         self._cand: tuple[str, int, int] | None = None  # (intruder, onset idx, list pos)
         self._overlap: tuple[int, int] | None = None  # (onset frame, last floor frame)
         self._intruder: str | None = None
+        self._speech: deque[tuple[int, bool]] = deque(maxlen=64)
+        self._quiet_until = -1
 
     def open(self, start: int, speaker: str) -> None:
         self.floor = speaker
         self._reset()
+
+    @property
+    def idle(self) -> bool:
+        """No change is being judged and no overlap is open."""
+        return self._cand is None and self._overlap is None
 
     def set_floor(self, speaker: str) -> None:
         """The segment's speaker as named by the embedder (ignored mid-change)."""
@@ -93,6 +110,7 @@ class OverlapDetector:
         out: list[Interruption | Overlap] = []
         if self._overlap is not None and idx - self._overlap[1] > cfg.overlap_end_s / FRAME_S:
             out.extend(self._end_overlap(idx))
+        self._speech.append((idx, speech))
         if not speech or len(lls) < 2:
             return out
         if self.floor not in lls:
@@ -114,7 +132,7 @@ class OverlapDetector:
             if d <= -cfg.frame_margin:
                 self._overlap = (self._overlap[0], idx)
             return out
-        if self._cand is None:
+        if self._cand is None and idx >= self._quiet_until:
             self._maybe_candidate()
         if self._cand is not None:
             out.extend(self._judge(idx))
@@ -142,31 +160,60 @@ class OverlapDetector:
         cfg = self.cfg
         assert self._cand is not None
         intruder, onset, pos = self._cand
-        floor_won = [i for i, d in zip(self._idx[pos:], self._d[pos:], strict=True)
-                     if d <= -cfg.frame_margin]
-        if len(floor_won) >= cfg.floor_after:
-            overlap = frame_time(floor_won[-1] + 1 - onset)
-            if overlap >= cfg.min_overlap_s:
-                self._cand = None
-                self._intruder = intruder
-                self._overlap = (onset, floor_won[-1])
-                self.changes.append(TurnChange(onset, intruder, self.floor, floor_won[-1] + 1,
-                                               True))
-                log.debug("interruption by %s of %s at %.2f", intruder, self.floor,
-                          frame_time(onset))
-                return [Interruption(t=frame_time(idx + 1), time=frame_time(onset),
-                                     speaker=intruder, interrupted=self.floor,
-                                     overlap=round(overlap, 3))]
-        if frame_time(idx - onset) >= cfg.decide_s:
-            # A handover: the other voice has the floor, its history starts at the onset.
-            before = [i for i, d in zip(self._idx[:pos], self._d[:pos], strict=True)
-                      if d <= -cfg.frame_margin]
-            self.changes.append(TurnChange(onset, intruder, self.floor,
-                                           (before[-1] + 1) if before else onset, False))
-            self.floor = intruder
+        waited = idx - onset
+        verdict = None if self.verify is None else self.verify(onset, intruder, self.floor)
+        if verdict is None and self.verify is not None and waited * FRAME_S < cfg.decide_s:
+            return []  # the d-vector window after the onset is not complete yet
+        if verdict is False:
+            # The d-vector says the floor holder is still alone: frame-model noise.
+            log.debug("change to %s at %.2f not confirmed", intruder, frame_time(onset))
             self._cand = None
-            self._idx, self._d, self._other = [], [], []
+            self._quiet_until = idx + cfg.smooth
+            return []
+        ds = self._d[pos:]
+        ids = self._idx[pos:]
+        floor_won = [i for i, d in zip(ids, ds, strict=True) if d <= -cfg.frame_margin]
+        # Both talking until the intruder's voice is heard alone (a run of clear frames).
+        mixed_end = idx + 1
+        run = 0
+        for i, d in zip(ids, ds, strict=True):
+            run = run + 1 if d >= cfg.frame_margin else 0
+            if run >= cfg.pure_run:
+                mixed_end = i + 1 - run + 1
+                break
+        ends = [mixed_end] + ([floor_won[-1] + 1] if len(floor_won) >= cfg.floor_after else [])
+        overlap_end = max(ends)
+        overlap = frame_time(overlap_end - onset)
+        gap = self._longest_gap(onset - cfg.gap_before, onset + cfg.gap_after)
+        if gap < cfg.gap_frames and overlap >= cfg.min_overlap_s:
+            self._cand = None
+            self._intruder = intruder
+            self._overlap = (onset, overlap_end - 1)
+            self.changes.append(TurnChange(onset, intruder, self.floor, overlap_end, True))
+            log.debug("interruption by %s of %s at %.2f", intruder, self.floor,
+                      frame_time(onset))
+            return [Interruption(t=frame_time(idx + 1), time=frame_time(onset),
+                                 speaker=intruder, interrupted=self.floor,
+                                 overlap=round(overlap, 3))]
+        # A handover (a pause between the voices, or no overlap): the other voice has the
+        # floor from its onset.
+        before = [i for i, d in zip(self._idx[:pos], self._d[:pos], strict=True)
+                  if d <= -cfg.frame_margin]
+        self.changes.append(TurnChange(onset, intruder, self.floor,
+                                       (before[-1] + 1) if before else onset, False))
+        self.floor = intruder
+        self._cand = None
+        self._idx, self._d, self._other = [], [], []
         return []
+
+    def _longest_gap(self, lo: int, hi: int) -> int:
+        """Longest run of non-speech frames between frames lo and hi."""
+        best = run = 0
+        for i, sp in self._speech:
+            if lo <= i <= hi:
+                run = 0 if sp else run + 1
+                best = max(best, run)
+        return best
 
     def _end_overlap(self, idx: int) -> list[Interruption | Overlap]:
         assert self._overlap is not None

@@ -31,23 +31,25 @@ FRAME_S = FRAME_MS / 1000.0
 
 @dataclass(frozen=True)
 class RaisedConfig:
-    # Weights measured on acted anger vs other high-arousal speech (joy, fear, surprise):
-    # those raise pitch and level as much as anger does; what sets anger apart is vocal
-    # effort - a flatter spectral tilt and pressed phonation (low H1-H2). Level keeps a
-    # small weight: it is what AGC removes, and it does not separate anger from joy.
-    w_level: float = 0.10
+    # Weights fitted on acted speech (RAVDESS dev actors, as recorded and level-normalised):
+    # joy, fear and surprise raise pitch and level as much as anger does, so level and
+    # pitch barely separate a fight from excitement, and AGC removes level anyway. What
+    # sets anger apart is vocal effort: a flatter spectral tilt and pressed phonation
+    # (low H1-H2). Level therefore has no weight by default (any weight on it raised false
+    # alarms on excited speech without catching more anger); keep it configurable.
+    w_level: float = 0.0
     w_pitch: float = 0.10
-    w_tilt: float = 0.40
+    w_tilt: float = 0.30
     w_h1h2: float = 0.20
     level_unit_db: float = 6.0  # a clearly louder voice
     pitch_unit_st: float = 3.0  # a clearly higher voice
     tilt_unit_db: float = 4.0  # a clearly brighter (more effortful) voice
     h1h2_unit_db: float = 3.0  # a clearly more pressed voice
-    window_s: float = 1.0  # averaging window (media time)
+    window_s: float = 1.5  # averaging window (media time): sustained, not one syllable
     min_voiced: int = 8  # voiced frames needed in the window to judge
-    on: float = 0.5
+    on: float = 0.65
     sustain_s: float = 0.3  # the average must stay above `on` this long (not one burst)
-    off: float = 0.25
+    off: float = 0.325
     calm_s: float = 3.0
     cooldown_s: float = 8.0
 

@@ -122,6 +122,8 @@ class SpeakerBank:
         self.auto = auto
         self.max_auto = max_auto
         self.profiles: list[VoiceProfile] = []
+        self.frame_margin = 1.0  # nats/frame: a clear frame-model preference
+        self.relax = 0.2  # how much lower the cosine may be when the frame model agrees
 
     @property
     def enrolled(self) -> bool:
@@ -134,9 +136,15 @@ class SpeakerBank:
         self.profiles = [p for p in self.profiles if p.name != profile.name] + [profile]
 
     def attribute(self, emb: np.ndarray, pitch_st: float | None = None,
-                  accept: float | None = None) -> Attribution:
+                  accept: float | None = None, frame_llr: dict[str, float] | None = None
+                  ) -> Attribution:
         """Best voice if it is both close enough (``accept``, default the bank's) and
-        clearly closer than the runner-up; UNKNOWN otherwise."""
+        clearly closer than the runner-up; UNKNOWN otherwise.
+
+        ``frame_llr``: mean per-frame cepstral log-likelihood of each voice over the
+        utterance. Where the d-vector hesitates between two partners (similar voices,
+        short pieces), a clear frame-model verdict for the d-vector's own favourite
+        settles it; a frame-model verdict for the other one makes it UNKNOWN."""
         accept = self.accept if accept is None else accept
         if not self.profiles:
             return Attribution(UNKNOWN, 0.0, {})
@@ -154,9 +162,20 @@ class SpeakerBank:
         ranked = sorted(scored.items(), key=lambda kv: -kv[1])
         best, s1 = ranked[0]
         s2 = ranked[1][1] if len(ranked) > 1 else -1.0
+        fm_best, fm_margin = None, 0.0
+        if frame_llr and len(frame_llr) >= 2:
+            fr = sorted(frame_llr.items(), key=lambda kv: -kv[1])
+            fm_best, fm_margin = fr[0][0], fr[0][1] - fr[1][1]
+        if (fm_best is not None and fm_margin >= self.frame_margin and fm_best != best
+                and s1 - scored[fm_best] >= self.margin):
+            return Attribution(UNKNOWN, 0.0, sims)  # the two models clearly disagree
         if s1 >= accept and s1 - s2 >= self.margin:
             conf = float(np.clip((s1 - s2) / 0.3, 0.0, 1.0))
             return Attribution(best, conf, sims)
+        if (fm_best is not None and fm_margin >= self.frame_margin
+                and sims[fm_best] >= accept - self.relax and s1 - sims[fm_best] < self.margin):
+            # The d-vector cannot separate them; the frame model clearly can.
+            return Attribution(fm_best, 0.5, sims)
         return Attribution(UNKNOWN, 0.0, sims)
 
     def frame_loglik(self, mfcc: np.ndarray) -> dict[str, np.ndarray]:
