@@ -238,20 +238,22 @@ class TimedPrompts:
 
 
 class TimedTranscriber:
-    """Wraps a transcriber: the wall time of the latest ``transcribe``."""
+    """Wraps a transcriber: the wall time of the latest ``transcribe``, CPU time of all."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.last = 0.0
         self.times: list[float] = []
+        self.cpu_s = 0.0  # process CPU (all threads) spent inside transcribe
 
     def transcribe(self, audio: np.ndarray) -> str:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             return self.inner.transcribe(audio)
         finally:
             self.last = time.perf_counter() - t0
             self.times.append(self.last)
+            self.cpu_s += time.process_time() - c0
 
 
 @dataclass
@@ -262,6 +264,7 @@ class Instrumented:
     transcriber: TimedTranscriber
     heard_s: dict[tuple[float, float], float] = field(default_factory=dict)  # span -> s
     detect_wall: list[tuple[float, float]] = field(default_factory=list)  # (media t, wall)
+    decided_wall: list[tuple[str, float, float]] = field(default_factory=list)  # id, t, wall
 
 
 def instrument(session: Any) -> Instrumented:
@@ -281,8 +284,14 @@ def instrument(session: Any) -> Instrumented:
         if data["type"] == "detect":
             inst.detect_wall.append((data["t"], time.perf_counter()))
 
+    def decided(action: Any, s: Any) -> None:
+        # The engine's decision to speak: the Say action, before the session acts on it.
+        if type(action).__name__ == "Say":
+            inst.decided_wall.append((action.id, s.t, time.perf_counter()))
+
     session.on_heard.append(heard)
     session.log.watchers.append(watch)
+    session.on_action.insert(0, decided)
     return inst
 
 
@@ -290,8 +299,8 @@ def pair_turns(events: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[
     """(heard, say) pairs: each coach prompt with the partner turn it answers.
 
     A prompt answers the latest turn heard before it started, provided it is the first
-    prompt after that turn and no heat detection came in between (then it answers the
-    heat, not the turn). Prompts with no such turn (the welcome, timeouts) are left out.
+    prompt after that turn and no heat was detected during the turn or after it (then it
+    answers the heat, not the turn). Prompts with no such turn (the welcome, timeouts) are left out.
     """
     heard = [e for e in events if e["type"] == "heard"]
     says = sorted((e for e in events if e["type"] == "say"), key=lambda e: e["start"])
@@ -303,7 +312,7 @@ def pair_turns(events: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[
             continue
         s = after[0]
         later_turn = any(h2["t"] > h["t"] and h2["t"] <= s["start"] for h2 in heard)
-        heat = any(h["end"] <= d <= s["start"] for d in detects)
+        heat = any(h["start"] <= d <= s["start"] for d in detects)
         spoke = any(h["end"] < s2["start"] < s["start"] for s2 in says)
         if not (later_turn or heat or spoke):
             pairs.append((h, s))
@@ -346,17 +355,22 @@ def end_of_turn(inst: Instrumented, events: list[dict[str, Any]]) -> dict[str, A
 def pause_from_detections(inst: Instrumented, events: list[dict[str, Any]]) -> list[dict]:
     """From a heat detection to the first sample of the pause prompt that followed it.
 
-    ``media_ms``: media time the engine took to decide (0 when it paused at once);
-    ``handoff_ms``: wall time from the detection to the audio handed to the output.
+    ``detect_to_decision_media_ms``: media time from the detection to the engine's
+    decision to pause (the engine waits for a gap in the speech); ``handoff_ms``: wall
+    time from that decision (the Say action) to its first audio handed to the output.
     """
-    says = {round(e["start"], 3): e["id"] for e in events if e["type"] == "say"}
     out = []
-    for t, wall in inst.detect_wall:
-        for mt, play_wall in inst.sink.plays:
-            say = says.get(round(mt, 3), "")
-            if play_wall >= wall and mt >= t - 1e-3 and say.startswith("pause."):
-                handoff = _ms(play_wall - wall)
-                out.append({"say": say, "media_ms": _ms(mt - t), "handoff_ms": handoff})
+    for t, _ in inst.detect_wall:
+        for say_id, mt, wall in inst.decided_wall:
+            if mt >= t - 1e-3 and say_id.startswith("pause."):
+                play = next((pw for pt_, pw in inst.sink.plays if pw >= wall), None)
+                out.append(
+                    {
+                        "say": say_id,
+                        "detect_to_decision_media_ms": _ms(mt - t),
+                        "handoff_ms": _ms(play - wall) if play is not None else None,
+                    }
+                )
                 break
     return out
 
@@ -617,21 +631,29 @@ def measure_echo_sim(models: Any, *, quick: bool) -> dict[str, Any]:
     """
     from voicecoach.app import build_session
     from voicecoach.audio.echo import EchoCanceller
-    from voicecoach.demo.room import SimulatedRoom
+    from voicecoach.demo.room import SimulatedRoom, active_level_db
     from voicecoach.demo.scenario import load_scenario
-    from voicecoach.speech.partners import partner_voice
 
     sc = load_scenario("heated")
-    room = SimulatedRoom(sc, {name: partner_voice(v) for name, v in sc.partners.items()})
     names = list(sc.partners)
+    voices = piper_partners(models.voice, names)
+    room = SimulatedRoom(sc, voices)
     session = build_session(
         models=models,
         sink=TimedSink(),
         partners=(names[0], names[1]),
         script="appreciation",
         echo=False,
-        max_seconds=90.0,
+        max_seconds=60.0,
     )
+    # Voices learned beforehand, as the `session` script's enrolment would: appreciation
+    # does not enrol, and an unenrolled voice ("speaker1") never gets the floor.
+    for name, step in zip(names, ("session.enroll_first", "session.enroll_second"), strict=True):
+        line = sc.answer(name, step, 0)
+        if line is not None:
+            audio = voices[name].render(line.text)
+            gain_db = room.levels_db[name] - active_level_db(audio)  # as the room plays it
+            session.listener.enroll(name, audio * np.float32(10 ** (gain_db / 20)))
     sink = session.sink
     source = EchoRoom(room, sink.track, EchoCanceller())
     room.attach(session)
@@ -711,19 +733,30 @@ def measure_barge_in_sim(models: Any) -> dict[str, Any]:
 # ------------------------------------------------------------------ parts in a fresh process
 
 
-def run_part(name: str, quick: bool, timeout: float) -> dict[str, Any]:
-    """Run ``python -m voicecoach.bench <name>`` and return its JSON (or the error)."""
+def start_part(name: str, quick: bool) -> subprocess.Popen[str]:
+    """Start ``python -m voicecoach.bench <name>`` in a fresh interpreter."""
     cmd = [sys.executable, "-m", "voicecoach.bench", name] + (["--quick"] if quick else [])
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def collect_part(proc: subprocess.Popen[str], name: str, timeout: float) -> dict[str, Any]:
+    """The JSON a part printed last (or what went wrong)."""
     try:
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
         return {"error": f"{name} did not finish in {timeout:.0f} s"}
-    if res.returncode != 0:
-        return {"error": res.stderr.strip()[-600:]}
+    if proc.returncode != 0:
+        return {"error": stderr.strip()[-600:]}
     try:
-        return json.loads(res.stdout.strip().splitlines()[-1])
+        return json.loads(stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
-        return {"error": f"no JSON from {name}: {res.stdout[-300:]} {res.stderr[-300:]}"}
+        return {"error": f"no JSON from {name}: {stdout[-300:]} {stderr[-300:]}"}
+
+
+def run_part(name: str, quick: bool, timeout: float) -> dict[str, Any]:
+    return collect_part(start_part(name, quick), name, timeout)
 
 
 def _rss_mb() -> tuple[float, float]:
@@ -798,12 +831,14 @@ def part_idle(quick: bool) -> dict[str, Any]:
         for i, text in enumerate(CALM_LINES)
     ]
     session = build_session(models=models, sink=TrackSink(), partners=("Alex", "Sam"), echo=False)
+    tr = TimedTranscriber(session.transcriber)
+    session.transcriber = tr
     source = CalmSource(lines, seconds)
-    monitor: list[tuple[float, float]] = []  # (media t, cpu s) when listening quietly began
+    monitor: list[tuple[float, float, float]] = []  # (media t, cpu s, transcribe cpu s)
 
     def on_action(action: Any, s: Any) -> None:
         if getattr(action, "step", None) == "monitor" and not monitor:
-            monitor.append((s.t, _cpu_s()))
+            monitor.append((s.t, _cpu_s(), tr.cpu_s))
 
     session.on_action.append(on_action)
     rss_before, _ = _rss_mb()
@@ -816,8 +851,10 @@ def part_idle(quick: bool) -> dict[str, Any]:
     media = session.t
     # Idle is the quiet listening after the welcome and the enrolment (whose prompts
     # are synthesized on the spot and cost CPU once per session).
-    t_mon, cpu_mon = monitor[0] if monitor else (0.0, cpu0)
-    idle = 100.0 * (cpu_end - cpu_mon) / max(media - t_mon, 1e-9)
+    t_mon, cpu_mon, tr_mon = monitor[0] if monitor else (0.0, cpu0, 0.0)
+    listening = max(media - t_mon, 1e-9)
+    idle = 100.0 * (cpu_end - cpu_mon) / listening
+    transcribing = 100.0 * (tr.cpu_s - tr_mon) / listening
     return {
         "media_s": round(media, 1),
         "end": reason,
@@ -826,6 +863,9 @@ def part_idle(quick: bool) -> dict[str, Any]:
         "cpu_percent_whole_session": round(100.0 * cpu / max(media, 1e-9), 1),
         "listening_from_s": round(t_mon, 1),
         "cpu_percent_of_one_core": target(idle, "idle_cpu_percent", "%"),
+        "of_which_transcription_percent": round(transcribing, 1),
+        "transcriptions": len(tr.times),
+        "transcribe_wall_s_median": round(statistics.median(tr.times), 2) if tr.times else None,
         "rss_mb": target(rss, "idle_rss_mb", "MB"),
         "rss_before_run_mb": rss_before,
         "rss_peak_during_run_mb": max(source.rss_peak_mb, rss),
@@ -1013,7 +1053,8 @@ def run_bench(quick: bool = False) -> dict[str, Any]:
     t_start = time.perf_counter()
     out: dict[str, Any] = {"quick": quick, "machine": _machine()}
     runs = 2 if quick else 3
-    devices = run_part("devices", quick, timeout=120)
+    # The device part mostly waits on real-time audio: it runs beside the rest.
+    devices_proc = start_part("devices", quick)
     models = shared_models("base")
     speech = partner_speech(models.voice, LONG_LINE)
     out["transcription"] = _guard(
@@ -1025,9 +1066,10 @@ def run_bench(quick: bool = False) -> dict[str, Any]:
             runs,
         ),
     )
-    out["synthesis"] = _guard("synthesis", lambda: measure_synthesis(models.voice, runs + 2))
+    out["synthesis"] = _guard("synthesis", lambda: measure_synthesis(models.voice, 2 * runs + 1))
     dialogue = _guard("dialogue", lambda: measure_dialogue(models, quick=quick))
     handoff = _guard("pause", lambda: measure_pause_handoff(models, 10))
+    devices = collect_part(devices_proc, "devices", timeout=180)
     out["dialogue"] = dialogue
     out["pause_prompt"] = _pause_summary(dialogue, handoff, devices)
     out["echo"] = {
@@ -1046,11 +1088,11 @@ def run_bench(quick: bool = False) -> dict[str, Any]:
 def _pause_summary(dialogue: Any, handoff: Any, devices: dict[str, Any]) -> dict[str, Any]:
     demo = dialogue.get("pause_handoff") if isinstance(dialogue, dict) else None
     handed = handoff.get("max_ms") if isinstance(handoff, dict) else None
-    # The target runs from the engine's decision: a detection the engine answered later
-    # (media_ms > 0, e.g. waiting for a gap) counts only by its own hand-off, in the microbench.
-    at_once = [d["handoff_ms"] for d in demo or [] if d["media_ms"] == 0.0]
-    if at_once:
-        handed = max([*at_once, handed or 0.0])
+    # The target runs from the engine's decision; how long the engine took to decide after
+    # the detection is reported beside it (detect_to_decision_media_ms).
+    in_demo = [d["handoff_ms"] for d in demo or [] if d["handoff_ms"] is not None]
+    if in_demo:
+        handed = max([*in_demo, handed or 0.0])
     latency = (devices.get("output") or {}).get("output_latency_ms")
     reported = (handed or 0.0) + (latency or 0.0) if handed is not None else None
     return {
