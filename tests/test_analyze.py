@@ -78,3 +78,20 @@ def test_silence_report() -> None:
     res = analyze(np.zeros(32000, np.float32))
     assert res == {"duration": 2.0, "segments": [], "events": []}
     assert "No speech" in format_report(res)
+
+
+def test_calibration_for_a_single_voice() -> None:
+    from voicecoach.perception.testaudio import vowel_voice
+
+    def calm(seconds: float, seed: int) -> np.ndarray:
+        return vowel_voice(seconds, np.array([120, 135, 110, 125, 105.0]), tilt_db_oct=-12,
+                           level_db=-30, seed=seed)
+
+    raised = vowel_voice(3.0, np.array([170, 195, 160, 185, 165.0]), tilt_db_oct=-7,
+                         level_db=-22, seed=4)
+    x = place(12, [(0.5, calm(2.5, 2)), (3.5, calm(2.5, 3)), (6.5, raised)])
+    res = analyze(x, calibration=calm(3.0, 1))
+    assert {s["speaker"] for s in res["segments"]} == {"speaker1"}
+    alarms = [e for e in res["events"] if e["type"] == "raised_voice"]
+    assert len(alarms) == 1 and alarms[0]["speaker"] == "speaker1"
+    assert 6.2 <= alarms[0]["start"] <= 7.0

@@ -69,7 +69,7 @@ def analyze(audio: AudioLike, *, calibration: AudioLike | None = None,
             for name, src in enroll.items():
                 listener.enroll(name, load_audio(src, f"enrolment audio for {name!r}"))
         elif calibration is not None:
-            listener.calibrate(load_audio(calibration, "calibration"))
+            listener.calibrate(load_audio(calibration, "calibration"), single=True)
     except ValueError as e:
         raise UserError(f"Could not learn a voice: {e}.") from e
     events = []

@@ -106,6 +106,7 @@ class Listener:
         self._muted = False
         self._queued: list[PerceptionEvent] = []
         self._n_auto = 0
+        self._single: str | None = None  # the only voice expected (calibrate(single=True))
         self._emb_cache: dict[int, np.ndarray] = {}  # first frame of a window -> d-vector
 
     # ------------------------------------------------------------------ public API
@@ -119,11 +120,16 @@ class Listener:
         """Learn a partner's voice and calm baseline from a sentence or two."""
         self._add_voice(name, np.asarray(audio, dtype=np.float32), enrolled=True)
 
-    def calibrate(self, audio: np.ndarray) -> str:
-        """Learn an unnamed voice (auto label) from calm speech; returns its label."""
+    def calibrate(self, audio: np.ndarray, single: bool = False) -> str:
+        """Learn an unnamed voice (auto label) from calm speech; returns its label.
+
+        ``single``: only this one voice is expected (a solo recording): all speech is
+        attributed to it, however far a raised voice drifts from the calm d-vector."""
         self._n_auto += 1
         name = f"speaker{self._n_auto}"
         self._add_voice(name, np.asarray(audio, dtype=np.float32), enrolled=False)
+        if single:
+            self._single = name
         return name
 
     def mute(self, muted: bool) -> None:
@@ -197,7 +203,7 @@ class Listener:
     def _open_segment(self, start: int, now: int) -> list[PerceptionEvent]:
         self._frames = [f for f in self._recent if f.idx >= start]
         self._pending = list(self._frames)
-        self._speaker = self._guess_from_frames(self._frames)
+        self._speaker = self._single or self._guess_from_frames(self._frames)
         self._next_check = start + _WINDOW_FRAMES
         self._overlap.open(start, self._speaker)
         t = frame_time(now + 1)
@@ -350,6 +356,8 @@ class Listener:
     def _attribute(self, frames: list[_Frame], max_windows: int, learn: bool = False,
                    accept: float | None = None) -> str:
         speech = [f for f in frames if f.vad] or frames
+        if self._single is not None:
+            return self._single
         if len(speech) < 10:
             return UNKNOWN  # too little to tell a voice (< 0.3 s)
         per_len = max(1, int(len(frames) * FRAME_S / 3.0 + 0.5))

@@ -147,10 +147,14 @@ class OverlapDetector:
         if recent.mean() < cfg.trigger:
             return
         lo = max(0, n - cfg.lookback)
-        if np.mean(self._d[:lo] or self._d[: n - cfg.smooth]) > cfg.floor_mean:
+        floor_level = float(np.median(self._d[:lo] or self._d[: n - cfg.smooth]))
+        if floor_level > cfg.floor_mean:
             return  # the floor was never clearly this voice's
-        # Onset: start of the maximum-sum suffix within the look-back.
-        seg = np.array(self._d[lo:])
+        # Onset: start of the maximum-sum suffix of d measured from halfway between the
+        # floor holder's usual level and zero: while both talk, d hovers around zero, so
+        # the evidence starts accumulating when the second voice joins, not when the
+        # first one stops.
+        seg = np.array(self._d[lo:]) - 0.5 * floor_level
         suffix = np.cumsum(seg[::-1])[::-1]
         pos = lo + int(np.argmax(suffix))
         intruder = max(set(self._other[pos:]), key=self._other[pos:].count)

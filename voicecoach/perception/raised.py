@@ -118,11 +118,22 @@ class RaisedVoiceDetector:
                 and t_end - st.last_alarm >= cfg.cooldown_s):
             st.in_episode = True
             st.last_alarm = t_end
-            start = frame_time(st.run_start if st.run_start is not None else frame)
+            start = frame_time(self._onset(st, frame))
             strength = float(np.clip(score / (2.0 * cfg.on), 0.0, 1.0))
             return RaisedVoice(t=t_end, start=start, end=t_end, speaker=speaker,
                                score=round(strength, 3))
         return None
+
+    def _onset(self, st: _SpeakerState, frame: int) -> int:
+        """Where the raised stretch began: the start of the maximum-sum suffix of
+        (effort - off) over the recent voiced frames (the calm frames before it pull the
+        sum down, the raised ones after it push it up)."""
+        if not st.recent:
+            return frame
+        frames = [f for f, _ in st.recent]
+        excess = np.array([e for _, e in st.recent]) - self.cfg.off
+        suffix = np.cumsum(excess[::-1])[::-1]
+        return frames[int(np.argmax(suffix))]
 
     def tick_silence(self, frame: int) -> None:
         """Frames with nobody speaking: age every speaker's window."""
