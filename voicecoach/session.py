@@ -174,6 +174,9 @@ class Session:
                 reason = self.end_reason
             elif self.engine.finished:
                 reason = "finished"
+            drain = getattr(self.sink, "drain", None)
+            if drain is not None:
+                drain()  # a live speaker still holds the last words: let them be heard
         except KeyboardInterrupt:
             reason = "interrupted"
             raise

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -558,6 +559,12 @@ class SpeakerSink:
             self._reported,
             ("emitted_samples", "played_samples", "stops"),
         )
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Let everything queued be heard (the coach's goodbye), then return."""
+        if self.wait(timeout) and self._stream is not None:
+            # Handed to the device is not yet heard: wait out the output latency too.
+            time.sleep(self.latency + 0.05)
 
     def close(self) -> None:
         self._closed = True

@@ -47,6 +47,9 @@ from voicecoach.dialogue.settings import Settings
 
 log = logging.getLogger(__name__)
 
+BARGE_IN_HEAR_OUT_S = 3.0
+"""After a partner cut the coach's line: how long to wait, if no words come, before going on."""
+
 UNKNOWN = "unknown"
 
 _MAX_VISITS = 40  # a step entered this often in one run of a script: something is looping
@@ -162,6 +165,7 @@ class Engine:
         self._in_aside = False
         self._talking: dict[str, float] = {}
         self._early: list[PartnerSaid] = []  # words heard while the coach was speaking
+        self._barged_at: float | None = None  # s: a partner cut the coach's line; hear them out
         self._last_prompt: Say | None = None
         self._rate = 1.0
         self._pending_heat: HeatAlarm | None = None
@@ -260,11 +264,19 @@ class Engine:
             self._try_heat()
         if self._asides and self._flush_asides():
             return
+        if self._barged_at is not None:
+            waited = t - self._barged_at
+            if waited >= BARGE_IN_HEAR_OUT_S and (
+                not self._talking or waited >= 3 * BARGE_IN_HEAR_OUT_S
+            ):
+                self._hear_out_done()  # they stopped without words we could use
+            return
         if self._speaking is not None:
             if t - self._said_at > self._said_max:
                 # The session never confirmed the line; do not wait for ever.
-                log.warning("no SayDone for %s after %.0f s; going on", self._speaking,
-                            t - self._said_at)
+                log.warning(
+                    "no SayDone for %s after %.0f s; going on", self._speaking, t - self._said_at
+                )
                 self._on_say_done(SayDone(t, self._speaking))
             return
         wait = self._wait
@@ -293,6 +305,16 @@ class Engine:
                 self._emit(self._listen)
             return
         if isinstance(self._wait, _WaitSay):
+            if ev.interrupted:
+                # A partner talked over the coach, who stopped: hear them out before the
+                # next line, or the coach would talk over them in turn.
+                self._barged_at = self.t
+                return
+            self._pump()
+
+    def _hear_out_done(self) -> None:
+        self._barged_at = None
+        if isinstance(self._wait, _WaitSay) and self._speaking is None:
             self._pump()
 
     def _on_speech_started(self, ev: SpeechStarted) -> None:
@@ -362,6 +384,8 @@ class Engine:
             return
         if isinstance(self._wait, _WaitSay) or self._speaking is not None:
             self._early.append(ev)
+            if self._barged_at is not None:
+                self._hear_out_done()  # their words may be the very turn the line asked for
 
     def _on_heat(self, ev: HeatAlarm) -> None:
         if self._stopping is not None:
@@ -426,11 +450,13 @@ class Engine:
             self._rate = max(0.5, self._rate * self.settings.slower_rate)
             self._aside(Say("engine.slower", prompts.SLOWER, who, self._rate))
             if self._last_prompt is not None:
-                self._aside(Say("engine.repeat", self._last_prompt.text, self._last_prompt.to,
-                                self._rate))
+                self._aside(
+                    Say("engine.repeat", self._last_prompt.text, self._last_prompt.to, self._rate)
+                )
         elif cmd == "repeat" and self._last_prompt is not None:
-            self._aside(Say("engine.repeat", self._last_prompt.text, self._last_prompt.to,
-                            self._rate))
+            self._aside(
+                Say("engine.repeat", self._last_prompt.text, self._last_prompt.to, self._rate)
+            )
 
     def _is_answer(self, text: str) -> bool:
         """A choice answer that sounds like a command ("a break") is an answer."""
@@ -438,8 +464,10 @@ class Engine:
         if frame is None or frame.step is None or not isinstance(self._wait, _WaitTurn):
             return False
         step = frame.script.steps[frame.step]
-        return step.kind == "ask" and step.expect == "choice" and (
-            answers.choice(text, step.choices) not in (None, "unsure")
+        return (
+            step.kind == "ask"
+            and step.expect == "choice"
+            and (answers.choice(text, step.choices) not in (None, "unsure"))
         )
 
     def _skip(self) -> None:
@@ -452,8 +480,14 @@ class Engine:
         step = frame.script.steps[frame.step]
         if step.kind == "ask" and step.safety:
             q = self._render(step.text or "", to=self._turn.speaker if self._turn else "")
-            self._aside(Say(self._pid(frame, step), prompts.NO_SKIP_SAFETY.format(question=q),
-                            None, self._rate))
+            self._aside(
+                Say(
+                    self._pid(frame, step),
+                    prompts.NO_SKIP_SAFETY.format(question=q),
+                    None,
+                    self._rate,
+                )
+            )
             return
         if step.kind == "ask":
             target = step.on.get("unsure") or frame.script.default_next(step)
@@ -630,8 +664,7 @@ class Engine:
             return (yield from self._ask(frame, step))
         if kind == "listen":
             name = self._name(step.who)
-            text = yield from self._hear(pid, name, step.max_s or 90.0,
-                                         self.settings.message_end_s)
+            text = yield from self._hear(pid, name, step.max_s or 90.0, self.settings.message_end_s)
             if text:
                 self._reopen = _Reopen(frame, step.id, name, text, self.t + _REOPEN_S)
             assert step.who is not None
@@ -670,8 +703,9 @@ class Engine:
         if kind == "enroll":
             name = self._name(step.who)
             yield from self._say(pid, self._render(step.text or "", to=name), name)
-            yield from self._hear(pid, name, step.max_s or 20.0, self.settings.turn_end_s,
-                                  enroll=True)
+            yield from self._hear(
+                pid, name, step.max_s or 20.0, self.settings.turn_end_s, enroll=True
+            )
             return nxt
         if kind == "monitor":
             until = self.t + step.max_s if step.max_s else None
@@ -716,16 +750,20 @@ class Engine:
             silences += 1
             who = name if name != BOTH else " and ".join(self.partners)
             if silences == 1:
-                yield from self._say("engine.reprompt", prompts.REPROMPT.format(name=who),
-                                     None if name == BOTH else name)
+                yield from self._say(
+                    "engine.reprompt",
+                    prompts.REPROMPT.format(name=who),
+                    None if name == BOTH else name,
+                )
                 continue
             if silences == 2 and self._can_pause() and not enroll:
                 q = prompts.OFFER_PAUSE.format(name=who)
                 yield from self._say("engine.offer_pause", q, None if name == BOTH else name)
                 self._listen = Listen(name, "engine.offer_pause", 30.0)
                 self._emit(self._listen)
-                reply, _ = yield _WaitTurn(name, "engine.offer_pause", 30.0,
-                                           self.settings.turn_end_s)
+                reply, _ = yield _WaitTurn(
+                    name, "engine.offer_pause", 30.0, self.settings.turn_end_s
+                )
                 self._listen = None
                 if answers.yes_no(reply) == "yes":
                     pause = self._pause_script()
@@ -768,8 +806,7 @@ class Engine:
         question = self._render(step.text or "", to=to or "")
         yield from self._say(pid, question, to)
         for attempt in range(3):
-            reply = yield from self._hear(pid, name, step.max_s or 30.0,
-                                          self.settings.turn_end_s)
+            reply = yield from self._hear(pid, name, step.max_s or 30.0, self.settings.turn_end_s)
             by = self._last_by if name == BOTH else name
             answer = self._understand(step, reply)
             if answer is not None:
@@ -802,8 +839,9 @@ class Engine:
             frame.loops[step.id] = 0
             return step.exit
         name = self._name(step.to)
-        fake = Step(id=step.id, kind="ask", line=step.line, text=step.text, to=step.to,
-                    expect="yesno")
+        fake = Step(
+            id=step.id, kind="ask", line=step.line, text=step.text, to=step.to, expect="yesno"
+        )
         answer, _ = yield from self._ask_one(frame, fake, name)
         if answer == "yes":
             return step.repeat
@@ -917,8 +955,9 @@ class Engine:
 
     def _condition(self, cond: str) -> bool:
         if cond == "mirror_missed":
-            return missed_most(self._vars.get("sender_said", ""),
-                               self._vars.get("receiver_said", ""))
+            return missed_most(
+                self._vars.get("sender_said", ""), self._vars.get("receiver_said", "")
+            )
         if cond == "first_round":
             return self._vars["round"] == "1"
         if cond == "second_round":
