@@ -85,3 +85,19 @@ def test_a_cut_with_no_words_goes_on_after_a_short_wait() -> None:
     assert not [x for t, x in d.log if t > cut and isinstance(x, (Say, Listen))]
     d.run_until(cut + 4.0)
     assert [x for t, x in d.log if t > cut and isinstance(x, (Say, Listen))]
+
+
+def test_the_next_line_waits_until_the_partner_who_cut_in_has_finished() -> None:
+    d = Driver()
+    d.run_until(1.0)
+    assert d.playing and d.playing[0] == "imago.intro"
+    cut = d.t
+    d.playing = None
+    d.send(SayDone(cut, "imago.intro", interrupted=True))
+    d.send(SpeechStarted(cut, "unknown"))
+    d.run_until(cut + 2.5)
+    assert d.says_between(cut, d.t) == []  # Alex is still talking: the coach waits
+    d.send(PartnerSaid(d.t, "Alex", "Okay, I'd like to start.", cut, d.t - 0.6))
+    heard_at = d.t
+    d.run_until(heard_at + 1.0)
+    assert d.says_between(heard_at, d.t) == ["imago.appointment"]
