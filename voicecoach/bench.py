@@ -55,6 +55,18 @@ TARGETS: dict[str, float] = {
     "barge_in_stop_ms": 300.0,
 }
 
+NOTES = [
+    "Wall-clock times are upper bounds when other work loads the machine (see load_avg_1m);"
+    " *_cpu_ms is CPU time of all threads, which waiting for a core does not inflate.",
+    "end_of_turn total = wait (media time, engine) + transcription + first audio (wall).",
+    "pause_prompt: the engine's decision (its Say) to the first sample handed to the output,"
+    " plus the device's reported output latency when a device was available;"
+    " detect_to_decision_media_ms is how long the engine waited after the detection.",
+    "idle: CPU seconds per media second while listening quietly after the enrolment.",
+    "barge_in: media time from the partner's onset to the coach's voice cut, plus the"
+    " device's stop-to-silence measured on the speaker monitor.",
+]
+
 # Partner speech used to cut 1/3/6 s utterances (about 7 s at an everyday pace).
 LONG_LINE = (
     "I feel lonely when every weekend is planned for us, and I need some time that is just "
@@ -1082,6 +1094,7 @@ def run_bench(quick: bool = False) -> dict[str, Any]:
     out["devices"] = {k: v for k, v in devices.items() if k != "echo"}
     out["targets"] = summary(out)
     out["machine"]["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
+    out["notes"] = NOTES
     out["bench_s"] = round(time.perf_counter() - t_start, 1)
     return out
 
