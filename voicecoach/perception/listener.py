@@ -63,6 +63,7 @@ class ListenerConfig:
     # drift away from the calm enrolment; the utterance's own label stays strict)
     margin: float = 0.08  # over the runner-up
     new_voice: float = 0.45  # below this to all known voices: a new speaker (auto mode)
+    frame_sure: float = 2.5  # nats/frame: frame model sure enough to skip a re-check
     verify_margin: float = 0.05  # d-vector may lean this much to the floor holder and
     # still confirm a suspected change (in an overlap both voices are in the window)
     auto_speakers: bool = True  # label unenrolled voices speaker1, speaker2, ...
@@ -216,8 +217,12 @@ class Listener:
             # The latest whole window on the utterance's grid (reused at its end).
             p = (len(self._frames) - _WINDOW_FRAMES) // _WINDOW_FRAMES * _WINDOW_FRAMES
             recent = self._frames[p : p + _WINDOW_FRAMES]
-            att = self._attribute(recent, max_windows=1, accept=self.cfg.accept_running)
             self._next_check = fr.idx + 1 + int(round(self.cfg.recheck_s / FRAME_S))
+            fm = self._frame_verdict(recent)
+            if fm is not None and fm == self._speaker:
+                att = fm  # the cheap frame model is sure it is still the same voice
+            else:
+                att = self._attribute(recent, max_windows=1, accept=self.cfg.accept_running)
             if att != UNKNOWN and att != self._speaker:
                 log.debug("segment speaker %s -> %s at %.2f", self._speaker, att, now_t)
                 if self._speaker != UNKNOWN and self._overlap.idle:
@@ -249,6 +254,22 @@ class Listener:
                     out.append(_at_least(rv, now_t))
             self._pending = []
         return out
+
+    def _frame_verdict(self, frames: list[_Frame]) -> str | None:
+        """The voice the frame model clearly prefers over these frames, if any. Used to
+        skip a d-vector (the costly part: ~55 ms CPU per window) when it would only
+        confirm what the frame model already says."""
+        voiced = [f for f in frames if f.vad]
+        if len(voiced) < 15 or len(self.bank.profiles) < 2:
+            return None
+        lls = self.bank.frame_loglik(np.stack([f.mfcc for f in voiced]))
+        if len(lls) < 2:
+            return None
+        means = sorted(((float(np.mean(np.clip(v - np.max(list(lls.values()), axis=0), -8, 0))),
+                         k) for k, v in lls.items()), reverse=True)
+        if means[0][0] - means[1][0] >= self.cfg.frame_sure:
+            return means[0][1]
+        return None
 
     def _turn_at_pause(self, p: int, new: str) -> TurnChange:
         lo = max(0, p - int(round(self.cfg.recheck_s / FRAME_S)))
