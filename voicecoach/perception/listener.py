@@ -107,6 +107,7 @@ class Listener:
         self._muted = False
         self._queued: list[PerceptionEvent] = []
         self._n_auto = 0
+        self._fed = 0  # samples fed so far
         self._single: str | None = None  # the only voice expected (calibrate(single=True))
         self._emb_cache: dict[int, np.ndarray] = {}  # first frame of a window -> d-vector
 
@@ -114,8 +115,9 @@ class Listener:
 
     @property
     def t(self) -> float:
-        """Media time consumed so far (s)."""
-        return seconds(self._analyzer.frames * FRAME_SAMPLES)
+        """Media time consumed so far (s): every sample fed counts, including the tail of
+        a partial 30 ms frame that decisions will see with the next chunk."""
+        return seconds(self._fed)
 
     def enroll(self, name: str, audio: np.ndarray) -> None:
         """Learn a partner's voice and calm baseline from a sentence or two."""
@@ -140,6 +142,8 @@ class Listener:
         self._muted = muted
 
     def feed(self, samples: np.ndarray) -> list[PerceptionEvent]:
+        """Analyse a chunk (16 kHz mono float32, any length); events in decision order."""
+        self._fed += int(np.asarray(samples).size)
         out, self._queued = self._queued, []
         block = self._analyzer.push(np.asarray(samples, dtype=np.float32))
         if block is not None:
@@ -147,6 +151,7 @@ class Listener:
         return _ordered(out)
 
     def flush(self) -> list[PerceptionEvent]:
+        """End of input: close what is open (a trailing partial 30 ms frame is dropped)."""
         out, self._queued = self._queued, []
         out.extend(self._close_segment(self._analyzer.frames - 1))
         return _ordered(out)
