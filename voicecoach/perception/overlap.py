@@ -51,7 +51,7 @@ class OverlapConfig:
     pure_run: int = 5  # frames in a row clearly the intruder's: heard alone
     gap_before: int = 20  # frames before the onset searched for a pause (0.6 s)
     gap_after: int = 5  # ... and after it
-    gap_frames: int = 7  # a pause this long (0.21 s) between voices: a turn, not a cut
+    gap_frames: int = 9  # a pause this long (0.27 s) between voices: a turn, not a cut
     overlap_end_s: float = 0.6  # floor holder silent this long: overlap over
 
 
