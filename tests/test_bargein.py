@@ -113,3 +113,18 @@ def test_the_pause_is_said_in_full_however_heated_the_room(tmp_path):
 def test_barge_in_off_without_echo_cancelling(tmp_path):
     s, _ = run("imago.send_prompt", tmp_path, barge_in=False)
     assert not [r for r in s.log.dicts() if r["type"] == "barge_in"]
+
+
+def test_picking_up_again_just_as_the_coach_starts_is_a_barge_in():
+    d = BargeInDetector()
+    assert first_hit(d, silence(0.7)) is None  # a pause: the coach takes it as the end
+    d.reset()  # the coach starts its next line ...
+    hit = first_hit(d, voiced(1.0))  # ... and the partner goes on at once
+    assert hit is not None and hit <= 0.15
+
+
+def test_talking_straight_into_the_coach_line_is_not_a_barge_in():
+    d = BargeInDetector()
+    assert first_hit(d, voiced(1.0)) is None
+    d.reset()  # the coach calls a pause over the argument
+    assert first_hit(d, voiced(1.0)) is None

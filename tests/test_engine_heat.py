@@ -135,3 +135,20 @@ def test_repeated_interruptions_become_a_pause() -> None:
     before_pause = said[: said.index("pause.breath")]
     assert before_pause.count("engine.hold_floor") == 2  # max_holds, then a pause
     assert before_pause[-1] == "engine.hold_floor"
+
+
+def test_heat_that_keeps_coming_back_ends_the_exercise_kindly() -> None:
+    engine = Engine(None, PARTNERS, entry="imago")
+    r = Rehearsal(engine, happy_replies())
+    # Every time the dialogue resumes, it heats up again (e.g. one sore point).
+    for at in (40.0, 140.0, 240.0):
+        r.at(at, HeatAlarm(at, "raised_voice", "Sam", 0.9))
+    r.run(until=3000)
+    said = [x.id for x in r.actions(Say)]
+    assert said.count("engine.resume") == 2  # paused and resumed twice ...
+    assert "engine.too_heated" in said  # ... the third time, a kind stop
+    ends = r.actions(EndSession)
+    assert ends and ends[-1].reason == "stop"
+    # No exercise step after the stop line.
+    stop_i = said.index("engine.too_heated")
+    assert not [s for s in said[stop_i + 1 :] if s.startswith("imago.")]

@@ -143,6 +143,7 @@ class Session:
     _queue: list[dp.Say] = field(default_factory=list)
     _barge: BargeInDetector = field(default_factory=BargeInDetector)
     _cues: CueTracker = field(default_factory=CueTracker)
+    _enrolment: dict[str, np.ndarray] = field(default_factory=dict)  # each partner's enrol audio
 
     @property
     def t(self) -> float:
@@ -209,7 +210,10 @@ class Session:
         events = self.listener.feed(frame)
         self.n += len(frame)
         t = self.t
-        if self.speaking is not None and self._can_barge_in() and self._barge.push(frame):
+        # The barge-in detector hears every frame: whether the room was quiet just before
+        # the coach began decides whether speech during the prompt is someone cutting in.
+        cut_in = self._barge.push(frame)
+        if self.speaking is not None and self._can_barge_in() and cut_in:
             self._barged_in(t)
         while self.speaking and t >= self.speaking.end:
             self._finish_speaking(self.speaking.end)
@@ -290,8 +294,16 @@ class Session:
         want = self.listening_to
         if want is not None and want.enroll:
             # The coach asked this partner by name for a sentence: that is their voice.
-            self.listener.enroll(want.speaker, u.audio)
-            self.log.write(ev.Enroll(t=u.t, speaker=want.speaker, start=u.start, end=u.end))
+            # An answer in several pieces is learnt from all of them together.
+            heard = self._enrolment.get(want.speaker)
+            audio = u.audio if heard is None else np.concatenate([heard, u.audio])
+            try:
+                self.listener.enroll(want.speaker, audio)
+            except ValueError as exc:  # too little speech yet: wait for more of it
+                log.info("not enrolling %s yet: %s", want.speaker, exc)
+            else:
+                self.log.write(ev.Enroll(t=u.t, speaker=want.speaker, start=u.start, end=u.end))
+            self._enrolment[want.speaker] = audio
             speaker = want.speaker
         text = self.transcriber.transcribe(u.audio).strip()
         if not text and u.end - u.start < MIN_GARBLED_S:

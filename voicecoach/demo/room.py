@@ -18,6 +18,7 @@ import numpy as np
 from voicecoach.audio.files import quantize
 from voicecoach.demo.scenario import Line, Scenario
 from voicecoach.dialogue import protocol as dp
+from voicecoach.session import UNINTERRUPTIBLE
 from voicecoach.timebase import FRAME_SAMPLES, SAMPLE_RATE
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class SimulatedRoom:
     def _on_action(self, action: dp.Action, session: Session) -> None:
         if isinstance(action, dp.Say):
             self._asked = True
-            self._fall_silent(self.n)
+            self._fall_silent(self.n, everyone=action.id.startswith(UNINTERRUPTIBLE))
         elif isinstance(action, dp.Listen):
             if action.step == self.scenario.opening_on:
                 if not self._opened:
@@ -127,16 +128,17 @@ class SimulatedRoom:
                 return
             self._waiting.append(("answer", line))
 
-    def _fall_silent(self, now: int) -> None:
-        # Partners stop when the coach speaks: lines not yet begun are dropped, and one
-        # under way trails off a moment later.
+    def _fall_silent(self, now: int, *, everyone: bool) -> None:
+        # The argument stops when the coach speaks: lines not yet begun are dropped, and
+        # one under way trails off a moment later. A partner answering the coach goes on
+        # (if the coach spoke too soon, that is a barge-in), unless the coach calls a pause.
         stop = now + int(0.25 * SAMPLE_RATE)
         kept = []
         for clip in self.clips:
             if clip.kind == "opening" and clip.start >= now:
                 continue
-            if clip.kind != "answer" and clip.end > stop:
-                clip.cut = stop
+            if (everyone or clip.kind != "answer") and clip.end > stop:
+                clip.cut = max(stop, clip.start)
             kept.append(clip)
         self.clips = kept
 

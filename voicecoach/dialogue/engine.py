@@ -165,6 +165,7 @@ class Engine:
         self._in_aside = False
         self._talking: dict[str, float] = {}
         self._early: list[PartnerSaid] = []  # words heard while the coach was speaking
+        self._heat_pauses = 0  # pauses for heat inside an exercise, this session
         self._barged_at: float | None = None  # s: a partner cut the coach's line; hear them out
         self._last_prompt: Say | None = None
         self._rate = 1.0
@@ -556,6 +557,7 @@ class Engine:
         self._in_aside = False
         self._asides.clear()
         self._wait = None
+        self._heat_pauses += 1
         log.info("heat during %s.%s: running %s", frame.script.name, frame.step, pause_name)
         self._stack.append(_Frame(self._scripts[pause_name], heat_pause=True))
         self._pump()
@@ -571,7 +573,10 @@ class Engine:
             if frame.gen is None:
                 if frame.interrupted:
                     frame.interrupted = False
-                    frame.gen = self._resume(frame)
+                    if self._heat_pauses > self.settings.max_heat_pauses:
+                        frame.gen = self._too_heated()
+                    else:
+                        frame.gen = self._resume(frame)
                 else:
                     self._enter(frame, frame.script.first)
                 value = None
@@ -635,6 +640,11 @@ class Engine:
         frame.step = step_id
         self._emit(EnterStep(frame.script.name, step_id))
         frame.gen = self._step(frame, step)
+
+    def _too_heated(self) -> StepGen:
+        """Heat keeps coming back: going on would only repeat the pause. Stop kindly."""
+        yield from self._say("engine.too_heated", prompts.TOO_HEATED)
+        raise _Finish("stop")
 
     def _resume(self, frame: _Frame) -> StepGen:
         assert frame.step is not None
@@ -703,8 +713,9 @@ class Engine:
         if kind == "enroll":
             name = self._name(step.who)
             yield from self._say(pid, self._render(step.text or "", to=name), name)
+            # An introduction is several sentences with pauses: wait as for a message.
             yield from self._hear(
-                pid, name, step.max_s or 20.0, self.settings.turn_end_s, enroll=True
+                pid, name, step.max_s or 20.0, self.settings.message_end_s, enroll=True
             )
             return nxt
         if kind == "monitor":

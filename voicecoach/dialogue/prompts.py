@@ -12,6 +12,10 @@ NOT_CAUGHT = "Sorry, I didn't catch that. {question}"
 SIMPLER_YESNO = "{name}, a simple yes or no is enough."
 SIMPLER_CHOICE = "Please just say one word: {options}."
 RESUME = "Thank you. Let's pick up where we left off."
+TOO_HEATED = (
+    "It keeps getting heated, and that's okay. Let's stop the exercise for today. "
+    "Some time apart can help; you can come back to it when you both feel ready."
+)
 SAFETY_STOP = (
     "I'm going to stop the exercise here, because your safety matters most. "
     "There is some information on the screen."

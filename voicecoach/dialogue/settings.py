@@ -28,6 +28,7 @@ class Settings:
     heat_gap_wait_s: float = 2.0  # on heat, wait this long at most for a gap in speech
     slower_rate: float = 0.85  # "slower": speaking rate multiplier per request
     max_holds: int = 2  # "let X finish" at most this often per turn (then let it be)
+    max_heat_pauses: int = 2  # heat inside an exercise: pause and resume this often, then stop
 
     @classmethod
     def of(cls, value: Settings | Mapping[str, Any] | None) -> Settings:

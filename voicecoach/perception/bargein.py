@@ -1,9 +1,10 @@
 """Barge-in: a partner starting to talk while the coach is speaking.
 
-The coach should stop at once and listen. Run on the echo-cancelled microphone signal,
-frame by frame, only while the coach speaks. Speech that was already going when the
-coach began (partners trailing off) is not a barge-in: an onset needs a quiet stretch
-before it, heard after the coach started.
+The coach should stop at once and listen. Fed every frame of the echo-cancelled
+microphone signal; its answer matters only while the coach speaks. Speech that was
+already going when the coach began (partners trailing off) is not a barge-in: an onset
+needs a quiet stretch before it, and a partner who picks up again after a pause, just as
+the coach starts, is one.
 """
 
 from __future__ import annotations
@@ -35,13 +36,18 @@ class BargeInDetector:
     def __init__(self, config: BargeInConfig | None = None) -> None:
         self.cfg = config or BargeInConfig()
         self._vad = webrtcvad.Vad(self.cfg.vad_aggressiveness)
-        self.reset()
-
-    def reset(self) -> None:
-        """The coach starts a new prompt."""
         self._recent: deque[bool] = deque(maxlen=self.cfg.window_frames)
         self._quiet_run = 0
         self._armed = False
+
+    def reset(self) -> None:
+        """The coach starts a new prompt.
+
+        If the room was already quiet, the next onset is someone cutting in; if someone
+        was still talking, only speech after a new quiet stretch is.
+        """
+        self._recent.clear()
+        self._armed = self._quiet_run >= self.cfg.quiet_frames
 
     def push(self, frame: np.ndarray) -> bool:
         if len(frame) != FRAME_SAMPLES:
