@@ -111,6 +111,23 @@ def best_match(capture: np.ndarray, ref: np.ndarray) -> tuple[int, float]:
     return lag, corr
 
 
+def cut_point(captured: np.ndarray, ref: np.ndarray) -> int | None:
+    """Sample of ``captured`` where the played ``ref`` was cut off, None if it played out.
+
+    Where ``ref`` is loud but the capture (aligned to it) has gone quiet for most of
+    100 ms: the prompt's own pauses, quiet in both, are not mistaken for the cut.
+    """
+    lag, _ = best_match(captured, ref[: 2 * SR])
+    seg = captured[lag : lag + len(ref)]
+    r, m = frame_rms(ref[: len(seg)]), frame_rms(seg)
+    loud = r > 0.02
+    gone = loud & (m < 0.1 * r)
+    for i in range(len(r) - 10):
+        if gone[i : i + 10].sum() >= 5 and not (loud[i : i + 10] & ~gone[i : i + 10]).any():
+            return lag + (i + int(np.argmax(gone[i : i + 10]))) * 160
+    return None
+
+
 def words(text: str) -> set[str]:
     return set(re.sub(r"[^a-z' ]+", " ", text.lower()).split())
 
@@ -208,7 +225,9 @@ def live_session(
         max_seconds=max_seconds,
     )
     for who, audio in (enrolment or {}).items():
-        session.listener.enroll(who, audio)
+        # Through a canceller of its own, as enrolment in a live session hears the voice
+        # (AEC3 filters the signal even with a silent far end).
+        session.listener.enroll(who, EchoCanceller().process(audio))
     return Live(session, mic, sink, source, events_path)
 
 
@@ -321,26 +340,22 @@ def test_live_appreciation_with_echo(
     mic_c, spk_c = live.mic.counters(), live.sink.counters()
     prompts = [live.session.prompts.get(s["text"]) for s in says]
     corrs = [best_match(captured, p)[1] for p in prompts]
-    # Only its first second: see below.
-    last_start = best_match(captured, prompts[-1][:SR])[1]
     got = [(h["speaker"], h["text"]) for h in heard]
     detects = [(e["t"], e["kind"], e["speaker"]) for e in evs if e["type"] == "detect"]
     print(
         f"\nlive appreciation: end {reason!r}, {len(says)} prompts (monitor corr "
-        f"{', '.join(f'{c:.2f}' for c in corrs)}; last prompt's first second {last_start:.2f}), "
-        f"heard {got}, detections {detects}"
+        f"{', '.join(f'{c:.2f}' for c in corrs)}), heard {got}, detections {detects}"
         f"\n  mic {mic_c}, speaker {spk_c}, monitor overflows {monitor.overflows}, "
         f"session backlog up to {live.max_lag_s:.2f} s"
     )
     assert reason in ("done", "finished")
     assert [p for p, _ in live.played] == ["Alex", "Sam"]
-    # Every prompt reached the speaker: its audio is found, nearly intact, on the monitor.
-    # Except the end of the last one: when the session runs behind the microphone (a
-    # backlog of seconds on a loaded machine), it reaches the closing line's end in media
-    # time while the speaker is still playing it, and closes the speaker mid-sentence.
+    # Every prompt reached the speaker: its audio is found, nearly intact, on the monitor,
+    # the closing line too (the session drains the speaker before closing it, even when
+    # it runs seconds behind the microphone on a loaded machine).
     assert [s["id"] for s in says][-1] == "appreciation.thanks"
     assert len(says) == 4
-    assert min(corrs[:-1]) > 0.8
+    assert min(corrs) > 0.8
     # Each partner's answer became a heard event with their words.
     assert len(heard) == 2, heard
     for h, who in zip(heard, ["Alex", "Sam"], strict=True):
@@ -351,15 +366,11 @@ def test_live_appreciation_with_echo(
     # (A detection during a partner's own answer is the detector's business, not echo.)
     assert not [e for e in evs if e["type"] == "barge_in"]
     assert not overlapping_coach(evs, ECHO_TAIL_S)
-    # Glitches are counted and reported; a loaded machine may have one or two.
-    assert mic_c["overflows"] + mic_c["dropped_samples"] // 480 <= 2
-    assert spk_c["underflows"] <= 2
+    # Glitches are counted and reported; a loaded machine may have one or two (one ALSA
+    # underrun shows as about 4 flagged callbacks).
+    assert mic_c["overflows"] + mic_c["dropped_samples"] // 480 <= 8
+    assert spk_c["underflows"] <= 8
     assert mic_c["errors"] == spk_c["errors"] == 0
-    if last_start < 0.8:
-        # Known: Session.run closes the speaker as soon as media time passes the closing
-        # line's end, while the device still has it queued (output latency, plus any
-        # backlog): the couple never hears the goodbye. Fix: drain the sink before close.
-        pytest.xfail(f"closing line cut off on the speaker (corr {last_start:.2f})")
 
 
 def _has_barge_in() -> bool:
@@ -417,15 +428,13 @@ def test_live_barge_in_stops_the_coach(
     onset_wall = raw_mic.arrival(lag + first)
     media_lag, media_corr = best_match(np.concatenate(consumed), clip)
     onset_media = (media_lag + first) / SR
-    # The coach's voice on the speaker monitor: the first 300 ms of quiet after the onset.
-    coach = frame_rms(monitor.audio()) > 0.01
-    at = next(i for i, (t, _) in enumerate(monitor.blocks) if t >= onset_wall)
-    quiet_from = next(
-        (i for i in range(at, len(coach) - 30) if not coach[i : i + 30].any()), len(coach)
-    )
-    stop_ms = 1000 * (monitor.arrival(quiet_from * 160) - onset_wall)
     barge = [e for e in evs if e["type"] == "barge_in"]
     says = [e for e in evs if e["type"] == "say"]
+    # Where the welcome was cut off on the speaker monitor.
+    welcome = next(s for s in says if s["id"] == "session.welcome")
+    cut = cut_point(monitor.audio(), live.session.prompts.get(welcome["text"]))
+    assert cut is not None, "the welcome was not cut off on the speaker"
+    stop_ms = 1000 * (monitor.arrival(cut) - onset_wall)
     print(
         f"\nlive barge-in: partner onset found in mic (corr {corr:.2f}) and at "
         f"{onset_media:.2f} s of media time (corr {media_corr:.2f}); barge-in records "
@@ -440,7 +449,6 @@ def test_live_barge_in_stops_the_coach(
     assert barge and barge[0]["id"] == "session.welcome"
     # Noticed on media time: ~120 ms of speech decides, plus the canceller's 18 ms.
     assert 0.0 < barge[0]["t"] - onset_media <= 0.3
-    welcome = next(s for s in says if s["id"] == "session.welcome")
     assert welcome["end"] == pytest.approx(barge[0]["t"], abs=0.05)
     # Heard stopping: 300 ms, plus the devices' share: the output latency PortAudio
     # reports (audio already queued in the device plays on) and 50 ms of capture jitter
@@ -449,10 +457,6 @@ def test_live_barge_in_stops_the_coach(
     assert live.sink.counters()["stops"] >= 1
     # The partner who cut in was heard.
     assert heard and len(words(heard[0].text) & words(BARGE_LINE)) >= 4, heard
-    partner_end = heard[0].end
-    over = [s["id"] for s in says if onset_media < s["start"] < partner_end]
-    if over:
-        # Known: the engine treats SayDone(interrupted=True) like any SayDone and goes on
-        # to the next step's prompt at once, over the partner who just took the floor
-        # (who then barges in again). It should listen first.
-        pytest.xfail(f"the coach spoke again over the partner: {over}")
+    # The coach hears the partner out before its next line: nothing said over them.
+    assert not [s["id"] for s in says if onset_media < s["start"] < heard[0].end], says
+    assert len(barge) == 1

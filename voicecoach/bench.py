@@ -981,8 +981,10 @@ def _device_echo(devices: Any, virtual: Any, audio_dir: Path, coach: np.ndarray)
     aec = EchoCanceller()
     raw, far, clean = [], [], []
     n = 0
+    input_latency = 0.0
     try:
         for t, chunk in mic.timed_chunks():
+            input_latency = mic.latency
             ref = sink.far_end(t + devices.FAR_END_LEAD_S, len(chunk))
             raw.append(chunk)
             far.append(ref)
@@ -1013,6 +1015,7 @@ def _device_echo(devices: Any, virtual: Any, audio_dir: Path, coach: np.ndarray)
         "reduction_db": round(_level_db(x[seg]) - _level_db(y[seg]), 1),
         "overflows": mic.counters()["overflows"],
         "underflows": sink.counters()["underflows"],
+        "input_latency_ms": _ms(input_latency),
     }
 
 
@@ -1123,11 +1126,15 @@ def _pause_summary(dialogue: Any, handoff: Any, devices: dict[str, Any]) -> dict
 def _barge_summary(sim: Any, devices: dict[str, Any]) -> dict[str, Any]:
     cut = sim.get("onset_to_voice_cut_ms") if isinstance(sim, dict) else None
     stop = (devices.get("stop") or {}).get("stop_to_silent_ms")
-    total = cut + (stop or 0.0) if cut is not None else None
+    mic_in = (devices.get("echo") or {}).get("input_latency_ms")
+    total = cut + (stop or 0.0) + (mic_in or 0.0) if cut is not None else None
     return {
         "session": sim,
         "device_stop_to_silent_ms": stop,
-        "reported": "session cut (media) + device stop->silent on the monitor"
+        "input_latency_ms": mic_in,
+        "reported": "session cut (media) + mic input latency + device stop->silent on the "
+        "monitor; a lower bound: a session running behind the mic adds its backlog "
+        "(tests/test_live_session.py measures the whole live path)"
         if stop is not None
         else "session cut (media) only",
         "onset_to_silence_ms": target(total, "barge_in_stop_ms"),
