@@ -187,3 +187,21 @@ def test_a_missing_say_done_does_not_hang_the_engine() -> None:
         out += engine.handle(Tick(t))
     # No SayDone ever came; the engine went on by itself, well after the line's length.
     assert any(isinstance(a, Say) and a.id == "imago.appointment" for a in out)
+
+
+def test_voices_nobody_enrolled_count_as_the_partner_who_has_the_floor() -> None:
+    """`run --script appreciation` learns no names: the listener says "speaker1"."""
+    engine = Engine(None, PARTNERS, entry="appreciation")
+    table = {
+        "appreciation.first@Alex": Line("I value your coffee.", speaker="speaker1"),
+        "appreciation.second@Sam": Line("I value your patience.", speaker="speaker2"),
+    }
+    r = Rehearsal(engine, table).run(until=300)
+    assert engine.finished
+    said = [x.id for x in r.actions(Say)]
+    assert said == [
+        "appreciation.intro",
+        "appreciation.first_prompt",
+        "appreciation.second_prompt",
+        "appreciation.thanks",
+    ]  # each answer ended its turn: no re-prompts, no offer to pause

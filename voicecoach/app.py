@@ -119,7 +119,9 @@ def run_session(args: argparse.Namespace) -> int:
         from voicecoach.audio.devices import MicSource
 
         try:
-            source = MicSource(args.device)
+            # A long queue: while Whisper works the loop falls behind the microphone, and
+            # must catch up rather than lose what was said meanwhile.
+            source = MicSource(args.device, queue_seconds=60.0)
         except UserError as exc:
             raise UserError(
                 f"{exc} Without a microphone, `voicecoach demo` plays a simulated session, "

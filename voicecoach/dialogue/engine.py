@@ -985,8 +985,9 @@ class Engine:
         }.get(role, role or "")
 
     def _who(self, speaker: str, floor: str | None = None) -> str:
-        """Resolve "unknown": while listening to X, an unknown voice counts as X."""
-        if speaker and speaker != UNKNOWN:
+        """Resolve a voice the engine can't name ("unknown", or a label like "speaker1"
+        when nobody enrolled): while listening to X, it counts as X."""
+        if speaker in self.partners:
             return speaker
         floor = floor or (self._turn.speaker if self._turn else None)
         return floor if floor and floor != BOTH else UNKNOWN
