@@ -7,6 +7,7 @@ deterministic (no FFT wrap-around at the clip's edges).
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 
@@ -34,8 +35,7 @@ def resample(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
     offsets = np.arange(-half, half + 1)
     # Polyphase: only `up` distinct fractional positions exist, so the kernel for each is
     # computed once (320 x 49 taps for 22050 -> 16000) and applied by gathering.
-    frac = np.arange(up) / up if up <= _MAX_PHASES else None
-    table = _kernel(frac[:, None] - offsets[None, :], fc, half) if frac is not None else None
+    table = _table(up, half, fc) if up <= _MAX_PHASES else None
     padded = np.pad(x, (half + 1, half + 2))
     out = np.empty(n_out, dtype=np.float64)
     for start in range(0, n_out, _BLOCK):
@@ -49,6 +49,17 @@ def resample(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
             kernel = _kernel(d, fc, half)
         out[n] = np.einsum("ij,ij->i", padded[idx], kernel)
     return out.astype(np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _table(up: int, half: int, fc: float) -> np.ndarray:
+    """The polyphase kernels for one rate pair: built once, not for every sentence
+    (np.i0 over 320 x 49 taps is the slow part of a short prompt's first audio)."""
+    offsets = np.arange(-half, half + 1)
+    frac = np.arange(up) / up
+    table = _kernel(frac[:, None] - offsets[None, :], fc, half)
+    table.flags.writeable = False  # shared between calls
+    return table
 
 
 def _kernel(d: np.ndarray, fc: float, half: int) -> np.ndarray:
