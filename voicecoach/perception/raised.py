@@ -63,7 +63,7 @@ class RaisedConfig:
     # rising tune then looks raised. `on` is raised by `uncertainty` times the
     # standard error of the baseline (in effort units; frames of one vowel are far from
     # independent, hence `frames_per_sample`), so short enrolments need clearer anger.
-    uncertainty: float = 0.75
+    uncertainty: float = 1.0
     frames_per_sample: float = 3.0
     max_margin: float = 0.5  # however little the enrolment, shouting must still show
 
