@@ -5,10 +5,6 @@ Within a speech segment the speaker is first guessed from the frame model, then 
 a d-vector of the first 0.8 s, re-checked every few seconds, and settled on the whole
 utterance at its end. Frames attributed to a known voice feed the raised-voice detector
 against that voice's baseline; all speech frames feed the interruption/overlap detector.
-A baseline learnt from a short enrolment is uncertain, so the raised-voice threshold is
-raised in proportion (`raised.baseline_margin`) until calm utterances attributed to that
-voice outside an episode have firmed it up (`Baseline.adapt`). Enrolling a partner
-forgets auto-discovered voices: with named partners, an unfamiliar voice is UNKNOWN.
 Every decision depends only on the samples, so replaying a file gives the live events.
 """
 
@@ -279,8 +275,9 @@ class Listener:
                     effort = float(frame_effort(self.cfg.raised, prof.baseline,
                                                 np.array([p.level]),
                                                 semitones(np.array([p.f0])),
-                                                np.array([p.tilt]), np.array([p.h1h2]))[0])
-                rv = self._raised.step(p.idx, self._speaker, effort, margin)
+                                                np.array([p.tilt]), np.array([p.h1h2]))[0]
+                                   ) - margin
+                rv = self._raised.step(p.idx, self._speaker, effort)
                 if rv is not None:
                     out.append(_at_least(rv, now_t))
             self._pending = []

@@ -9,12 +9,6 @@ The frame scores are averaged over the last second of that speaker's voiced fram
 Hysteresis: an episode starts when the average crosses ``on`` and lasts until it has
 stayed below ``off`` for ``calm_s`` seconds (silence counts as calm). One episode gives
 one alarm, and a new alarm also needs ``cooldown_s`` since the previous one.
-
-A baseline measured on a second or two of voiced speech may sit a few dB off the voice's
-calm register (vowels, a question's tune); a calm sentence then looks raised, and a
-false alarm in a calm talk is the worst failure. So ``on`` is raised by the baseline's
-standard error in effort units (`baseline_margin`), which shrinks as calm speech refines
-the baseline.
 """
 
 from __future__ import annotations
@@ -60,7 +54,7 @@ class RaisedConfig:
     cooldown_s: float = 8.0
     # A baseline from little speech is uncertain: its medians may sit a few dB off the
     # voice's true calm register, and a calm sentence with other vowels or a question's
-    # rising tune then looks raised. `on` is raised by `uncertainty` times the
+    # rising tune then looks raised. The score is lowered by `uncertainty` times the
     # standard error of the baseline (in effort units; frames of one vowel are far from
     # independent, hence `frames_per_sample`), so short enrolments need clearer anger.
     uncertainty: float = 1.0
@@ -110,12 +104,8 @@ class RaisedVoiceDetector:
         self._state: dict[str, _SpeakerState] = {}
         self.last_score: dict[str, float] = {}
 
-    def step(self, frame: int, speaker: str, effort: float | None, margin: float = 0.0
-             ) -> RaisedVoice | None:
-        """``effort``: this frame's score, or None for a frame that is not voiced speech.
-        ``margin``: how much higher the average must rise to start an episode (the
-        baseline's uncertainty, `baseline_margin`); the onset and the episode's end are
-        still measured against ``off``."""
+    def step(self, frame: int, speaker: str, effort: float | None) -> RaisedVoice | None:
+        """``effort``: this frame's score, or None for a frame that is not voiced speech."""
         cfg = self.cfg
         st = self._state.setdefault(speaker, _SpeakerState())
         t_end = frame_time(frame + 1)
@@ -139,7 +129,7 @@ class RaisedVoiceDetector:
         if st.in_episode and t_end - st.last_above_off >= cfg.calm_s:
             st.in_episode = False
             log.debug("raised-voice episode of %s over at %.2f", speaker, t_end)
-        if score is not None and score >= cfg.on + margin:
+        if score is not None and score >= cfg.on:
             if st.above_on_since is None:
                 st.above_on_since = t_end - FRAME_S
         else:
@@ -151,7 +141,7 @@ class RaisedVoiceDetector:
             st.in_episode = True
             st.last_alarm = t_end
             start = frame_time(self._onset(st, frame))
-            strength = float(np.clip((score - margin) / (2.0 * cfg.on), 0.0, 1.0))
+            strength = float(np.clip(score / (2.0 * cfg.on), 0.0, 1.0))
             return RaisedVoice(t=t_end, start=start, end=t_end, speaker=speaker,
                                score=round(strength, 3))
         return None
