@@ -22,14 +22,8 @@ import webrtcvad
 from voicecoach.perception.embedder import WINDOW_SAMPLES, Embedder
 from voicecoach.perception.features import FrameAnalyzer, FrameBlock, analyse_audio, frame_time
 from voicecoach.perception.overlap import OverlapConfig, OverlapDetector, TurnChange
-from voicecoach.perception.raised import (
-    RaisedConfig,
-    RaisedVoiceDetector,
-    baseline_margin,
-    frame_effort,
-)
+from voicecoach.perception.raised import RaisedConfig, RaisedVoiceDetector, frame_effort
 from voicecoach.perception.speakers import (
-    Baseline,
     SpeakerBank,
     build_profile,
     semitones,
@@ -73,9 +67,6 @@ class ListenerConfig:
     verify_margin: float = 0.05  # d-vector may lean this much to the floor holder and
     # still confirm a suspected change (in an overlap both voices are in the window)
     auto_speakers: bool = True  # label unenrolled voices speaker1, speaker2, ...
-    adapt_min_s: float = 0.6  # voiced seconds an utterance needs to refine a baseline
-    adapt_below: float = 0.2  # ... and a mean effort (less the baseline's uncertainty
-    # margin, as the raised detector sees it) below this: clearly calm
 
 
 @dataclass
@@ -129,20 +120,8 @@ class Listener:
         return seconds(self._fed)
 
     def enroll(self, name: str, audio: np.ndarray) -> None:
-        """Learn a partner's voice and calm baseline from a sentence or two.
-
-        Voices discovered before (speakerN, e.g. from this very enrolment answer heard
-        before the session knew whose it was) are forgotten: with named partners an
-        unfamiliar voice is UNKNOWN, never a new speakerN, and a leftover auto profile of
-        the same person would only steal or split that partner's speech."""
+        """Learn a partner's voice and calm baseline from a sentence or two."""
         self._add_voice(name, np.asarray(audio, dtype=np.float32), enrolled=True)
-        stale = [p.name for p in self.bank.profiles
-                 if not p.enrolled and p.name != self._single]
-        if stale:
-            log.info("forgetting auto voices %s: partners are enrolled", ", ".join(stale))
-            self.bank.profiles = [p for p in self.bank.profiles if p.name not in stale]
-            if self._speaker in stale:
-                self._speaker = UNKNOWN
 
     def calibrate(self, audio: np.ndarray, single: bool = False) -> str:
         """Learn an unnamed voice (auto label) from calm speech; returns its label.
@@ -268,15 +247,13 @@ class Listener:
         # Raised voice: frames wait until the segment's speaker has a baseline.
         prof = self.bank.get(self._speaker)
         if prof is not None and prof.baseline is not None:
-            margin = baseline_margin(self.cfg.raised, prof.baseline)
             for p in self._pending:
                 effort = None
                 if p.vad and p.f0 > 0:
                     effort = float(frame_effort(self.cfg.raised, prof.baseline,
                                                 np.array([p.level]),
                                                 semitones(np.array([p.f0])),
-                                                np.array([p.tilt]), np.array([p.h1h2]))[0]
-                                   ) - margin
+                                                np.array([p.tilt]), np.array([p.h1h2]))[0])
                 rv = self._raised.step(p.idx, self._speaker, effort)
                 if rv is not None:
                     out.append(_at_least(rv, now_t))
@@ -362,34 +339,10 @@ class Listener:
             return out
         audio = np.concatenate([f.pcm for f in frames]).astype(np.float32)
         speaker = self._attribute(frames, self.cfg.utterance_windows, learn=True)
-        self._adapt_baseline(speaker, frames)
         start = frame_time(frames[0].idx)
         out.append(Utterance(t=now_t, start=start, end=frame_time(end), speaker=speaker,
                              audio=audio))
         return out
-
-    def _adapt_baseline(self, speaker: str, frames: list[_Frame]) -> None:
-        """Calm speech clearly attributed to a voice, outside a raised episode, refines
-        that voice's baseline (slowly; see `Baseline.adapt`)."""
-        prof = self.bank.get(speaker)
-        cfg = self.cfg.raised
-        if (prof is None or prof.baseline is None or self._raised.in_episode(speaker)
-                or len(frames) < 20):
-            return
-        block = _frames_block(frames)
-        mask = speech_frames(block, np.array([f.vad for f in frames]))
-        utt = Baseline.measure(block, mask)
-        if utt is None or utt.voiced_s < self.cfg.adapt_min_s:
-            return
-        voiced = mask & (block.f0 > 0)
-        effort = frame_effort(cfg, prof.baseline, block.level_db[voiced],
-                              semitones(block.f0[voiced]), block.tilt_db[voiced],
-                              block.h1h2_db[voiced])
-        if float(np.mean(effort)) - baseline_margin(cfg, prof.baseline) >= self.cfg.adapt_below:
-            return  # not clearly calm: never learn from it
-        prof.baseline.adapt(utt)
-        log.debug("baseline of %s adapted on %.1f s (now %.1f s)", speaker, utt.voiced_s,
-                  prof.baseline.voiced_s)
 
     # ------------------------------------------------------------------ attribution
 

@@ -52,14 +52,6 @@ class RaisedConfig:
     off: float = 0.325
     calm_s: float = 3.0
     cooldown_s: float = 8.0
-    # A baseline from little speech is uncertain: its medians may sit a few dB off the
-    # voice's true calm register, and a calm sentence with other vowels or a question's
-    # rising tune then looks raised. The score is lowered by `uncertainty` times the
-    # standard error of the baseline (in effort units; frames of one vowel are far from
-    # independent, hence `frames_per_sample`), so short enrolments need clearer anger.
-    uncertainty: float = 1.0
-    frames_per_sample: float = 3.0
-    max_margin: float = 0.5  # however little the enrolment, shouting must still show
 
 
 def frame_effort(cfg: RaisedConfig, base: Baseline, level_db: np.ndarray, pitch_st: np.ndarray,
@@ -70,20 +62,6 @@ def frame_effort(cfg: RaisedConfig, base: Baseline, level_db: np.ndarray, pitch_
     zt = np.clip((tilt_db - base.tilt_db) / cfg.tilt_unit_db, -2.0, 4.0)
     zh = np.clip((base.h1h2_db - h1h2_db) / cfg.h1h2_unit_db, -2.0, 4.0)
     return cfg.w_level * zl + cfg.w_pitch * zp + cfg.w_tilt * zt + cfg.w_h1h2 * zh
-
-
-def baseline_margin(cfg: RaisedConfig, base: Baseline) -> float:
-    """Effort units to subtract from frame scores for how little speech ``base`` rests on."""
-    n = max(base.voiced_s / FRAME_S / cfg.frames_per_sample, 1.0)
-
-    def se(sd: float) -> float:
-        return 1.25 * sd / np.sqrt(n)  # standard error of a median
-
-    m = (cfg.w_level * se(base.level_sd) / cfg.level_unit_db
-         + cfg.w_pitch * se(base.pitch_sd) / cfg.pitch_unit_st
-         + cfg.w_tilt * se(base.tilt_sd) / cfg.tilt_unit_db
-         + cfg.w_h1h2 * se(base.h1h2_sd) / cfg.h1h2_unit_db)
-    return float(min(cfg.uncertainty * m, cfg.max_margin))
 
 
 class _SpeakerState:
@@ -145,10 +123,6 @@ class RaisedVoiceDetector:
             return RaisedVoice(t=t_end, start=start, end=t_end, speaker=speaker,
                                score=round(strength, 3))
         return None
-
-    def in_episode(self, speaker: str) -> bool:
-        st = self._state.get(speaker)
-        return st is not None and st.in_episode
 
     def _onset(self, st: _SpeakerState, frame: int) -> int:
         """Where the raised stretch began: the start of the maximum-sum suffix of
