@@ -52,7 +52,9 @@ def test_heated_demo_tells_the_whole_story(heated):
     # The pause and the safety question, right after the detection.
     pause = _first(ev, type="say", id="pause.breath")
     assert pause is not None and pause["t"] > detect["t"]
-    assert pause["start"] - detect["t"] < 2.5
+    # The coach waits for a gap in the shouting, at most heat_gap_wait_s (2 s), plus the
+    # end of the line in the air.
+    assert pause["start"] - detect["t"] < 4.0
     safety_says = [e for e in ev if e["type"] == "say" and e["id"].startswith("pause.safety")]
     assert len(safety_says) == 2 and "feel safe" in safety_says[0]["text"]
     assert safety_says[0]["text"].startswith("Alex") and safety_says[1]["text"].startswith("Sam")

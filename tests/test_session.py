@@ -61,11 +61,12 @@ class EchoTranscriber:
 
 
 class RecordingEngine:
-    """Says two prompts at start, then records what it is told; ends on a key."""
+    """Says two prompts and asks Alex to enrol; records what it is told; ends on a key."""
 
     def __init__(self) -> None:
         self.inputs: list[dp.EngineInput] = []
         self.finished = False
+        self.enrolled_once = False
 
     def start(self, t: float) -> list[dp.Action]:
         return [
@@ -79,6 +80,9 @@ class RecordingEngine:
             self.inputs.append(event)
         if isinstance(event, dp.HeatAlarm):
             return [dp.Say("pause.breath", "breathe")]
+        if isinstance(event, dp.PartnerSaid) and not self.enrolled_once:
+            self.enrolled_once = True
+            return [dp.Listen("both", "a.monitor")]  # enrolled: now just listen
         if isinstance(event, dp.KeyPressed):
             self.finished = True
         return []
@@ -238,9 +242,21 @@ def test_criticism_in_the_words_is_logged_as_a_cue_not_an_alarm(tmp_path):
     s.run(ArraySource(np.zeros(7 * SAMPLE_RATE, np.float32)))
     cues = [r for r in s.log.dicts() if r["type"] == "cue"]
     assert [(c["speaker"], c["kind"], c["phrase"]) for c in cues] == [
-        ("Alex", "criticism", "You never"),
-        ("Alex", "contempt", "Oh please"),  # still the partner the coach asked
+        ("unknown", "criticism", "You never"),
+        ("unknown", "contempt", "Oh please"),
     ]
     assert not [r for r in s.log.dicts() if r["type"] == "detect"]
     assert not any(isinstance(e, dp.HeatAlarm) for e in engine.inputs)
     assert listener.readiness[0] == 0.0 and listener.readiness[-1] > 0.0
+
+
+def test_no_heat_judged_while_a_voice_is_being_learnt(tmp_path):
+    engine = RecordingEngine()  # asks Alex to enrol, and stays there
+    listener = ScriptedListener([
+        pt.RaisedVoice(t=1.5, start=1.0, end=1.5, speaker="Alex", score=0.9),
+        pt.Interruption(t=1.8, time=1.6, speaker="Sam", interrupted="Alex", overlap=0.3),
+    ])
+    s = _session(listener, engine, EchoTranscriber({}), tmp_path)
+    s.run(ArraySource(np.zeros(3 * SAMPLE_RATE, np.float32)))
+    assert not [r for r in s.log.dicts() if r["type"] == "detect"]
+    assert not any(isinstance(e, dp.HeatAlarm) for e in engine.inputs)

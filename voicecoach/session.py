@@ -257,6 +257,10 @@ class Session:
 
     def _events(self, events: list[pt.PerceptionEvent]) -> None:
         for e in events:
+            if isinstance(e, pt.RaisedVoice | pt.Interruption) and self._enrolling():
+                # A voice is being learnt: there is no calm baseline to judge it against yet.
+                log.debug("ignored while enrolling: %s", e)
+                continue
             if isinstance(e, pt.VoiceStart):
                 self._apply(self.engine.handle(dp.SpeechStarted(t=e.t, speaker=e.speaker)))
             elif isinstance(e, pt.Utterance):
@@ -288,6 +292,9 @@ class Session:
                         )
                     )
                 )
+
+    def _enrolling(self) -> bool:
+        return self.listening_to is not None and self.listening_to.enroll
 
     def _utterance(self, u: pt.Utterance) -> None:
         speaker = u.speaker
