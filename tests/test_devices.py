@@ -58,47 +58,6 @@ def write_wav(path: Path, audio: np.ndarray) -> Path:
     return path
 
 
-class Recorder:
-    """Records a PortAudio input with the wall-clock arrival time of each block."""
-
-    def __init__(self, device: str) -> None:
-        import sounddevice as sd
-
-        self.blocks: list[tuple[float, np.ndarray]] = []
-        self.stream = sd.InputStream(
-            device=device,
-            samplerate=SR,
-            channels=1,
-            dtype="float32",
-            blocksize=160,
-            latency=0.05,
-            callback=self._cb,
-        )
-
-    def _cb(self, data: np.ndarray, frames: int, t: Any, status: Any) -> None:
-        self.blocks.append((time.monotonic(), data[:, 0].copy()))
-
-    def __enter__(self) -> Recorder:
-        self.stream.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stream.close()
-
-    @property
-    def audio(self) -> np.ndarray:
-        return np.concatenate([b for _, b in self.blocks]) if self.blocks else np.zeros(0)
-
-    def arrival(self, sample: int) -> float:
-        """Wall time (monotonic) at which captured sample ``sample`` reached us."""
-        end = 0
-        for t, b in self.blocks:
-            end += len(b)
-            if sample < end:
-                return t - (end - 1 - sample) / SR
-        raise IndexError(sample)
-
-
 # ------------------------------------------------------------------ listing, errors
 
 
@@ -216,14 +175,17 @@ def test_mic_stall_is_reported() -> None:
 
 @pytest.mark.devices
 def test_speaker_plays_prompt(coach_speech: np.ndarray) -> None:
-    with Recorder(virtual.PA_SPEAKER_MONITOR) as rec, devices.SpeakerSink("vc_speaker") as sink:
+    with (
+        virtual.Recorder(virtual.PA_SPEAKER_MONITOR) as rec,
+        devices.SpeakerSink("vc_speaker") as sink,
+    ):
         time.sleep(0.2)
         t_play = time.monotonic()
         sink.play(0.0, coach_speech)
         assert sink.busy
         assert sink.wait(timeout=10)
         time.sleep(0.4)
-    audio = rec.audio
+    audio = rec.audio()
     lag, corr = align(audio, coach_speech)
     a0, a1 = voiced_span(audio)
     r0, r1 = voiced_span(coach_speech)
@@ -242,7 +204,10 @@ def test_speaker_plays_prompt(coach_speech: np.ndarray) -> None:
 def test_barge_in_stop_cuts_within_300ms() -> None:
     # A steady tone, so the cut is the last loud sample (speech has pauses).
     tone = 0.4 * np.sin(2 * np.pi * 440 * np.arange(4 * SR) / SR).astype(np.float32)
-    with Recorder(virtual.PA_SPEAKER_MONITOR) as rec, devices.SpeakerSink("vc_speaker") as sink:
+    with (
+        virtual.Recorder(virtual.PA_SPEAKER_MONITOR) as rec,
+        devices.SpeakerSink("vc_speaker") as sink,
+    ):
         time.sleep(0.2)
         t_play = time.monotonic()
         sink.play(0.0, tone)
@@ -251,7 +216,7 @@ def test_barge_in_stop_cuts_within_300ms() -> None:
         sink.stop(1.0)
         assert sink.wait(timeout=1.0)
         time.sleep(0.6)
-    loud = np.flatnonzero(frame_rms(rec.audio) > 0.1)
+    loud = np.flatnonzero(frame_rms(rec.audio()) > 0.1)
     assert len(loud), "nothing was heard"
     first, last = loud[0] * 160, (loud[-1] + 1) * 160 - 1
     heard_after_call = rec.arrival(last) - t_stop  # includes the monitor's own latency

@@ -53,49 +53,6 @@ PITCH = {"Alex": 1.0, "Sam": 1.2, "barge": 1.2}  # Sam: the Piper voice pitched 
 # ------------------------------------------------------------------ helpers
 
 
-class Recorder:
-    """Records a PortAudio input, noting the wall time each block arrived."""
-
-    def __init__(self, device: str) -> None:
-        import sounddevice as sd
-
-        self.blocks: list[tuple[float, np.ndarray]] = []
-        self.overflows = 0
-        self.stream = sd.InputStream(
-            device=device,
-            samplerate=SR,
-            channels=1,
-            dtype="float32",
-            blocksize=160,
-            latency=0.05,
-            callback=self._cb,
-        )
-
-    def _cb(self, data: np.ndarray, frames: int, t: Any, status: Any) -> None:
-        self.overflows += bool(status.input_overflow)
-        self.blocks.append((time.monotonic(), data[:, 0].copy()))
-
-    def __enter__(self) -> Recorder:
-        self.stream.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stream.close()
-
-    def audio(self) -> np.ndarray:
-        blocks = list(self.blocks)
-        return np.concatenate([b for _, b in blocks]) if blocks else np.zeros(0, np.float32)
-
-    def arrival(self, sample: int) -> float:
-        """Wall time (monotonic) at which captured sample ``sample`` reached us."""
-        end = 0
-        for t, b in list(self.blocks):
-            end += len(b)
-            if sample < end:
-                return t - (end - 1 - sample) / SR
-        raise IndexError(sample)
-
-
 def frame_rms(x: np.ndarray, frame: int = 160) -> np.ndarray:
     n = len(x) // frame * frame
     return np.sqrt(np.mean(x[:n].reshape(-1, frame) ** 2, axis=1))
@@ -331,7 +288,7 @@ def test_live_appreciation_with_echo(
                 answered += 1
             time.sleep(0.02)
 
-    with Recorder(virtual.PA_SPEAKER_MONITOR) as monitor:
+    with virtual.Recorder(virtual.PA_SPEAKER_MONITOR) as monitor:
         reason = run_bounded(live, partners)
         time.sleep(0.3)  # the last prompt's tail through the output latency
     evs = events(live)
@@ -419,8 +376,8 @@ def test_live_barge_in_stops_the_coach(
         play_into_mic(partner_wavs["barge"])
 
     with (
-        Recorder(virtual.PA_SPEAKER_MONITOR) as monitor,
-        Recorder(virtual.PA_MIC) as raw_mic,
+        virtual.Recorder(virtual.PA_SPEAKER_MONITOR) as monitor,
+        virtual.Recorder(virtual.PA_MIC) as raw_mic,
     ):
         run_bounded(live, partner)
         time.sleep(0.3)

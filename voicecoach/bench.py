@@ -892,45 +892,6 @@ def part_idle(quick: bool) -> dict[str, Any]:
 # ------------------------------------------------------------------ devices (fresh process)
 
 
-class _Recorder:
-    """Records a PortAudio input, noting the wall time each block arrived."""
-
-    def __init__(self, device: str) -> None:
-        import sounddevice as sd
-
-        self.blocks: list[tuple[float, np.ndarray]] = []
-        self.stream = sd.InputStream(
-            device=device,
-            samplerate=SR,
-            channels=1,
-            dtype="float32",
-            blocksize=160,
-            latency=0.05,
-            callback=self._cb,
-        )
-
-    def _cb(self, data: np.ndarray, frames: int, t: Any, status: Any) -> None:
-        self.blocks.append((time.perf_counter(), data[:, 0].copy()))
-
-    def __enter__(self) -> _Recorder:
-        self.stream.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stream.close()
-
-    def audio(self) -> np.ndarray:
-        return np.concatenate([b for _, b in self.blocks]) if self.blocks else np.zeros(0)
-
-    def arrival(self, sample: int) -> float:
-        end = 0
-        for t, b in self.blocks:
-            end += len(b)
-            if sample < end:
-                return t - (end - 1 - sample) / SR
-        raise IndexError(sample)
-
-
 def _frame_rms(x: np.ndarray) -> np.ndarray:
     n = len(x) // 160 * 160
     return np.sqrt(np.mean(x[:n].reshape(-1, 160) ** 2, axis=1))
@@ -938,7 +899,10 @@ def _frame_rms(x: np.ndarray) -> np.ndarray:
 
 def _device_output(devices: Any, virtual: Any) -> dict[str, Any]:
     tone = (0.4 * np.sin(2 * np.pi * 440 * np.arange(SR // 2) / SR)).astype(np.float32)
-    with _Recorder(virtual.PA_SPEAKER_MONITOR) as rec, devices.SpeakerSink("vc_speaker") as sink:
+    with (
+        virtual.Recorder(virtual.PA_SPEAKER_MONITOR, clock=time.perf_counter) as rec,
+        devices.SpeakerSink("vc_speaker") as sink,
+    ):
         time.sleep(0.3)
         t_play = time.perf_counter()
         sink.play(0.0, tone)
@@ -957,7 +921,10 @@ def _device_output(devices: Any, virtual: Any) -> dict[str, Any]:
 
 def _device_stop(devices: Any, virtual: Any) -> dict[str, Any]:
     tone = (0.4 * np.sin(2 * np.pi * 440 * np.arange(3 * SR) / SR)).astype(np.float32)
-    with _Recorder(virtual.PA_SPEAKER_MONITOR) as rec, devices.SpeakerSink("vc_speaker") as sink:
+    with (
+        virtual.Recorder(virtual.PA_SPEAKER_MONITOR, clock=time.perf_counter) as rec,
+        devices.SpeakerSink("vc_speaker") as sink,
+    ):
         time.sleep(0.3)
         sink.play(0.0, tone)
         time.sleep(1.0)

@@ -35,8 +35,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from voicecoach.errors import UserError
 
@@ -417,3 +419,51 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+class Recorder:
+    """Records a PortAudio input (e.g. the speaker's monitor), noting the wall time each
+    block arrived: the measuring end of the device tests and `voicecoach bench`."""
+
+    def __init__(self, device: str, *, clock: Callable[[], float] = time.monotonic) -> None:
+        import numpy as np
+        import sounddevice as sd
+
+        self._np = np
+        self.clock = clock
+        self.blocks: list[tuple[float, Any]] = []
+        self.overflows = 0
+        self.stream = sd.InputStream(
+            device=device,
+            samplerate=16_000,
+            channels=1,
+            dtype="float32",
+            blocksize=160,
+            latency=0.05,
+            callback=self._cb,
+        )
+
+    def _cb(self, data: Any, frames: int, t: Any, status: Any) -> None:
+        self.overflows += bool(status.input_overflow)
+        self.blocks.append((self.clock(), data[:, 0].copy()))
+
+    def __enter__(self) -> Recorder:
+        self.stream.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stream.close()
+
+    def audio(self) -> Any:
+        blocks = list(self.blocks)
+        np = self._np
+        return np.concatenate([b for _, b in blocks]) if blocks else np.zeros(0, np.float32)
+
+    def arrival(self, sample: int) -> float:
+        """Clock time at which captured sample ``sample`` reached us."""
+        end = 0
+        for t, b in list(self.blocks):
+            end += len(b)
+            if sample < end:
+                return t - (end - 1 - sample) / 16_000
+        raise IndexError(sample)
