@@ -198,6 +198,37 @@ class _StreamClock:
 # ------------------------------------------------------------------ microphone
 
 
+def _open_stream(
+    kind: str,
+    what: str,
+    info: DeviceInfo,
+    blocksize: int,
+    latency: float,
+    callback: Any,
+    finished: Any,
+) -> Any:
+    """Open and start a 16 kHz mono PortAudio stream (``kind``: InputStream/OutputStream)."""
+    sd = _sounddevice()
+    try:
+        stream = getattr(sd, kind)(
+            device=info.index,
+            samplerate=SAMPLE_RATE,
+            channels=1,
+            dtype="float32",
+            blocksize=blocksize,
+            latency=latency,
+            callback=callback,
+            finished_callback=finished,
+        )
+        stream.start()
+    except sd.PortAudioError as exc:
+        raise UserError(
+            f"Could not open the {what} {info.name!r} at 16 kHz ({exc}): "
+            "pick another with --device (see `voicecoach devices`), e.g. 'default'."
+        ) from exc
+    return stream
+
+
 class MicSource:
     """AudioSource from a live input device: callback -> bounded queue -> ``chunks()``.
 
@@ -261,25 +292,15 @@ class MicSource:
     def start(self) -> None:
         if self._stream is not None:
             return
-        sd = _sounddevice()
-        try:
-            self._stream = sd.InputStream(
-                device=self._info.index,
-                samplerate=SAMPLE_RATE,
-                channels=1,
-                dtype="float32",
-                blocksize=self.blocksize,
-                latency=self._latency,
-                callback=self._callback,
-                finished_callback=self._finished,
-            )
-            self._stream.start()
-        except sd.PortAudioError as exc:
-            self._stream = None
-            raise UserError(
-                f"Could not open the microphone {self._info.name!r} at 16 kHz ({exc}): "
-                "pick another with --device (see `voicecoach devices`), e.g. 'default'."
-            ) from exc
+        self._stream = _open_stream(
+            "InputStream",
+            "microphone",
+            self._info,
+            self.blocksize,
+            self._latency,
+            self._callback,
+            self._finished,
+        )
         log.info("%s open (latency %.0f ms)", self.name, 1000 * self._stream.latency)
 
     @property
@@ -400,25 +421,15 @@ class SpeakerSink:
     def start(self) -> None:
         if self._stream is not None:
             return
-        sd = _sounddevice()
-        try:
-            self._stream = sd.OutputStream(
-                device=self._info.index,
-                samplerate=SAMPLE_RATE,
-                channels=1,
-                dtype="float32",
-                blocksize=self.blocksize,
-                latency=self._latency,
-                callback=self._callback,
-                finished_callback=self._finished,
-            )
-            self._stream.start()
-        except sd.PortAudioError as exc:
-            self._stream = None
-            raise UserError(
-                f"Could not open the speaker {self._info.name!r} at 16 kHz ({exc}): "
-                "pick another with --device (see `voicecoach devices`), e.g. 'default'."
-            ) from exc
+        self._stream = _open_stream(
+            "OutputStream",
+            "speaker",
+            self._info,
+            self.blocksize,
+            self._latency,
+            self._callback,
+            self._finished,
+        )
         log.info("%s open (latency %.0f ms)", self.name, 1000 * self._stream.latency)
 
     # -- edge: PortAudio callback thread
