@@ -30,6 +30,12 @@ UNINTERRUPTIBLE = ("pause.", "safety.")
 """Prompt ids a partner cannot talk over: the pause and the safety stop are said in full,
 however heated the room."""
 
+ANSWER_HANGOVER_S = 0.35
+"""Silence that ends an utterance while the coach waits for an answer (the listener's
+default, 0.6 s, holds while monitoring). With the engine's ``turn_end_s`` the turn of a
+finished sentence is over as soon as its utterance is transcribed; a sentence that trails
+off ("...and I") still waits for more (``turn_end_incomplete_s``)."""
+
 MIN_GARBLED_S = 0.6
 """Seconds of speech with no words transcribed that still count as a (garbled) turn: the
 engine answers it with "I didn't catch that" rather than waiting out the silence."""
@@ -134,6 +140,7 @@ class Session:
     on_action: list[Callable[[dp.Action, Session], None]] = field(default_factory=list)
     on_heard: list[Callable[[ev.Heard], None]] = field(default_factory=list)
     barge_in: bool = True  # off when the coach's own echo can't be removed from the mic
+    answer_hangover_s: float | None = ANSWER_HANGOVER_S  # None: never shortened
 
     n: int = 0  # samples consumed: the session's clock
     speaking: _Speaking | None = None
@@ -144,6 +151,7 @@ class Session:
     _barge: BargeInDetector = field(default_factory=BargeInDetector)
     _cues: CueTracker = field(default_factory=CueTracker)
     _enrolment: dict[str, np.ndarray] = field(default_factory=dict)  # each partner's enrol audio
+    _quick_ends: bool = False  # the listener's hangover is shortened (an answer is awaited)
 
     @property
     def t(self) -> float:
@@ -207,6 +215,7 @@ class Session:
     def _frame(self, frame: np.ndarray) -> bool:
         # The coach's own voice must never become a partner's turn or a detection.
         self.listener.mute(self.speaking is not None)
+        self._follow_turns()
         events = self.listener.feed(frame)
         self.n += len(frame)
         t = self.t
@@ -227,6 +236,19 @@ class Session:
         # A closing line is heard to its end before the session stops.
         ending = self.end_reason is not None or self.engine.finished
         return ending and self.speaking is None and not self._queue
+
+    def _follow_turns(self) -> None:
+        """Shorter utterance ends while an answer is awaited (decided on media time: the
+        engine's state after the previous frame)."""
+        quick = self.answer_hangover_s is not None and bool(
+            getattr(self.engine, "awaiting_answer", False)
+        )
+        if quick == self._quick_ends:
+            return
+        set_hangover = getattr(self.listener, "set_hangover", None)
+        if set_hangover is not None:
+            set_hangover(self.answer_hangover_s if quick else None)
+        self._quick_ends = quick
 
     def _can_barge_in(self) -> bool:
         return self.barge_in and not (

@@ -193,6 +193,13 @@ class Engine:
         return BOTH if isinstance(self._wait, _WaitHeat) else None
 
     @property
+    def awaiting_answer(self) -> bool:
+        """A partner's turn is open and the coach will answer it (not monitoring, not
+        learning a voice): the session ends utterances on shorter silences then, so the
+        answer comes sooner."""
+        return self._turn is not None and not (self._listen is not None and self._listen.enroll)
+
+    @property
     def roles(self) -> tuple[str, str]:
         """(sender, receiver) now."""
         return self._sender, self._receiver

@@ -19,7 +19,8 @@ class Settings:
     help_country: str = "US"
     help_text: str | None = None  # overrides the per-country help information
     speak_help: bool = False  # read the help information aloud too (off: it may be private)
-    turn_end_s: float = 0.6  # silence that ends a turn after a finished sentence
+    turn_end_s: float = 0.35  # silence that ends a turn after a finished sentence: about
+    # the gap people leave between turns; a trailing "and I..." waits much longer (below)
     turn_end_incomplete_s: float = 2.5  # ... after a sentence that trails off ("and I...")
     message_end_s: float = 1.2  # a sender's message: people pause between sentences
     silence_s: float = 15.0  # no word at all for this long: a gentle re-prompt

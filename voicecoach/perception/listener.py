@@ -135,6 +135,15 @@ class Listener:
             self._single = name
         return name
 
+    def set_hangover(self, seconds: float | None) -> None:
+        """Silence that ends an utterance from the next frame on; None: the configured one.
+
+        The session shortens it while the coach waits for an answer, so a finished
+        answer reaches the dialogue sooner; monitoring keeps the longer default, which
+        keeps a speaker's pauses inside one utterance."""
+        hangover = self.cfg.hangover_s if seconds is None else seconds
+        self._seg.hangover = max(1, int(round(hangover / FRAME_S)))
+
     def mute(self, muted: bool) -> None:
         """While the coach speaks: close what is open, then ignore the audio."""
         if muted and not self._muted:

@@ -1,0 +1,162 @@
+"""Quick turn ends: utterances end on a shorter silence while the coach awaits an answer.
+
+The listener's default hangover (0.6 s) keeps a speaker's pauses inside one utterance
+while the coach only monitors; while an answer is awaited the session shortens it, so a
+finished "Yes." reaches the engine ~0.35 s after the voice stops rather than 0.6 s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from voicecoach import eventlog as ev
+from voicecoach.audio.files import ArraySource, TrackSink
+from voicecoach.dialogue import protocol as dp
+from voicecoach.perception import types as pt
+from voicecoach.perception.listener import Listener
+from voicecoach.perception.testaudio import place, vowel_voice
+from voicecoach.session import ANSWER_HANGOVER_S, PromptCache, Session
+from voicecoach.timebase import SAMPLE_RATE
+
+
+def _two_words_with_a_pause(pause_s: float) -> np.ndarray:
+    """1 s of voice, ``pause_s`` of silence, 1 s of voice, then 2 s of silence."""
+    word = vowel_voice(1.0, 140.0)
+    return place(2.0 + 2 * 1.0 + pause_s + 2.0, [(1.0, word), (2.0 + pause_s, word)])
+
+
+def _utterances(listener: Listener, audio: np.ndarray) -> list[pt.Utterance]:
+    out = []
+    for i in range(0, len(audio), 1600):
+        out.extend(e for e in listener.feed(audio[i : i + 1600]) if isinstance(e, pt.Utterance))
+    out.extend(e for e in listener.flush() if isinstance(e, pt.Utterance))
+    return out
+
+
+def test_shorter_hangover_splits_at_a_half_second_pause_default_does_not():
+    audio = _two_words_with_a_pause(0.45)
+    default = _utterances(Listener(), audio)
+    assert len(default) == 1
+
+    quick = Listener()
+    quick.set_hangover(0.3)
+    pieces = _utterances(quick, audio)
+    assert len(pieces) == 2
+    # The first piece is decided ~0.3 s after its voice ended, not 0.6 s.
+    first = pieces[0]
+    assert 0.25 <= first.t - first.end <= 0.4
+
+    restored = Listener()
+    restored.set_hangover(0.3)
+    restored.set_hangover(None)  # back to the configured 0.6 s
+    assert len(_utterances(restored, audio)) == 1
+
+
+class _Listener:
+    """Records hangover changes on media time; hears nothing."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.hangovers: list[tuple[float, float | None]] = []
+
+    def feed(self, samples: np.ndarray) -> list[pt.PerceptionEvent]:
+        self.n += len(samples)
+        return []
+
+    def flush(self) -> list[pt.PerceptionEvent]:
+        return []
+
+    def enroll(self, name: str, audio: np.ndarray) -> None:
+        pass
+
+    def mute(self, muted: bool) -> None:
+        pass
+
+    def set_hangover(self, seconds: float | None) -> None:
+        self.hangovers.append((self.n / SAMPLE_RATE, seconds))
+
+
+class _Engine:
+    """Awaits an answer from 1.0 s to 2.0 s of media time."""
+
+    finished = False
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    @property
+    def awaiting_answer(self) -> bool:
+        return 1.0 <= self.t < 2.0
+
+    def start(self, t: float) -> list[dp.Action]:
+        return []
+
+    def handle(self, event: dp.EngineInput) -> list[dp.Action]:
+        self.t = event.t
+        return []
+
+
+class _Silent:
+    def render(self, text: str) -> np.ndarray:
+        return np.zeros(160, np.float32)
+
+
+def test_session_shortens_the_hangover_only_while_an_answer_is_awaited(tmp_path):
+    listener = _Listener()
+    session = Session(
+        listener=listener,
+        transcriber=None,  # type: ignore[arg-type]  # nothing is heard
+        engine=_Engine(),
+        prompts=PromptCache(_Silent()),
+        sink=TrackSink("t"),
+        log=ev.EventLog(tmp_path / "events.jsonl"),
+    )
+    session.run(ArraySource(np.zeros(3 * SAMPLE_RATE, np.float32), chunk_samples=480))
+    assert [s for _, s in listener.hangovers] == [ANSWER_HANGOVER_S, None]
+    (on, _), (off, _) = listener.hangovers
+    assert abs(on - 1.0) <= 0.04 and abs(off - 2.0) <= 0.04
+
+
+def test_engine_awaits_an_answer_only_while_a_turn_is_open():
+    from voicecoach.dialogue.engine import Engine
+
+    engine = Engine(None, ("Alex", "Sam"), entry="session")
+    t = 0.0
+    states: dict[str, bool] = {}
+    playing: tuple[str, float] | None = None
+
+    def take(actions: list[dp.Action]) -> None:
+        nonlocal playing
+        for a in actions:
+            if isinstance(a, dp.Say):
+                playing = (a.id, t + 1.0)
+            if isinstance(a, dp.Listen):
+                states.setdefault(a.step, engine.awaiting_answer)
+
+    take(engine.start(0.0))
+    answered = False
+    while t < 60.0 and "session.monitor" not in states:
+        t = round(t + 0.03, 3)
+        if playing and t >= playing[1]:
+            pid, playing = playing[0], None
+            take(engine.handle(dp.SayDone(t, pid)))
+        if "session.enroll_first" in states and not answered:
+            answered = True
+            take(engine.handle(dp.PartnerSaid(t, "Alex", "My day was long.", t - 1.0, t)))
+        take(engine.handle(dp.Tick(t)))
+    # Learning a voice is not an answer (a sentence or two, keep the pauses inside),
+    # nor is monitoring the conversation.
+    assert states["session.enroll_first"] is False
+    assert states["session.monitor"] is False
+
+    imago = Engine(None, ("Alex", "Sam"), entry="imago")
+    t, playing, states = 0.0, None, {}
+    engine = imago
+    take(imago.start(0.0))
+    while t < 30.0 and "imago.appointment" not in states:
+        t = round(t + 0.03, 3)
+        if playing and t >= playing[1]:
+            pid, playing = playing[0], None
+            take(imago.handle(dp.SayDone(t, pid)))
+        take(imago.handle(dp.Tick(t)))
+    assert states["imago.appointment"] is True
