@@ -160,3 +160,84 @@ def test_engine_awaits_an_answer_only_while_a_turn_is_open():
             take(imago.handle(dp.SayDone(t, pid)))
         take(imago.handle(dp.Tick(t)))
     assert states["imago.appointment"] is True
+
+
+class _CountingVoice:
+    """A fake synthesizer: one tone per sentence, its length from the text; logs calls."""
+
+    length_scale = 1.0
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def synthesize(self, text: str, **kwargs: float):
+        from voicecoach.session import first_sentence
+
+        self.calls.append(text)
+        while text:
+            first, text = first_sentence(text)
+            n = 80 * len(first)
+            yield (0.1 * np.sin(np.arange(n) * 0.05 * len(first))).astype(np.float32)
+
+
+def test_first_sentences_made_ahead_are_used_and_sound_the_same():
+    fresh, ahead = PromptCache(_CountingVoice()), PromptCache(_CountingVoice())
+    text = "Thank you, Alex. Sam, please mirror back what you heard. Take your time."
+    assert ahead.prepare_first([text, "Yes."]) == 2
+    assert ahead.voice.calls == ["Thank you, Alex.", "Yes."]
+    assert ahead.prepare_first([text]) == 0  # made once
+
+    pieces = list(ahead.stream(text))
+    # The opening came from the cache: only the rest was synthesized after the ask.
+    assert ahead.voice.calls[2:] == ["Sam, please mirror back what you heard. Take your time."]
+    assert len(pieces) == 3
+    np.testing.assert_array_equal(np.concatenate(pieces), fresh.get(text))
+
+
+def test_engine_offers_what_may_follow_an_open_question():
+    from voicecoach.dialogue.engine import Engine
+
+    engine = Engine(None, ("Alex", "Sam"), entry="imago")
+    t, playing = 0.0, None
+    upcoming: list[str] = []
+    actions = engine.start(0.0)
+    while t < 30.0 and not upcoming:
+        for a in actions:
+            if isinstance(a, dp.Say):
+                playing = (a.id, t + 1.0)
+            if isinstance(a, dp.Listen) and a.step == "imago.appointment":
+                upcoming = engine.upcoming_prompts()
+        t = round(t + 0.03, 3)
+        actions = []
+        if playing and t >= playing[1]:
+            pid, playing = playing[0], None
+            actions += engine.handle(dp.SayDone(t, pid))
+        actions += engine.handle(dp.Tick(t))
+    assert upcoming, "the appointment question was never asked"
+    assert upcoming[0].startswith("Sorry, I didn't catch that.")
+    # The yes-branch of the appointment: the sender is invited to share (names filled in).
+    assert any("Alex" in u and "{" not in u for u in upcoming[1:])
+
+
+class _AskingEngine(_Engine):
+    """Asks at the start; then listens, offering what it may say next."""
+
+    def start(self, t: float) -> list[dp.Action]:
+        return [dp.Listen("Alex", "x.ask")]
+
+    def upcoming_prompts(self) -> list[str]:
+        return ["Thank you. Now, Sam.", "Sorry, I didn't catch that. Is now a good time?"]
+
+
+def test_session_makes_reply_openings_while_the_partner_has_the_floor(tmp_path):
+    voice = _CountingVoice()
+    session = Session(
+        listener=_Listener(),
+        transcriber=None,  # type: ignore[arg-type]
+        engine=_AskingEngine(),
+        prompts=PromptCache(voice),
+        sink=TrackSink("t"),
+        log=ev.EventLog(tmp_path / "events.jsonl"),
+    )
+    session.run(ArraySource(np.zeros(SAMPLE_RATE, np.float32), chunk_samples=480))
+    assert voice.calls == ["Thank you.", "Sorry, I didn't catch that."]

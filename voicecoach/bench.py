@@ -231,6 +231,9 @@ class TimedPrompts:
     def prepare(self, texts: Any) -> None:
         self.inner.prepare(texts)
 
+    def prepare_first(self, texts: Any, rate: float = 1.0) -> int:
+        return self.inner.prepare_first(texts, rate)
+
     def get(self, text: str, *args: Any, **kwargs: Any) -> np.ndarray:
         return self.inner.get(text, *args, **kwargs)
 

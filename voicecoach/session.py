@@ -10,6 +10,7 @@ so a recording replays to the same events as the live session that made it.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -68,22 +69,47 @@ class Engine(Protocol):
     def finished(self) -> bool: ...
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+def first_sentence(text: str) -> tuple[str, str]:
+    """``text`` split after its first sentence: (first, rest); rest may be ""."""
+    parts = _SENTENCE_END.split(text.strip(), maxsplit=1)
+    return parts[0], parts[1] if len(parts) > 1 else ""
+
+
 class PromptCache:
     """The coach's prompts as audio, synthesized once.
 
     Prompts that must start at once (the pause and the safety question) are rendered
     before the session starts, so speaking them costs no synthesis time. Any other prompt
-    is streamed sentence by sentence: the first sentence can play while the rest is
-    still being synthesized.
+    is streamed: its first sentence, then the rest sentence by sentence, so the first can
+    play while the rest is still being synthesized. First sentences of the prompts that
+    may come next are made ahead (``prepare_first``) while a partner answers, so the
+    coach's reply starts without waiting for the synthesizer. A prompt is always made
+    the same way (first sentence, then the rest), ahead or not: same text, same samples.
     """
 
     def __init__(self, voice: Voice) -> None:
         self.voice = voice
         self._audio: dict[tuple[str, float], np.ndarray] = {}
+        self._first: dict[tuple[str, float], np.ndarray] = {}  # first sentences made ahead
 
     def prepare(self, texts: Iterable[str]) -> None:
         for text in texts:
             self.get(text)
+
+    def prepare_first(self, texts: Iterable[str], rate: float = 1.0) -> int:
+        """Synthesize the first sentence of each of ``texts`` not yet made; how many were."""
+        made = 0
+        for text in texts:
+            first, _ = first_sentence(text)
+            key = (first, rate)
+            if (text, rate) in self._audio or key in self._first or not first:
+                continue
+            self._first[key] = self._synth(first, rate)
+            made += 1
+        return made
 
     def get(self, text: str, rate: float = 1.0) -> np.ndarray:
         key = (text, rate)
@@ -101,19 +127,32 @@ class PromptCache:
         if key in self._audio:
             yield self._audio[key]
             return
-        synthesize = getattr(self.voice, "synthesize", None)
-        if synthesize is None:
+        if getattr(self.voice, "synthesize", None) is None:
             self._audio[key] = np.asarray(self.voice.render(text), dtype=np.float32)
             yield self._audio[key]
             return
-        base = getattr(self.voice, "length_scale", None)
-        kwargs = {"length_scale": base / rate} if base and rate != 1.0 else {}
-        pieces = []
-        for chunk in synthesize(text, **kwargs):
-            chunk = np.asarray(chunk, dtype=np.float32)
+        first, rest = first_sentence(text)
+        head = self._first.get((first, rate))
+        if head is None:
+            head = self._first[(first, rate)] = self._synth(first, rate)
+        pieces = [head]
+        yield head
+        for chunk in self._chunks(rest, rate) if rest else ():
             pieces.append(chunk)
             yield chunk
-        self._audio[key] = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        self._audio[key] = np.concatenate(pieces)
+
+    def _chunks(self, text: str, rate: float) -> Iterator[np.ndarray]:
+        base = getattr(self.voice, "length_scale", None)
+        kwargs = {"length_scale": base / rate} if base and rate != 1.0 else {}
+        for chunk in self.voice.synthesize(text, **kwargs):  # type: ignore[attr-defined]
+            yield np.asarray(chunk, dtype=np.float32)
+
+    def _synth(self, text: str, rate: float) -> np.ndarray:
+        if getattr(self.voice, "synthesize", None) is None:
+            return np.asarray(self.voice.render(text), dtype=np.float32)
+        pieces = list(self._chunks(text, rate))
+        return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
 
 
 @dataclass
@@ -151,6 +190,7 @@ class Session:
     _barge: BargeInDetector = field(default_factory=BargeInDetector)
     _cues: CueTracker = field(default_factory=CueTracker)
     _enrolment: dict[str, np.ndarray] = field(default_factory=dict)  # each partner's enrol audio
+    _rate: float = 1.0  # speaking rate of the latest prompt (the "slower" command)
     _quick_ends: bool = False  # the listener's hangover is shortened (an answer is awaited)
 
     @property
@@ -371,6 +411,7 @@ class Session:
                 self._say(action)
             elif isinstance(action, dp.Listen):
                 self.listening_to = action
+                self._prepare_replies()
             elif isinstance(action, dp.Show):
                 self.log.write(ev.Show(t=self.t, text=action.text))
                 self.show(action)
@@ -385,6 +426,16 @@ class Session:
             elif isinstance(action, dp.EndSession):
                 self.end_reason = action.reason
 
+    def _prepare_replies(self) -> None:
+        """A partner has the floor: make the first sentences of what the coach may say
+        next now, not after they finish (then the reply would wait for the synthesizer)."""
+        upcoming = getattr(self.engine, "upcoming_prompts", None)
+        if upcoming is None:
+            return
+        made = self.prompts.prepare_first(upcoming(), self._rate)
+        if made:
+            log.debug("made %d reply openings ahead", made)
+
     def _say(self, action: dp.Say) -> None:
         # A prompt asked for while another plays waits its turn: the coach never talks
         # over itself, and each prompt gets its own SayDone.
@@ -396,6 +447,7 @@ class Session:
         if not self._queue:
             return
         action = self._queue.pop(0)
+        self._rate = action.rate
         # Each sentence goes to the sink as soon as it is synthesized: a live speaker
         # starts on the first while the rest is still being made.
         n = 0

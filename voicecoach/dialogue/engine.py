@@ -218,6 +218,42 @@ class Engine:
                             texts.append(text)
         return texts
 
+    def upcoming_prompts(self) -> list[str]:
+        """Texts the coach may say once the current wait is over: the steps that can
+        follow the current one, and "I didn't catch that". The session synthesises their
+        first sentences while a partner answers, so the reply starts without waiting
+        for the synthesizer. A guess: a wrong one only costs that synthesis."""
+        frame = self._stack[-1] if self._stack else None
+        if frame is None or frame.step is None or frame.step not in frame.script.steps:
+            return []
+        script = frame.script
+        step = script.steps[frame.step]
+        texts: list[str] = []
+        if step.kind == "ask" and step.text:
+            texts.append(prompts.NOT_CAUGHT.format(question=self._first_render(step)))
+        ids = [*step.on.values(), script.default_next(step)]
+        for sid in ids:
+            nxt = script.steps.get(sid) if sid else None
+            if nxt is not None and nxt.kind == "branch":
+                ids.extend(x for x in (nxt.then, nxt.otherwise) if x and x not in ids)
+                continue
+            if nxt is None or not nxt.text or "{said" in nxt.text or "_said}" in nxt.text:
+                continue  # nothing to say, or the words depend on the answer itself
+            text = self._first_render(nxt)
+            if text and text not in texts:
+                texts.append(text)
+        return texts
+
+    def _first_render(self, step: Step) -> str:
+        """A step's text as it would be said first (to the first partner asked)."""
+        if step.kind == "ask":
+            to = self.partners[0] if step.to == "each" else "" if step.to == "either" else (
+                self._name(step.to))
+            return self._render(step.text or "", to=to)
+        if step.kind == "enroll":
+            return self._render(step.text or "", to=self._name(step.who))
+        return self._render(step.text or "")
+
     def start(self, t: float = 0.0) -> list[Action]:
         if self._started:
             raise RuntimeError("Engine.start() called twice")
