@@ -35,9 +35,9 @@ def first_hit(detector: BargeInDetector, audio: np.ndarray) -> float | None:
     return None
 
 
-def test_onset_after_quiet_is_detected_within_150_ms():
+def test_onset_after_quiet_is_detected_within_100_ms():
     hit = first_hit(BargeInDetector(), np.concatenate([silence(0.5), voiced(1.0)]))
-    assert hit is not None and 0.5 < hit <= 0.65
+    assert hit is not None and 0.5 < hit <= 0.6
 
 
 def test_speech_already_going_when_the_coach_starts_is_not_a_barge_in():

@@ -23,8 +23,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BargeInConfig:
-    window_frames: int = 5  # look at the last 150 ms ...
-    voiced_frames: int = 4  # ... of which this many voiced: ~120 ms of speech decides
+    window_frames: int = 4  # look at the last 120 ms ...
+    voiced_frames: int = 3  # ... of which this many voiced: ~90 ms of speech decides (the
+    # stop target is 300 ms from onset, and the speaker's buffer and the mic's latency take
+    # ~200 ms of it; the strict VAD mode and the level floor keep residual echo out)
     quiet_frames: int = 6  # 180 ms of quiet must come first (after the coach began)
     min_level_db: float = -50.0  # dBFS: quieter "speech" is residual echo or room noise
     vad_aggressiveness: int = 3  # the strictest: the coach's residual echo must not pass
