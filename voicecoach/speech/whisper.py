@@ -29,6 +29,9 @@ NO_SPEECH_PROB = 0.6
 LOGPROB_FLOOR = -1.0
 """Average token log-probability below which a high no-speech probability wins."""
 
+WINDOW_S: float | None = None
+"""Default encoder window (see `WhisperTranscriber`); None is faster-whisper's 30 s."""
+
 PAD_SECONDS = 1.0
 """Silence appended to the mel features in short-encode mode: Whisper tends to drop the
 last word when the encoder input ends right after it."""
@@ -39,7 +42,7 @@ MAX_TOKENS_PER_SECOND = 6.0
 COMPRESSION_RATIO_MAX = 2.4
 """gzip ratio above which text counts as a repetition loop (faster-whisper's threshold)."""
 
-_MAX_SHORT_FRAMES = 3000  # Whisper's 30 s window: longer clips take faster-whisper's own path
+_MAX_FRAMES = 3000  # Whisper's 30 s window: longer clips take faster-whisper's own path
 _FRAMES_PER_SECOND = 100  # mel hop of 10 ms
 
 # Texts Whisper emits on near-silence/noise (learned from subtitle credits). Only dropped
@@ -84,7 +87,9 @@ class WhisperTranscriber:
         model: str = "base",
         *,
         cpu_threads: int = 2,
-        short_encode: bool = False,
+        window_s: float | None = WINDOW_S,
+        pad_s: float = PAD_SECONDS,
+        pad_audio: bool = False,
         beam_size: int = BEAM_SIZE,
         progress: bool = True,
     ) -> None:
@@ -94,11 +99,11 @@ class WhisperTranscriber:
         from faster_whisper.transcribe import get_suppressed_tokens
 
         self.name = model
-        self.short_encode = short_encode
+        self.window_s = window_s
+        self.pad_s = pad_s
+        self.pad_audio = pad_audio
         self.beam_size = beam_size
-        self.pad_seconds = PAD_SECONDS
-        self.pad_audio = False
-        self.fallbacks = 0  # short-encode results redone on the 30 s window (loops)
+        self.fallbacks = 0  # short-window results redone on the 30 s window (loops)
         path = whisper_model_dir(model, progress=progress)
         log.info("loading Whisper %s from %s", model, path)
         self.model = WhisperModel(
@@ -114,6 +119,11 @@ class WhisperTranscriber:
         self._suppress = list(get_suppressed_tokens(self._tokenizer, [-1]) or [])
         self._prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
 
+    @property
+    def short_encode(self) -> bool:
+        """True when the encoder sees less than Whisper's 30 s window (for reports)."""
+        return self.window_s is not None
+
     # ------------------------------------------------------------------ public
 
     def transcribe(self, audio: np.ndarray) -> str:
@@ -121,10 +131,10 @@ class WhisperTranscriber:
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         if audio.size < SAMPLE_RATE // 10 or not self._has_speech(audio):
             return ""
-        if self.short_encode and audio.size < (_MAX_SHORT_FRAMES / _FRAMES_PER_SECOND - 1) * (
-            SAMPLE_RATE
-        ):
-            short = self._transcribe_short(audio)
+        if self.window_s is not None and audio.size < (
+            _MAX_FRAMES / _FRAMES_PER_SECOND - self.pad_s
+        ) * SAMPLE_RATE:
+            short = self._transcribe_window(audio)
             if short is not None:
                 text, no_speech, logprob = short
             else:
@@ -167,16 +177,19 @@ class WhisperTranscriber:
         logprob = float(np.mean(logprobs)) if logprobs else 0.0
         return "".join(texts), no_speech, logprob
 
-    def _transcribe_short(self, audio: np.ndarray) -> tuple[str, float, float] | None:
+    def _transcribe_window(self, audio: np.ndarray) -> tuple[str, float, float] | None:
         """Decode from the clip-length encoder output; None when the result looks like a
         repetition loop (then the caller redoes it on the standard 30 s window)."""
         import ctranslate2
 
         fx = self.model.feature_extractor
         feats = fx(audio)[:, :-1]  # (80, frames); last frame is the STFT's padding
-        frames = feats.shape[1] + int(self.pad_seconds * _FRAMES_PER_SECOND)
+        frames = max(
+            feats.shape[1] + round(self.pad_s * _FRAMES_PER_SECOND),
+            round((self.window_s or 0.0) * _FRAMES_PER_SECOND),
+        )
         frames += frames % 2  # the encoder's conv stride is 2
-        frames = min(frames, _MAX_SHORT_FRAMES)
+        frames = min(frames, _MAX_FRAMES)
         if self.pad_audio:
             # Pad the waveform, as openai/whisper does, so the tail is real log-mel silence.
             tail = np.zeros(frames * fx.hop_length - audio.size, dtype=np.float32)
