@@ -128,3 +128,64 @@ def test_talking_straight_into_the_coach_line_is_not_a_barge_in():
     assert first_hit(d, voiced(1.0)) is None
     d.reset()  # the coach calls a pause over the argument
     assert first_hit(d, voiced(1.0)) is None
+
+
+class RecordingTranscriber:
+    def __init__(self) -> None:
+        self.heard: list[np.ndarray] = []
+
+    def transcribe(self, audio: np.ndarray) -> str:
+        self.heard.append(np.asarray(audio))
+        return "Can I say something first?"
+
+
+def test_the_words_that_cut_in_reach_the_transcriber(tmp_path):
+    """The listener is deaf while the coach speaks: its utterance starts after the
+    barge-in, so the session puts the partner's first ~0.3 s back for the transcriber."""
+    from voicecoach.perception import types as pt
+
+    mic = np.concatenate([silence(0.6), voiced(1.0), silence(3.0)])
+    start = 0.75  # where the (unmuted) listener's utterance begins
+    u_audio = mic[round(start * SAMPLE_RATE) : round(1.6 * SAMPLE_RATE)]
+    listener = ScriptedListener([
+        pt.VoiceStart(t=0.87, start=start, speaker="unknown"),
+        pt.Utterance(t=2.0, start=start, end=1.6, speaker="unknown", audio=u_audio),
+    ])
+    tr = RecordingTranscriber()
+    s = Session(
+        listener=listener,
+        transcriber=tr,
+        engine=Engine("imago.send_prompt"),
+        prompts=PromptCache(LongVoice()),
+        sink=TrackSink(),
+        log=ev.EventLog(tmp_path / "events.jsonl"),
+    )
+    s.run(ArraySource(mic))
+    barge = [r["t"] for r in s.log.dicts() if r["type"] == "barge_in"]
+    assert len(barge) == 1 and len(tr.heard) == 1
+    heard = tr.heard[0]
+    first = round((barge[0] - 0.3) * SAMPLE_RATE)  # the pre-roll reaches back 0.3 s
+    np.testing.assert_array_equal(heard, mic[first : round(1.6 * SAMPLE_RATE)])
+    # ... which holds the partner's onset at 0.6 s, missing from the utterance itself.
+    assert first < 0.6 * SAMPLE_RATE
+
+
+def test_no_preroll_without_a_barge_in(tmp_path):
+    from voicecoach.perception import types as pt
+
+    audio = voiced(1.0)
+    listener = ScriptedListener([
+        pt.VoiceStart(t=3.2, start=3.0, speaker="unknown"),
+        pt.Utterance(t=4.5, start=3.0, end=4.0, speaker="unknown", audio=audio),
+    ])
+    tr = RecordingTranscriber()
+    s = Session(
+        listener=listener,
+        transcriber=tr,
+        engine=Engine("pause.breath"),  # not interruptible
+        prompts=PromptCache(LongVoice()),
+        sink=TrackSink(),
+        log=ev.EventLog(tmp_path / "events.jsonl"),
+    )
+    s.run(ArraySource(np.concatenate([silence(0.6), voiced(0.5), silence(4.0)])))
+    assert len(tr.heard) == 1 and tr.heard[0] is audio

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -36,6 +37,11 @@ ANSWER_HANGOVER_S = 0.35
 default, 0.6 s, holds while monitoring). With the engine's ``turn_end_s`` the turn of a
 finished sentence is over as soon as its utterance is transcribed; a sentence that trails
 off ("...and I") still waits for more (``turn_end_incomplete_s``)."""
+
+PREROLL_S = 0.3
+"""Audio kept from just before a barge-in. The listener is deaf while the coach speaks, so
+the words that made the partner cut in (~90 ms and more) would be missing from the start
+of their utterance; they are put back for the transcriber."""
 
 MIN_GARBLED_S = 0.6
 """Seconds of speech with no words transcribed that still count as a (garbled) turn: the
@@ -192,6 +198,12 @@ class Session:
     _enrolment: dict[str, np.ndarray] = field(default_factory=dict)  # each partner's enrol audio
     _rate: float = 1.0  # speaking rate of the latest prompt (the "slower" command)
     _quick_ends: bool = False  # the listener's hangover is shortened (an answer is awaited)
+    _recent: deque[np.ndarray] = field(
+        default_factory=lambda: deque(maxlen=round(PREROLL_S * SAMPLE_RATE / FRAME_SAMPLES))
+    )  # the latest mic frames, for a barge-in's pre-roll
+    _preroll: list[np.ndarray] | None = None  # frames from just before a barge-in on
+    _preroll_n: int = 0  # sample index of the pre-roll's first frame
+    _preroll_for: float | None = None  # s: start of the utterance the pre-roll belongs to
 
     @property
     def t(self) -> float:
@@ -259,6 +271,7 @@ class Session:
         events = self.listener.feed(frame)
         self.n += len(frame)
         t = self.t
+        self._keep_preroll(frame, events)
         # The barge-in detector hears every frame: whether the room was quiet just before
         # the coach began decides whether speech during the prompt is someone cutting in.
         cut_in = self._barge.push(frame)
@@ -290,6 +303,34 @@ class Session:
             set_hangover(self.answer_hangover_s if quick else None)
         self._quick_ends = quick
 
+    def _keep_preroll(self, frame: np.ndarray, events: list[pt.PerceptionEvent]) -> None:
+        """Keep recent frames; after a barge-in, collect until the listener's onset."""
+        self._recent.append(frame)
+        if self._preroll is None or self._preroll_for is not None:
+            return
+        start = next((e.start for e in events if isinstance(e, pt.VoiceStart)), None)
+        if start is None:
+            self._preroll.append(frame)
+            if len(self._preroll) * FRAME_SAMPLES > 2 * PREROLL_S * SAMPLE_RATE:
+                self._preroll = None  # no utterance followed: nothing to put back
+            return
+        # Up to where the listener's utterance begins: its own audio follows on.
+        keep = max(0, round(start * SAMPLE_RATE) - self._preroll_n)
+        audio = np.concatenate(self._preroll)[:keep] if self._preroll else np.zeros(0)
+        self._preroll, self._preroll_for = [audio.astype(np.float32)], start
+
+    def _with_preroll(self, u: pt.Utterance) -> np.ndarray:
+        """The utterance's audio for the transcriber, with a barge-in's pre-roll."""
+        if self._preroll is None or self._preroll_for is None:
+            return u.audio
+        pre, for_start = self._preroll[0], self._preroll_for
+        if u.start < for_start - 1e-6:
+            return u.audio  # an earlier utterance, closed as the coach began
+        self._preroll, self._preroll_for = None, None
+        if abs(u.start - for_start) > 1e-6:
+            return u.audio
+        return np.concatenate([pre, u.audio])
+
     def _can_barge_in(self) -> bool:
         return self.barge_in and not (
             self.speaking and self.speaking.id.startswith(UNINTERRUPTIBLE)
@@ -299,6 +340,9 @@ class Session:
         """A partner started talking over the coach: stop at once and listen."""
         assert self.speaking is not None
         self.log.write(ev.BargeIn(t=t, speaker=pt.UNKNOWN, id=self.speaking.id))
+        self._preroll = list(self._recent)
+        self._preroll_n = self.n - FRAME_SAMPLES * len(self._preroll)
+        self._preroll_for = None
         self.sink.stop(t)
         self._finish_speaking(t, interrupted=True)
         self._apply(self.engine.handle(dp.SpeechStarted(t=t, speaker=pt.UNKNOWN)))
@@ -374,7 +418,7 @@ class Session:
                 self.log.write(ev.Enroll(t=u.t, speaker=want.speaker, start=u.start, end=u.end))
             self._enrolment[want.speaker] = audio
             speaker = want.speaker
-        text = self.transcriber.transcribe(u.audio).strip()
+        text = self.transcriber.transcribe(self._with_preroll(u)).strip()
         if not text and u.end - u.start < MIN_GARBLED_S:
             # Short and wordless: a cough or a door, not an answer to be asked again.
             log.debug("utterance %.2f-%.2f s: nothing transcribed", u.start, u.end)
