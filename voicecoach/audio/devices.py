@@ -229,7 +229,45 @@ def _open_stream(
     return stream
 
 
-class MicSource:
+class _DeviceStream:
+    """What the microphone and the speaker share: one 16 kHz mono PortAudio stream,
+    opened on first use, whose callback and finished hook the subclass provides."""
+
+    _kind = ""  # sounddevice class: "InputStream" or "OutputStream"
+    _what = ""  # for the user: "microphone" or "speaker"
+    name: str
+    blocksize: int
+    _info: DeviceInfo
+    _latency: float
+    _stream: Any
+
+    def _callback(self, data: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        raise NotImplementedError
+
+    def _finished(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        if self._stream is not None:
+            return
+        self._stream = _open_stream(
+            self._kind,
+            self._what,
+            self._info,
+            self.blocksize,
+            self._latency,
+            self._callback,
+            self._finished,
+        )
+        log.info("%s open (latency %.0f ms)", self.name, 1000 * self._stream.latency)
+
+    @property
+    def latency(self) -> float:
+        """Latency PortAudio reports for the stream, seconds."""
+        return float(self._stream.latency) if self._stream is not None else 0.0
+
+
+class MicSource(_DeviceStream):
     """AudioSource from a live input device: callback -> bounded queue -> ``chunks()``.
 
     The stream opens on the first ``chunks()`` (or ``start()``). If the consumer falls more
@@ -237,6 +275,8 @@ class MicSource:
     ``chunks()`` ends after ``close()``; it raises UserError when the device stops
     delivering audio for ``stall_seconds`` (unplugged, or a dead sound server).
     """
+
+    _kind, _what = "InputStream", "microphone"
 
     def __init__(
         self,
@@ -289,25 +329,6 @@ class MicSource:
             pass
 
     # -- consumer side
-    def start(self) -> None:
-        if self._stream is not None:
-            return
-        self._stream = _open_stream(
-            "InputStream",
-            "microphone",
-            self._info,
-            self.blocksize,
-            self._latency,
-            self._callback,
-            self._finished,
-        )
-        log.info("%s open (latency %.0f ms)", self.name, 1000 * self._stream.latency)
-
-    @property
-    def latency(self) -> float:
-        """Input latency PortAudio reports, seconds."""
-        return float(self._stream.latency) if self._stream is not None else 0.0
-
     def timed_chunks(self) -> Iterator[tuple[float, np.ndarray]]:
         """Chunks with the stream time (s) their first sample was captured."""
         self.start()
@@ -379,13 +400,15 @@ class MicSource:
 # ------------------------------------------------------------------ speaker
 
 
-class SpeakerSink:
+class SpeakerSink(_DeviceStream):
     """AudioSink on a live output device: ``play`` appends, the callback pulls.
 
     The stream runs continuously (silence when idle) so the far-end reference is a
     continuous signal. ``stop`` cuts the queued audio; the output goes quiet after the
     block being played (plus a 5 ms fade) and the device's output latency.
     """
+
+    _kind, _what = "OutputStream", "speaker"
 
     def __init__(
         self,
@@ -417,20 +440,6 @@ class SpeakerSink:
         self.stops = 0
         self._reported: dict[str, int] = {}
         self.start()
-
-    def start(self) -> None:
-        if self._stream is not None:
-            return
-        self._stream = _open_stream(
-            "OutputStream",
-            "speaker",
-            self._info,
-            self.blocksize,
-            self._latency,
-            self._callback,
-            self._finished,
-        )
-        log.info("%s open (latency %.0f ms)", self.name, 1000 * self._stream.latency)
 
     # -- edge: PortAudio callback thread
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
@@ -520,11 +529,6 @@ class SpeakerSink:
     def busy(self) -> bool:
         """True while queued audio has not all been handed to the device."""
         return not self._idle.is_set()
-
-    @property
-    def latency(self) -> float:
-        """Output latency PortAudio reports, seconds."""
-        return float(self._stream.latency) if self._stream is not None else 0.0
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until all queued audio has been handed to the device; False on timeout."""
