@@ -117,49 +117,48 @@ def test_session_shortens_the_hangover_only_while_an_answer_is_awaited(tmp_path)
     assert abs(on - 1.0) <= 0.04 and abs(off - 2.0) <= 0.04
 
 
-def test_engine_awaits_an_answer_only_while_a_turn_is_open():
+def _listens(entry: str, until_step: str, *, answer: dict[str, str] | None = None,
+             on_listen=None) -> dict[str, object]:
+    """Drive a real engine on a 30 ms grid (each line plays 1 s) until it listens for
+    ``until_step``; ``on_listen(engine)`` is recorded for every step it listens in, and
+    ``answer`` gives Alex's words for a step."""
     from voicecoach.dialogue.engine import Engine
 
-    engine = Engine(None, ("Alex", "Sam"), entry="session")
-    t = 0.0
-    states: dict[str, bool] = {}
-    playing: tuple[str, float] | None = None
-
-    def take(actions: list[dp.Action]) -> None:
-        nonlocal playing
+    engine = Engine(None, ("Alex", "Sam"), entry=entry)
+    t, playing, seen, said = 0.0, None, {}, set()
+    actions = engine.start(0.0)
+    while t < 90.0:
         for a in actions:
             if isinstance(a, dp.Say):
                 playing = (a.id, t + 1.0)
             if isinstance(a, dp.Listen):
-                states.setdefault(a.step, engine.awaiting_answer)
-
-    take(engine.start(0.0))
-    answered = False
-    while t < 60.0 and "session.monitor" not in states:
+                seen.setdefault(a.step, on_listen(engine) if on_listen else None)
+        if until_step in seen:
+            return seen
         t = round(t + 0.03, 3)
+        actions = []
         if playing and t >= playing[1]:
             pid, playing = playing[0], None
-            take(engine.handle(dp.SayDone(t, pid)))
-        if "session.enroll_first" in states and not answered:
-            answered = True
-            take(engine.handle(dp.PartnerSaid(t, "Alex", "My day was long.", t - 1.0, t)))
-        take(engine.handle(dp.Tick(t)))
+            actions += engine.handle(dp.SayDone(t, pid))
+        for step, words in (answer or {}).items():
+            if step in seen and step not in said:
+                said.add(step)
+                actions += engine.handle(dp.PartnerSaid(t, "Alex", words, t - 1.0, t))
+        actions += engine.handle(dp.Tick(t))
+    raise AssertionError(f"{until_step} never came")
+
+
+def test_engine_awaits_an_answer_only_while_a_turn_is_open():
+    def awaiting(engine) -> bool:
+        return engine.awaiting_answer
+
+    seen = _listens("session", "session.monitor", on_listen=awaiting,
+                    answer={"session.enroll_first": "My day was long."})
     # Learning a voice is not an answer (a sentence or two, keep the pauses inside),
     # nor is monitoring the conversation.
-    assert states["session.enroll_first"] is False
-    assert states["session.monitor"] is False
-
-    imago = Engine(None, ("Alex", "Sam"), entry="imago")
-    t, playing, states = 0.0, None, {}
-    engine = imago
-    take(imago.start(0.0))
-    while t < 30.0 and "imago.appointment" not in states:
-        t = round(t + 0.03, 3)
-        if playing and t >= playing[1]:
-            pid, playing = playing[0], None
-            take(imago.handle(dp.SayDone(t, pid)))
-        take(imago.handle(dp.Tick(t)))
-    assert states["imago.appointment"] is True
+    assert seen["session.enroll_first"] is False
+    assert seen["session.monitor"] is False
+    assert _listens("imago", "imago.appointment", on_listen=awaiting)["imago.appointment"]
 
 
 class _CountingVoice:
@@ -195,25 +194,8 @@ def test_first_sentences_made_ahead_are_used_and_sound_the_same():
 
 
 def test_engine_offers_what_may_follow_an_open_question():
-    from voicecoach.dialogue.engine import Engine
-
-    engine = Engine(None, ("Alex", "Sam"), entry="imago")
-    t, playing = 0.0, None
-    upcoming: list[str] = []
-    actions = engine.start(0.0)
-    while t < 30.0 and not upcoming:
-        for a in actions:
-            if isinstance(a, dp.Say):
-                playing = (a.id, t + 1.0)
-            if isinstance(a, dp.Listen) and a.step == "imago.appointment":
-                upcoming = engine.upcoming_prompts()
-        t = round(t + 0.03, 3)
-        actions = []
-        if playing and t >= playing[1]:
-            pid, playing = playing[0], None
-            actions += engine.handle(dp.SayDone(t, pid))
-        actions += engine.handle(dp.Tick(t))
-    assert upcoming, "the appointment question was never asked"
+    seen = _listens("imago", "imago.appointment", on_listen=lambda e: e.upcoming_prompts())
+    upcoming = seen["imago.appointment"]
     assert upcoming[0].startswith("Sorry, I didn't catch that.")
     # The yes-branch of the appointment: the sender is invited to share (names filled in).
     assert any("Alex" in u and "{" not in u for u in upcoming[1:])
