@@ -45,18 +45,26 @@ log = logging.getLogger(__name__)
 SR = 16_000
 FRAME = 480  # webrtcvad's 30 ms frame
 
-POLICIES: dict[str, tuple[float | None, float, bool]] = {
-    # name: (window_s, pad_s, pad_audio). window_s None: faster-whisper's own 30 s path.
-    "padded": (None, 0.0, False),
-    "clip+0.5z": (0.0, 0.5, False),  # zero log-mel frames after the clip
-    "clip+1z": (0.0, 1.0, False),
-    "clip+2z": (0.0, 2.0, False),
-    "clip+1sil": (0.0, 1.0, True),  # waveform padded with silence: real log-mel silence
-    "clip+2sil": (0.0, 2.0, True),
-    "w5": (5.0, 1.0, False),  # max(clip + 1 s, W) of frames, zero frames as padded does
-    "w8": (8.0, 1.0, False),
-    "w10": (10.0, 1.0, False),
-    "w15": (15.0, 1.0, False),
+POLICIES: dict[str, tuple[float | None, float, bool, float | None]] = {
+    # name: (window_s, pad_s, pad_audio, context_s). window_s None: faster-whisper's own
+    # 30 s path. context_s: the encoder output continued to that length with the encoding
+    # of zero frames (cached), so the decoder sees the clip followed by a long silence.
+    "padded": (None, 0.0, False, None),
+    "clip+0.5z": (0.0, 0.5, False, None),  # zero log-mel frames after the clip
+    "clip+1z": (0.0, 1.0, False, None),
+    "clip+2z": (0.0, 2.0, False, None),
+    "clip+1sil": (0.0, 1.0, True, None),  # waveform padded with silence: real log-mel silence
+    "clip+2sil": (0.0, 2.0, True, None),
+    "w5": (5.0, 1.0, False, None),  # max(clip + 1 s, W) of frames, zero frames as padded does
+    "w8": (8.0, 1.0, False, None),
+    "w10": (10.0, 1.0, False, None),
+    "w15": (15.0, 1.0, False, None),
+    "clip+0.5z/ctx30": (0.0, 0.5, False, 30.0),
+    "clip+1z/ctx30": (0.0, 1.0, False, 30.0),
+    "clip+2z/ctx30": (0.0, 2.0, False, 30.0),
+    "clip+1z/ctx10": (0.0, 1.0, False, 10.0),
+    "w5/ctx30": (5.0, 1.0, False, 30.0),
+    "w8/ctx30": (8.0, 1.0, False, 30.0),
 }
 
 # Lines partners say to the coach (voicecoach/dialogue/rehearse.py happy_replies and the
@@ -236,10 +244,10 @@ def partner_clips(cache: Path) -> list[Clip]:
 def transcribe_all(model: str, policy: str, clips: list[Clip], beam: int) -> dict:
     from voicecoach.speech.whisper import WhisperTranscriber
 
-    window_s, pad_s, pad_audio = POLICIES[policy]
+    window_s, pad_s, pad_audio, context_s = POLICIES[policy]
     w = WhisperTranscriber(
-        model, window_s=window_s, pad_s=pad_s, pad_audio=pad_audio, beam_size=beam,
-        progress=False,
+        model, window_s=window_s, pad_s=pad_s, pad_audio=pad_audio, context_s=context_s,
+        beam_size=beam, progress=False,
     )
     w.transcribe(clips[0].audio)  # warm-up: first call allocates
     texts, wall, cpu, fell_back = [], [], [], []
@@ -255,7 +263,7 @@ def transcribe_all(model: str, policy: str, clips: list[Clip], beam: int) -> dic
 
 def cached_run(cache: Path, tag: str, model: str, policy: str, clips: list[Clip], beam: int):
     ids = hashlib.sha1("|".join(c.id for c in clips).encode()).hexdigest()[:10]
-    path = cache / f"run-{tag}-{model}-{policy}-b{beam}-{ids}.json"
+    path = cache / f"run-{tag}-{model}-{policy.replace('/', '_')}-b{beam}-{ids}.json"
     if path.exists():
         return json.loads(path.read_text())
     t = time.perf_counter()
@@ -284,6 +292,40 @@ def summarise(clips: list[Clip], res: dict) -> dict:
     return row
 
 
+def timing(model: str, policies: list[str], clips: list[Clip], runs: int) -> dict:
+    """Median wall and CPU ms of one clip near 1, 3 and 6 s (joe's partner lines), ``runs``
+    times each, one model loaded per policy: a quieter measurement than the bucket medians
+    of the WER pass, whose clips differ in length and text."""
+    from voicecoach.speech.whisper import WhisperTranscriber
+
+    joe = [c for c in clips if c.id.startswith("joe:")]
+    picks = {b: min(joe, key=lambda c, t=t: abs(c.seconds - t)) for b, t in
+             (("1s", 1.0), ("3s", 3.0), ("6s", 6.0))}
+    out: dict = {}
+    for policy in policies:
+        window_s, pad_s, pad_audio, context_s = POLICIES[policy]
+        w = WhisperTranscriber(
+            model, window_s=window_s, pad_s=pad_s, pad_audio=pad_audio, context_s=context_s,
+            progress=False,
+        )
+        w.transcribe(picks["1s"].audio)  # warm-up
+        row: dict = {}
+        for b, c in picks.items():
+            wall, cpu = [], []
+            for _ in range(runs):
+                t0, c0 = time.perf_counter(), time.process_time()
+                w.transcribe(c.audio)
+                wall.append(1000 * (time.perf_counter() - t0))
+                cpu.append(1000 * (time.process_time() - c0))
+            row[b] = {"s": round(c.seconds, 2), "wall_ms": round(statistics.median(wall)),
+                      "cpu_ms": round(statistics.median(cpu))}
+        out[f"{model}/{policy}"] = row
+        print(f"  timing {model}/{policy}: " + ", ".join(
+            f"{b} ({v['s']} s) {v['wall_ms']} ms wall {v['cpu_ms']} ms CPU" for b, v in row.items()
+        ), flush=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -298,6 +340,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="4 RAVDESS/actor, 6 Libri files")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     parser.add_argument("--show-diffs", action="store_true", help="print texts that differ")
+    parser.add_argument(
+        "--timing", type=int, default=0, metavar="RUNS",
+        help="only time a ~1/3/6 s clip RUNS times per model/policy (no WER pass)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.quick:
@@ -325,6 +371,15 @@ def main() -> None:
         flush=True,
     )
     policies = args.policies.split(",")
+    if args.timing:
+        with open("/proc/loadavg") as f:
+            print(f"load average before: {f.read().split()[:3]}")
+        times = {}
+        for model in args.models.split(","):
+            times.update(timing(model, policies, clips, args.timing))
+        if args.json:
+            args.json.write_text(json.dumps(times, indent=1))
+        return
     table: dict = {}
     for model in args.models.split(","):
         for policy in policies:

@@ -29,6 +29,9 @@ NO_SPEECH_PROB = 0.6
 LOGPROB_FLOOR = -1.0
 """Average token log-probability below which a high no-speech probability wins."""
 
+CONTEXT_S: float | None = None
+"""Default decoder context (see `WhisperTranscriber`): None is the encoded frames only."""
+
 WINDOW_S: float | None = None
 """Default encoder window (see `WhisperTranscriber`); None is faster-whisper's 30 s."""
 
@@ -90,6 +93,7 @@ class WhisperTranscriber:
         window_s: float | None = WINDOW_S,
         pad_s: float = PAD_SECONDS,
         pad_audio: bool = False,
+        context_s: float | None = CONTEXT_S,
         beam_size: int = BEAM_SIZE,
         progress: bool = True,
     ) -> None:
@@ -102,6 +106,8 @@ class WhisperTranscriber:
         self.window_s = window_s
         self.pad_s = pad_s
         self.pad_audio = pad_audio
+        self.context_s = context_s
+        self._silence: np.ndarray | None = None  # encoder output of 30 s of zero frames
         self.beam_size = beam_size
         self.fallbacks = 0  # short-window results redone on the 30 s window (loops)
         path = whisper_model_dir(model, progress=progress)
@@ -198,18 +204,23 @@ class WhisperTranscriber:
         padded = np.zeros((feats.shape[0], frames), dtype=np.float32)
         padded[:, : min(feats.shape[1], frames)] = feats[:, :frames]
         max_tokens = min(
-            self.model.max_length - len(self._prompt),
+            self.model.max_length // 2 - len(self._prompt),
             int(MAX_TOKENS_PER_SECOND * audio.size / SAMPLE_RATE) + 8,
         )
         storage = ctranslate2.StorageView.from_array(np.ascontiguousarray(padded[None]))
         encoded = self.model.model.encode(storage)
+        if self.context_s is not None and frames < self.context_s * _FRAMES_PER_SECOND:
+            encoded = self._with_silence(encoded, round(self.context_s * _FRAMES_PER_SECOND))
         result = self.model.model.generate(
             encoded,
             [self._prompt],
             beam_size=self.beam_size,
             # A short window can send the decoder into a loop ("Chapter 1 Chapter 1 ...")
             # on a clip cut mid-word; no one says more than ~6 tokens/s, so cap it there.
-            max_length=len(self._prompt) + max_tokens,
+            # CTranslate2's Whisper generates at most max_length // 2 tokens (whisper.cc:
+            # min(max_length / 2, max_length - prompt)), hence the 2x: with max_length =
+            # prompt + max_tokens it silently cut sentences short ("... but it was [fine]").
+            max_length=2 * max_tokens,
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
@@ -224,6 +235,22 @@ class WhisperTranscriber:
             self.fallbacks += 1
             return None
         return text, float(result.no_speech_prob), float(logprob)
+
+
+    def _with_silence(self, encoded: object, frames: int) -> object:
+        """``encoded`` continued to ``frames`` mel frames with the encoder's output for
+        zero frames (what the 30 s path's padding encodes to), so the decoder sees speech
+        followed by a long silence, as in training, without encoding that silence."""
+        import ctranslate2
+
+        if self._silence is None:
+            zeros = np.zeros((1, self.model.model.n_mels, _MAX_FRAMES), np.float32)
+            silence = self.model.model.encode(ctranslate2.StorageView.from_array(zeros))
+            self._silence = np.array(silence)
+        head = np.array(encoded)
+        out = self._silence[:, : min(frames, _MAX_FRAMES) // 2].copy()
+        out[:, : head.shape[1]] = head
+        return ctranslate2.StorageView.from_array(out)
 
 
 def _looks_looped(text: str) -> bool:
