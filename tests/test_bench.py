@@ -14,7 +14,7 @@ SR = 16_000
 
 
 class FakeTranscriber:
-    short_encode = False
+    window_s = None
 
     def transcribe(self, audio: np.ndarray) -> str:
         return f"{len(audio) / SR:.0f} seconds"

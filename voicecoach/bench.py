@@ -59,6 +59,9 @@ NOTES = [
     "Wall-clock times are upper bounds when other work loads the machine (see load_avg_1m);"
     " *_cpu_ms is CPU time of all threads, which waiting for a core does not inflate.",
     "end_of_turn total = wait (media time, engine) + transcription + first audio (wall).",
+    "synthesis: Piper from text to its first chunk; first_audio_in_session: a prompt asked"
+    " for to its first audio in the dialogue, where openings are made ahead while the"
+    " partner speaks (PromptCache.prepare_first).",
     "pause_prompt: the engine's decision (its Say) to the first sample handed to the output,"
     " plus the device's reported output latency when a device was available;"
     " detect_to_decision_media_ms is how long the engine waited after the detection.",
@@ -149,7 +152,7 @@ def measure_transcription(
     out: dict[str, Any] = {}
     for name, tr in transcribers.items():
         tr.transcribe(speech[:SR])  # first call warms caches; not counted
-        row: dict[str, Any] = {"short_encode": bool(getattr(tr, "short_encode", False))}
+        row: dict[str, Any] = {"window_s": getattr(tr, "window_s", None)}
         for seconds in lengths:
             clip = speech[: int(seconds * SR)]
             times, cpu, text = [], [], ""
@@ -1136,6 +1139,10 @@ def summary(out: dict[str, Any]) -> dict[str, Any]:
         ),
         "first_audio_three_sentences": target(
             get("synthesis", "three_sentences", "median_ms"), "first_audio_ms"
+        ),
+        # In the session a reply's first sentence is usually made while the partner speaks.
+        "first_audio_in_session_p95": target(
+            get("dialogue", "end_of_turn", "parts", "first_audio_ms", "p95"), "first_audio_ms"
         ),
         "idle_cpu": get("idle", "cpu_percent_of_one_core"),
         "idle_rss": get("idle", "rss_mb"),
