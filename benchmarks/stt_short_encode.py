@@ -8,6 +8,10 @@ per clip length and the word error rate of each variant against the padded trans
 reference: LibriSpeech's own transcripts are not in shared/).
 
     /work/venv-probe/bin/python benchmarks/stt_short_encode.py [--quick]
+
+Superseded by benchmarks/stt_window.py, which cuts utterances the way the app does (VAD,
+at silences) and scores against real text. The numbers this script produced before commit
+"fix silent truncation" were also skewed by a token cap that cut short-window transcripts.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.speech.whisper import WhisperTranscriber
+from voicecoach.speech.whisper import EncoderWindow, WhisperTranscriber
 
 log = logging.getLogger(__name__)
 
@@ -60,23 +64,23 @@ def clips(quick: bool) -> dict[float | None, list[np.ndarray]]:
     return {n: [a if n is None else a[: int(n * 16000)] for a in audio] for n in LENGTHS}
 
 
-VARIANTS = {
-    # name: (short_encode, pad_seconds, pad_audio)
-    "padded": (False, 0.0, False),
-    "short+1s": (True, 1.0, False),
-    "short+1s-audio": (True, 1.0, True),
-    "short+2s-audio": (True, 2.0, True),
+VARIANTS: dict[str, tuple[float | None, float, bool]] = {
+    # name: (window_s, pad_s, pad_audio); window_s None is faster-whisper's 30 s path
+    "padded": (None, 0.0, False),
+    "short+1s": (0.0, 1.0, False),
+    "short+1s-audio": (0.0, 1.0, True),
+    "short+2s-audio": (0.0, 2.0, True),
 }
 
 
 def run(model: str, data: dict, beam: int, variants: list[str]) -> dict:
     t0 = time.perf_counter()
-    w = WhisperTranscriber(model, beam_size=beam)
+    w = WhisperTranscriber(model, beam_size=beam, window=EncoderWindow())
     print(f"\n== {model} beam={beam}: load {1000 * (time.perf_counter() - t0):.0f} ms", flush=True)
     w.transcribe(data[3.0][0])  # warm-up
     out: dict = {}
     for name in variants:
-        w.short_encode, w.pad_seconds, w.pad_audio = VARIANTS[name]
+        w.window_s, w.pad_s, w.pad_audio = VARIANTS[name]
         w.fallbacks = 0
         for n, group in data.items():
             texts, times = [], []

@@ -40,6 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
+from voicecoach.speech.whisper import EncoderWindow
+
 log = logging.getLogger(__name__)
 
 SR = 16_000
@@ -241,14 +243,17 @@ def partner_clips(cache: Path) -> list[Clip]:
 # ---------------------------------------------------------------- running
 
 
+def _window(policy: str) -> EncoderWindow | None:
+    window_s, pad_s, pad_audio, context_s = POLICIES[policy]
+    if window_s is None:
+        return None
+    return EncoderWindow(min_s=window_s, pad_s=pad_s, pad_audio=pad_audio, context_s=context_s)
+
+
 def transcribe_all(model: str, policy: str, clips: list[Clip], beam: int) -> dict:
     from voicecoach.speech.whisper import WhisperTranscriber
 
-    window_s, pad_s, pad_audio, context_s = POLICIES[policy]
-    w = WhisperTranscriber(
-        model, window_s=window_s, pad_s=pad_s, pad_audio=pad_audio, context_s=context_s,
-        beam_size=beam, progress=False,
-    )
+    w = WhisperTranscriber(model, window=_window(policy), beam_size=beam, progress=False)
     w.transcribe(clips[0].audio)  # warm-up: first call allocates
     texts, wall, cpu, fell_back = [], [], [], []
     for c in clips:
@@ -303,11 +308,7 @@ def timing(model: str, policies: list[str], clips: list[Clip], runs: int) -> dic
              (("1s", 1.0), ("3s", 3.0), ("6s", 6.0))}
     out: dict = {}
     for policy in policies:
-        window_s, pad_s, pad_audio, context_s = POLICIES[policy]
-        w = WhisperTranscriber(
-            model, window_s=window_s, pad_s=pad_s, pad_audio=pad_audio, context_s=context_s,
-            progress=False,
-        )
+        w = WhisperTranscriber(model, window=_window(policy), progress=False)
         w.transcribe(picks["1s"].audio)  # warm-up
         row: dict = {}
         for b, c in picks.items():

@@ -1,4 +1,9 @@
-"""Whisper transcription on real models: words back from Piper speech, nothing from noise."""
+"""Whisper transcription on real models: words back from Piper speech, nothing from noise.
+
+The default encoder window per model (`whisper.MEASURED_WINDOWS`, chosen with
+benchmarks/stt_window.py) is what the app uses, so it is what these tests exercise; the
+30 s padded path stays available (window=None) and is checked once.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,13 @@ import numpy as np
 import pytest
 
 from voicecoach.speech.tts import PiperSpeaker
-from voicecoach.speech.whisper import WhisperTranscriber, _looks_looped
+from voicecoach.speech.whisper import MEASURED_WINDOWS, WhisperTranscriber, _looks_looped
 from voicecoach.timebase import SAMPLE_RATE
 
 pytestmark = pytest.mark.models
 
 SENTENCE = "I feel alone when you work late, and I need you to call me."
+SECOND = "When you raise your voice, I shut down, and then we both feel unheard."
 
 
 def words(text: str) -> list[str]:
@@ -22,8 +28,13 @@ def words(text: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def speech() -> np.ndarray:
-    return PiperSpeaker().render(SENTENCE)
+def piper() -> PiperSpeaker:
+    return PiperSpeaker()
+
+
+@pytest.fixture(scope="module")
+def speech(piper: PiperSpeaker) -> np.ndarray:
+    return piper.render(SENTENCE)
 
 
 @pytest.fixture(scope="module", params=["tiny.en", "base"])
@@ -37,26 +48,43 @@ def transcriber(
     mp.undo()
 
 
-@pytest.mark.parametrize("short_encode", [True, False])
-def test_piper_sentence_comes_back(
-    transcriber: WhisperTranscriber, speech: np.ndarray, short_encode: bool
-) -> None:
-    transcriber.short_encode = short_encode
-    got = words(transcriber.transcribe(speech))
-    if short_encode:
-        # Known weakness (why it is off by default): tiny.en drops the final "me" when the
-        # encoder sees only the clip. Everything else must be there, in order.
-        assert got in (words(SENTENCE), words(SENTENCE)[:-1])
-    else:
-        assert got == words(SENTENCE)
+def test_default_policy_is_the_measured_window(transcriber: WhisperTranscriber) -> None:
+    assert transcriber.window == MEASURED_WINDOWS[transcriber.name]
+    assert transcriber.short_encode
 
 
-def test_default_is_padded_and_deterministic(
-    transcriber: WhisperTranscriber, speech: np.ndarray
+def test_sentence_comes_back(transcriber: WhisperTranscriber, speech: np.ndarray) -> None:
+    assert speech.size > 4 * SAMPLE_RATE  # a typical partner turn
+    assert words(transcriber.transcribe(speech)) == words(SENTENCE)
+
+
+@pytest.mark.parametrize("line", ["Yes.", "No, I don't.", "Yes, I feel safe."])
+def test_short_answers_come_back(
+    transcriber: WhisperTranscriber, piper: PiperSpeaker, line: str
 ) -> None:
-    assert WhisperTranscriber.__init__.__kwdefaults__["short_encode"] is False
-    transcriber.short_encode = False
-    assert transcriber.transcribe(speech) == transcriber.transcribe(speech.copy())
+    assert words(transcriber.transcribe(piper.render(line))) == words(line)
+
+
+def test_clip_longer_than_the_window(
+    transcriber: WhisperTranscriber, piper: PiperSpeaker, speech: np.ndarray
+) -> None:
+    # Past the window the encoder sees the clip plus its padding: nothing is cut off.
+    gap = np.zeros(SAMPLE_RATE // 2, dtype=np.float32)
+    long = np.concatenate([speech, gap, piper.render(SECOND)])
+    window = MEASURED_WINDOWS[transcriber.name]
+    assert long.size > (window.min_s + window.pad_s) * SAMPLE_RATE
+    assert words(transcriber.transcribe(long)) == words(SENTENCE + " " + SECOND)
+
+
+def test_deterministic(transcriber: WhisperTranscriber, speech: np.ndarray) -> None:
+    first = transcriber.transcribe(speech)
+    assert all(transcriber.transcribe(speech.copy()) == first for _ in range(2))
+
+
+def test_padded_path_still_available(speech: np.ndarray) -> None:
+    padded = WhisperTranscriber("tiny.en", window=None, progress=False)
+    assert not padded.short_encode
+    assert words(padded.transcribe(speech)) == words(SENTENCE)
 
 
 def test_silence_and_noise_give_nothing(transcriber: WhisperTranscriber) -> None:
@@ -66,15 +94,16 @@ def test_silence_and_noise_give_nothing(transcriber: WhisperTranscriber) -> None
     hum = (0.05 * np.sin(2 * np.pi * 50 * np.arange(2 * SAMPLE_RATE) / SAMPLE_RATE)).astype(
         np.float32
     )
-    for short_encode in (True, False):
-        transcriber.short_encode = short_encode
-        for audio in (quiet, hiss, hum, quiet[:800]):
-            assert transcriber.transcribe(audio) == ""
+    for audio in (quiet, hiss, hum, quiet[:800]):
+        assert transcriber.transcribe(audio) == ""
 
 
 def test_loop_detector() -> None:
     assert _looks_looped("Chapter 1 Chapter 1 Chapter 1")
     assert _looks_looped("Mrs. Rachel Lind " * 8)
+    assert _looks_looped("No, I don't. No, I don't.")  # base's short-window doubling
+    assert _looks_looped("If I got it, you felt lonely. Did I get it? Did I get it?")
+    assert not _looks_looped("If I got it, you felt lonely. Did I get it?")
     assert not _looks_looped("I feel alone when you work late, and I need you to call me.")
 
 

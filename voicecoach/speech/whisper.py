@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import re
 import zlib
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -29,15 +31,32 @@ NO_SPEECH_PROB = 0.6
 LOGPROB_FLOOR = -1.0
 """Average token log-probability below which a high no-speech probability wins."""
 
-CONTEXT_S: float | None = None
-"""Default decoder context (see `WhisperTranscriber`): None is the encoded frames only."""
 
-WINDOW_S: float | None = None
-"""Default encoder window (see `WhisperTranscriber`); None is faster-whisper's 30 s."""
 
-PAD_SECONDS = 1.0
-"""Silence appended to the mel features in short-encode mode: Whisper tends to drop the
-last word when the encoder input ends right after it."""
+@dataclass(frozen=True)
+class EncoderWindow:
+    """How much of Whisper's 30 s input the encoder computes for one utterance.
+
+    The encoder sees max(clip + ``pad_s``, ``min_s``) seconds of log-mel frames (zero
+    frames past the clip, as faster-whisper pads, or with ``pad_audio`` the waveform is
+    padded so the tail is real log-mel silence). With ``context_s`` the encoder output is
+    then continued to ``context_s`` seconds with the (cached) encoding of zero frames, so
+    the decoder sees speech followed by a long silence, as in training, for the cost of
+    decoding against it but not of encoding it.
+    """
+
+    min_s: float = 0.0
+    pad_s: float = 1.0
+    pad_audio: bool = False
+    context_s: float | None = None
+
+
+MEASURED_WINDOWS: dict[str, EncoderWindow] = {
+    "tiny.en": EncoderWindow(min_s=0.0, pad_s=0.5, context_s=30.0),
+    "base": EncoderWindow(min_s=10.0, pad_s=1.0),
+}
+"""The default ``window`` per model (see `WhisperTranscriber`), chosen with
+benchmarks/stt_window.py. Models not listed take the padded 30 s path."""
 
 MAX_TOKENS_PER_SECOND = 6.0
 """Upper bound on tokens per second of speech, used to stop a looping decoder early."""
@@ -90,10 +109,7 @@ class WhisperTranscriber:
         model: str = "base",
         *,
         cpu_threads: int = 2,
-        window_s: float | None = WINDOW_S,
-        pad_s: float = PAD_SECONDS,
-        pad_audio: bool = False,
-        context_s: float | None = CONTEXT_S,
+        window: EncoderWindow | Literal["auto"] | None = "auto",
         beam_size: int = BEAM_SIZE,
         progress: bool = True,
     ) -> None:
@@ -103,10 +119,14 @@ class WhisperTranscriber:
         from faster_whisper.transcribe import get_suppressed_tokens
 
         self.name = model
-        self.window_s = window_s
-        self.pad_s = pad_s
-        self.pad_audio = pad_audio
-        self.context_s = context_s
+        if window == "auto":
+            window = MEASURED_WINDOWS.get(model)
+        self.window = window
+        # Unpacked for the hot path and for benchmarks that vary them on one loaded model.
+        self.window_s = None if window is None else window.min_s
+        self.pad_s = 0.0 if window is None else window.pad_s
+        self.pad_audio = False if window is None else window.pad_audio
+        self.context_s = None if window is None else window.context_s
         self._silence: np.ndarray | None = None  # encoder output of 30 s of zero frames
         self.beam_size = beam_size
         self.fallbacks = 0  # short-window results redone on the 30 s window (loops)
@@ -255,14 +275,24 @@ class WhisperTranscriber:
 
 def _looks_looped(text: str) -> bool:
     """True for a decoder repetition loop: a high gzip ratio (long loops) or any 1-6 word
-    phrase said 3+ times in a row (short ones, e.g. "Chapter 1 Chapter 1 Chapter 1").
+    phrase said 3+ times in a row (short ones, e.g. "Chapter 1 Chapter 1 Chapter 1"), or
+    the whole utterance or its last 3+ words said twice ("No, I don't. No, I don't."):
+    base on a short window repeats short clips once (benchmarks/stt_window.py), which
+    the rest would miss.
 
-    A real "no, no, no" also matches; that only costs a rerun on the padded path.
+    A real "no, no, no" or "Yes. Yes." also matches; that only costs a rerun on the
+    padded path.
     """
     data = text.encode("utf-8")
     if len(data) / max(len(zlib.compress(data)), 1) > COMPRESSION_RATIO_MAX:
         return True
     words = re.sub(r"[^\w' ]+", " ", text.lower()).split()
+    half = len(words) // 2
+    if half and words[:half] == words[half : 2 * half]:
+        return True
+    # ... or its last 3+ words said again ("... did I get it? Did I get it?").
+    if any(words[-2 * n : -n] == words[-n:] for n in range(3, half + 1)):
+        return True
     for n in range(1, 7):
         for i in range(len(words) - 3 * n + 1):
             gram = words[i : i + n]
