@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from voicecoach.errors import UserError
-from voicecoach.speech.partners import TARGET_RMS, partner_voice, tilt
+from voicecoach.speech.partners import TARGET_RMS, partner_voice, press, tilt
 from voicecoach.timebase import SAMPLE_RATE
 
 LINE = "You never listen to me when I talk."
@@ -81,6 +81,32 @@ def test_tilt_boosts_highs_only() -> None:
     assert np.allclose(tilt(low, 9.0)[1000:-1000], low[1000:-1000], atol=1e-3)
     gain = np.std(tilt(high, 9.0)[1000:-1000]) / np.std(high[1000:-1000])
     assert abs(20 * np.log10(gain) - 9.0) < 0.2
+
+
+def test_tilt_starts_at_500_hz() -> None:
+    # Vocal effort flattens the whole band: 1.5 kHz is already brighter, not only 3 kHz+.
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
+    mid = np.sin(2 * np.pi * 1500 * t)
+    gain = np.std(tilt(mid, 12.0)[1000:-1000]) / np.std(mid[1000:-1000])
+    assert 4.0 < 20 * np.log10(gain) < 10.0
+
+
+def _harmonic_db(x: np.ndarray, f: float) -> float:
+    spec = np.abs(np.fft.rfft(x * np.hanning(x.size)))
+    freqs = np.fft.rfftfreq(x.size, 1 / SAMPLE_RATE)
+    return float(20 * np.log10(spec[np.abs(freqs - f) < 5].max()))
+
+
+def test_press_lowers_the_first_harmonic_against_the_second() -> None:
+    t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
+    f0 = 140.0
+    voice = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 12))
+    pressed = press(voice, 6.0)
+    before = _harmonic_db(voice, f0) - _harmonic_db(voice, 2 * f0)
+    after = _harmonic_db(pressed, f0) - _harmonic_db(pressed, 2 * f0)
+    assert 4.5 < before - after < 7.0
+    # Higher harmonics are left alone.
+    assert abs(_harmonic_db(pressed, 5 * f0) - _harmonic_db(voice, 5 * f0)) < 0.5
 
 
 def test_unknown_partner_lists_names() -> None:

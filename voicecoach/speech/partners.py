@@ -11,9 +11,14 @@ renders at ~0.5x real time on 2 idle cores (much slower on a loaded machine), fi
 lines rendered ahead of time.
 
 ``effort`` (0..1) imitates a raised, angry voice in ways that survive loudness
-normalisation, since the caller sets the level: higher pitch (+3 semitones at 1), a
-spectrum tilted toward high frequencies (+9 dB above ~2.5 kHz: vocal effort), and
-slightly faster speech (8 % at 1). Every render is RMS-normalised to -20 dBFS.
+normalisation, since the caller sets the level. Real anger (acted angry speech measured
+against the same speaker's calm register) raises pitch by 2-5 semitones, flattens the
+spectral slope across the whole speech band (vocal effort), presses the voice (the
+second harmonic comes up to the first: low H1-H2) and speeds speech up; excitement
+(joy, surprise) raises pitch and level too but stays breathy, so a simulated fight
+that only raises pitch and brightens the top octave sounds like excitement, not anger.
+At effort 1: +4 semitones, +12 dB from 500 Hz to 3 kHz, the first harmonic 6 dB lower
+relative to the second, 12 % faster. Every render is RMS-normalised to -20 dBFS.
 """
 
 from __future__ import annotations
@@ -35,13 +40,16 @@ from voicecoach.timebase import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
-EFFORT_SEMITONES = 3.0
+EFFORT_SEMITONES = 4.0
 """Pitch raise at effort 1 (raised voices measure +2..+5 semitones over calm speech)."""
 
-EFFORT_TILT_DB = 9.0
+EFFORT_TILT_DB = 12.0
 """High-frequency boost at effort 1: vocal effort flattens the spectral slope."""
 
-EFFORT_SPEEDUP = 0.08
+EFFORT_PRESS_DB = 6.0
+"""How much the first harmonic drops relative to the second at effort 1 (pressed voice)."""
+
+EFFORT_SPEEDUP = 0.12
 """Fractional speed-up at effort 1."""
 
 TARGET_RMS = 0.1
@@ -85,6 +93,7 @@ class PartnerVoice:
         if ratio != 1.0:
             audio = resample(audio, round(SAMPLE_RATE * ratio), SAMPLE_RATE)
         if effort > 0.0:
+            audio = press(audio, EFFORT_PRESS_DB * effort)
             audio = tilt(audio, EFFORT_TILT_DB * effort)
         return _normalise(audio)
 
@@ -123,17 +132,50 @@ def _pitch_ratio(semitones: float) -> float:
 
 
 def tilt(audio: np.ndarray, gain_db: float) -> np.ndarray:
-    """Boost frequencies above ~1 kHz smoothly, up to ``gain_db`` from ~2.5 kHz (zero-phase)."""
+    """Boost frequencies above 500 Hz smoothly, up to ``gain_db`` from 3 kHz (zero-phase):
+    vocal effort flattens the slope over the whole band, not only the top octave."""
+    return _shape(audio, gain_db, 500.0, 3000.0)
+
+
+def press(audio: np.ndarray, gain_db: float) -> np.ndarray:
+    """Lower the first harmonic by ``gain_db`` relative to the second (zero-phase): a cut
+    below 1.2 x the voice's median F0 that is gone by 1.8 x F0 (pressed phonation)."""
+    f0 = median_f0(audio)
+    if f0 <= 0.0 or gain_db == 0.0:
+        return audio.astype(np.float32)
+    return _shape(audio, gain_db, 1.2 * f0, 1.8 * f0, below=True)
+
+
+def _shape(audio: np.ndarray, gain_db: float, lo_hz: float, hi_hz: float, *,
+           below: bool = False) -> np.ndarray:
+    """A log-frequency ramp between ``lo_hz`` and ``hi_hz``: ``gain_db`` above it (or, with
+    ``below``, a cut of ``gain_db`` under it), 0 dB on the other side."""
     n = audio.size
     if n == 0 or gain_db == 0.0:
         return audio.astype(np.float32)
     nfft = 1 << (n - 1).bit_length()
     spec = np.fft.rfft(audio.astype(np.float64), nfft)
     freqs = np.fft.rfftfreq(nfft, 1.0 / SAMPLE_RATE)
-    # Log-frequency ramp from 1 kHz (0 dB) to 2.5 kHz (full gain), flat above.
-    ramp = np.clip(np.log2(np.maximum(freqs, 1.0) / 1000.0) / math.log2(2.5), 0.0, 1.0)
-    spec *= 10.0 ** (gain_db * ramp / 20.0)
+    ramp = np.clip(np.log2(np.maximum(freqs, 1.0) / lo_hz) / math.log2(hi_hz / lo_hz), 0.0, 1.0)
+    db = -gain_db * (1.0 - ramp) if below else gain_db * ramp
+    spec *= 10.0 ** (db / 20.0)
     return np.fft.irfft(spec, nfft)[:n].astype(np.float32)
+
+
+def median_f0(audio: np.ndarray) -> float:
+    """Median F0 (Hz) of the clearly voiced 30 ms frames, 0 if none (YIN)."""
+    from voicecoach.perception.pitch import CONTEXT, yin
+
+    x = np.asarray(audio, dtype=np.float64)
+    hop = 480
+    n = (x.size - CONTEXT) // hop
+    if n <= 0:
+        return 0.0
+    windows = x[np.arange(n)[:, None] * hop + np.arange(CONTEXT)[None, :]]
+    f0, aper = yin(windows)
+    level = np.sqrt(np.mean(windows**2, axis=1))
+    ok = (f0 > 0) & (aper < 0.2) & (level > 0.3 * np.sqrt(np.mean(x**2)))
+    return float(np.median(f0[ok])) if ok.any() else 0.0
 
 
 def _normalise(audio: np.ndarray) -> np.ndarray:
