@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from voicecoach.perception.listener import Listener
+from voicecoach.perception.overlap import OverlapConfig, OverlapDetector
 from voicecoach.perception.testaudio import piper_speech, place
 from voicecoach.perception.types import Interruption, Overlap
 
@@ -58,3 +59,31 @@ def test_taking_turns_is_not_an_interruption(voices: dict[str, list[np.ndarray]]
         t += len(s) / 16000 + gap
     ev = _run(voices, place(t + 1.0, parts))
     assert [e for e in ev if isinstance(e, (Interruption, Overlap))] == []
+
+
+def _lls(holder: str, both: bool, slip: bool) -> dict[str, float]:
+    """Frame log-likelihoods: the voice heard wins by 4 nats; both at once, a toss-up;
+    ``slip``: one of the speaker's frames that looks like the other voice."""
+    if both:
+        return {"alex": 0.0, "sam": 0.5}
+    other = "sam" if holder == "alex" else "alex"
+    win = other if slip else holder
+    return {win: 0.0, ("sam" if win == "alex" else "alex"): -4.0}
+
+
+def test_overlap_ends_when_the_intruder_is_heard_alone() -> None:
+    # Alex talks, Sam cuts in, Alex stops; Sam goes on alone, with the odd frame that
+    # looks like Alex (similar voices); then Alex cuts back in. Both cut-ins count.
+    det = OverlapDetector(OverlapConfig(alone_frames=20), verify=None)
+    det.open(0, "alex")
+    plan = ([("alex", False)] * 60 + [("alex", True)] * 20 + [("sam", False)] * 70
+            + [("sam", True)] * 20 + [("alex", False)] * 40)
+    out = []
+    for i, (who, both) in enumerate(plan):
+        slip = who == "sam" and not both and i % 9 == 0
+        out += det.step(i, True, -30.0, 0.2, _lls(who, both, slip))
+    cuts = [e for e in out if isinstance(e, Interruption)]
+    assert [(c.speaker, c.interrupted) for c in cuts] == [("sam", "alex"), ("alex", "sam")]
+    assert abs(cuts[0].time - 60 * 0.03) <= 0.3
+    assert abs(cuts[1].time - 150 * 0.03) <= 0.3
+    assert any(isinstance(e, Overlap) and e.start <= 1.9 for e in out)

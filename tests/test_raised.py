@@ -86,3 +86,47 @@ def test_hysteresis_and_cooldown() -> None:
     out += _feed(det, range(600, 720), 0.0)
     out += _feed(det, range(720, 760), 2.0)
     assert len(out) == 2
+
+
+def mildly_raised(seconds: float, seed: int) -> np.ndarray:
+    # A little higher and brighter than calm: an irritated voice, not a shout.
+    return vowel_voice(seconds, np.array([135, 150, 125, 140, 120.0]), tilt_db_oct=-11,
+                       level_db=-27, seed=seed)
+
+
+def _alarms_ready(enrolment: np.ndarray, x: np.ndarray, readiness: float) -> list[RaisedVoice]:
+    listener = Listener()
+    listener.enroll("alex", enrolment)
+    listener.set_readiness(readiness)
+    ev = listener.feed(x) + listener.flush()
+    return [e for e in ev if isinstance(e, RaisedVoice)]
+
+
+def test_readiness_lets_a_mildly_raised_voice_alarm(enrolment: np.ndarray) -> None:
+    x = place(10, [(0.5, calm(2.5, 2)), (3.5, calm(2.5, 3)), (6.5, mildly_raised(3, 4))])
+    assert _alarms_ready(enrolment, x, 0.0) == []  # on its own: below the threshold
+    alarms = _alarms_ready(enrolment, x, 0.3)  # after criticism/contempt was heard
+    assert len(alarms) == 1
+    assert 6.5 <= alarms[0].t <= 8.0
+
+
+def test_readiness_alone_never_alarms_on_calm_speech(enrolment: np.ndarray) -> None:
+    x = place(14, [(0.5, calm(3, 2)), (4, calm(3, 3)), (7.5, calm(3, 6)), (11, calm(2.5, 7))])
+    assert _alarms_ready(enrolment, x, 1.0) == []
+
+
+def test_readiness_lowers_the_threshold_moderately() -> None:
+    cfg = RaisedConfig(on=0.65, max_readiness=0.3, min_on=0.45)
+    det = RaisedVoiceDetector(cfg)
+    assert det.on == pytest.approx(0.65)
+    det.set_readiness(0.2)
+    assert det.on == pytest.approx(0.52)
+    det.set_readiness(1.0)  # capped: at most 30 % lower, never below min_on
+    assert det.on == pytest.approx(0.455)
+    det.set_readiness(-1.0)
+    assert det.on == pytest.approx(0.65)
+    # A sustained 0.5 effort: no alarm when not ready, one when ready.
+    assert _feed(RaisedVoiceDetector(cfg), range(0, 100), 0.5) == []
+    ready = RaisedVoiceDetector(cfg)
+    ready.set_readiness(0.3)
+    assert len(_feed(ready, range(0, 100), 0.5)) == 1

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voicecoach.perception.listener import Listener
+from voicecoach.perception.listener import Listener, ListenerConfig
+from voicecoach.perception.overlap import OverlapConfig
 from voicecoach.perception.testaudio import piper_speech, place
 from voicecoach.perception.types import UNKNOWN, Utterance
 
@@ -81,3 +82,35 @@ def test_auto_labels_without_enrolment(voices: dict[str, list[np.ndarray]]) -> N
         t += len(s) / 16000 + 1.0
     utts = _utts(Listener(), place(t, parts))
     assert [u.speaker for u in utts] == ["speaker1", "speaker2", "speaker1", "speaker2"]
+
+
+def test_quick_handover_inside_the_hangover_is_split(voices: dict[str, list[np.ndarray]]) -> None:
+    # Sam answers 0.3 s after Alex stops: the VAD hears one segment (its hangover is
+    # 0.6 s), yet each voice gets its own utterance.
+    a, b = voices["alex"][1], voices["sam"][1]
+    onset = 0.5 + len(a) / 16000 + 0.3
+    utts = _utts(_listener(voices), place(onset + len(b) / 16000 + 1.0, [(0.5, a), (onset, b)]))
+    assert [u.speaker for u in utts] == ["alex", "sam"]
+    assert abs(utts[1].start - onset) < 0.35
+
+
+def test_segment_settled_at_its_end(voices: dict[str, list[np.ndarray]]) -> None:
+    # The same, with the live change detectors switched off: the split found when the
+    # segment closes must do it alone, with pieces back to back (no unlabelled gap).
+    listener = Listener(ListenerConfig(recheck_s=1e6, overlap=OverlapConfig(trigger=1e9)))
+    listener.enroll("alex", voices["alex"][0])
+    listener.enroll("sam", voices["sam"][0])
+    a, b = voices["alex"][1], voices["sam"][1]
+    onset = 0.5 + len(a) / 16000 + 0.3
+    utts = _utts(listener, place(onset + len(b) / 16000 + 1.0, [(0.5, a), (onset, b)]))
+    assert [u.speaker for u in utts] == ["alex", "sam"]
+    assert utts[0].end == utts[1].start
+    assert utts[0].t == utts[1].t  # decided together, when the segment closed
+    assert abs(utts[1].start - onset) < 0.35
+
+
+def test_one_voice_is_not_split(voices: dict[str, list[np.ndarray]]) -> None:
+    a1, a2 = voices["alex"][0], voices["alex"][1]
+    x = place(14, [(0.5, a1), (0.5 + len(a1) / 16000 + 0.2, a2)])
+    utts = _utts(_listener(voices), x)
+    assert [u.speaker for u in utts] == ["alex"]

@@ -5,6 +5,15 @@ Within a speech segment the speaker is first guessed from the frame model, then 
 a d-vector of the first 0.8 s, re-checked every few seconds, and settled on the whole
 utterance at its end. Frames attributed to a known voice feed the raised-voice detector
 against that voice's baseline; all speech frames feed the interruption/overlap detector.
+When a segment closes it is settled: a change of voice the live detectors missed (a quick
+handover inside the hangover, a cut-in between similar voices) splits it where the frame
+model's evidence changes side, kept only if the d-vector names the pieces differently;
+a piece too short to name confidently is UNKNOWN, never forced.
+A baseline learnt from a short enrolment is uncertain, so the raised-voice threshold is
+raised in proportion (`raised.baseline_margin`) until calm utterances attributed to that
+voice outside an episode have firmed it up (`Baseline.adapt`). Enrolling a partner
+forgets auto-discovered voices: with named partners, an unfamiliar voice is UNKNOWN.
+Language cues (`set_readiness`) lower the raised-voice threshold moderately.
 Every decision depends only on the samples, so replaying a file gives the live events.
 """
 
@@ -22,8 +31,14 @@ import webrtcvad
 from voicecoach.perception.embedder import WINDOW_SAMPLES, Embedder
 from voicecoach.perception.features import FrameAnalyzer, FrameBlock, analyse_audio, frame_time
 from voicecoach.perception.overlap import OverlapConfig, OverlapDetector, TurnChange
-from voicecoach.perception.raised import RaisedConfig, RaisedVoiceDetector, frame_effort
+from voicecoach.perception.raised import (
+    RaisedConfig,
+    RaisedVoiceDetector,
+    baseline_margin,
+    frame_effort,
+)
 from voicecoach.perception.speakers import (
+    Baseline,
     SpeakerBank,
     build_profile,
     semitones,
@@ -64,9 +79,17 @@ class ListenerConfig:
     margin: float = 0.08  # over the runner-up
     new_voice: float = 0.45  # below this to all known voices: a new speaker (auto mode)
     frame_sure: float = 2.5  # nats/frame: frame model sure enough to skip a re-check
-    verify_margin: float = 0.05  # d-vector may lean this much to the floor holder and
+    verify_margin: float = 0.0  # d-vector may lean this much to the floor holder and
     # still confirm a suspected change (in an overlap both voices are in the window)
     auto_speakers: bool = True  # label unenrolled voices speaker1, speaker2, ...
+    adapt_min_s: float = 0.6  # voiced seconds an utterance needs to refine a baseline
+    adapt_below: float = 0.2  # ... and a mean effort (less the baseline's uncertainty
+    # margin, as the raised detector sees it) below this: clearly calm
+    settle_min: int = 15  # voiced frames (0.45 s) each side of a change found at close
+    settle_lean: float = 0.5  # nats/frame each side must lean to its own voice
+    settle_stat: float = 8.0  # CUSUM statistic (nats * sqrt(frames)) for a change
+    settle_clear: float = 1.0  # nats/frame: a piece the d-vector cannot name is still
+    # split off when the frame model gives it this clearly to the other voice
 
 
 @dataclass
@@ -120,8 +143,21 @@ class Listener:
         return seconds(self._fed)
 
     def enroll(self, name: str, audio: np.ndarray) -> None:
-        """Learn a partner's voice and calm baseline from a sentence or two."""
+        """Learn a partner's voice and calm baseline from a sentence or two.
+
+        Voices discovered before (speakerN, e.g. from this very enrolment answer heard
+        before the session knew whose it was) are forgotten: with named partners an
+        unfamiliar voice is UNKNOWN, never a new speakerN, and a leftover auto profile of
+        the same person would only steal or split that partner's speech (and the
+        interruption detector would see the partner "interrupt" their own echo profile)."""
         self._add_voice(name, np.asarray(audio, dtype=np.float32), enrolled=True)
+        stale = [p.name for p in self.bank.profiles
+                 if not p.enrolled and p.name != self._single]
+        if stale:
+            log.info("forgetting auto voices %s: partners are enrolled", ", ".join(stale))
+            self.bank.profiles = [p for p in self.bank.profiles if p.name not in stale]
+            if self._speaker in stale:
+                self._speaker = UNKNOWN
 
     def calibrate(self, audio: np.ndarray, single: bool = False) -> str:
         """Learn an unnamed voice (auto label) from calm speech; returns its label.
@@ -134,6 +170,12 @@ class Listener:
         if single:
             self._single = name
         return name
+
+    def set_readiness(self, readiness: float) -> None:
+        """How primed the talk is (0..1, from criticism/contempt in the transcripts):
+        lowers the raised-voice threshold moderately; it never alarms by itself. Takes
+        effect from the next frame analysed (media time, like everything else)."""
+        self._raised.set_readiness(readiness)
 
     def set_hangover(self, seconds: float | None) -> None:
         """Silence that ends an utterance from the next frame on; None: the configured one.
@@ -256,6 +298,7 @@ class Listener:
         # Raised voice: frames wait until the segment's speaker has a baseline.
         prof = self.bank.get(self._speaker)
         if prof is not None and prof.baseline is not None:
+            margin = baseline_margin(self.cfg.raised, prof.baseline)
             for p in self._pending:
                 effort = None
                 if p.vad and p.f0 > 0:
@@ -263,7 +306,7 @@ class Listener:
                                                 np.array([p.level]),
                                                 semitones(np.array([p.f0])),
                                                 np.array([p.tilt]), np.array([p.h1h2]))[0])
-                rv = self._raised.step(p.idx, self._speaker, effort)
+                rv = self._raised.step(p.idx, self._speaker, effort, margin)
                 if rv is not None:
                     out.append(_at_least(rv, now_t))
             self._pending = []
@@ -339,19 +382,126 @@ class Listener:
             end = seg_end.end
         frames = [f for f in self._frames if f.idx < end]
         self._frames, self._pending = [], []
-        self._emb_cache = {}
         out: list[PerceptionEvent] = []
         now_t = frame_time(now + 1)
         for ev in self._overlap.close(now):
             out.append(_at_least(ev, now_t))
         if not frames:
+            self._emb_cache = {}
             return out
-        audio = np.concatenate([f.pcm for f in frames]).astype(np.float32)
-        speaker = self._attribute(frames, self.cfg.utterance_windows, learn=True)
-        start = frame_time(frames[0].idx)
-        out.append(Utterance(t=now_t, start=start, end=frame_time(end), speaker=speaker,
-                             audio=audio))
+        # The windows embedded while the segment was open are reused by the final
+        # attribution (same grid), so the cache is dropped only afterwards.
+        pieces = self._settle(frames)
+        if pieces is None:
+            pieces = [(frames, self._attribute(frames, self.cfg.utterance_windows, learn=True))]
+        self._emb_cache = {}
+        for k, (piece, speaker) in enumerate(pieces):
+            self._adapt_baseline(speaker, piece)
+            # Pieces are contiguous: each ends where the next begins (no unlabelled gap).
+            stop = pieces[k + 1][0][0].idx if k + 1 < len(pieces) else end
+            audio = np.concatenate([f.pcm for f in piece]).astype(np.float32)
+            out.append(Utterance(t=now_t, start=frame_time(piece[0].idx),
+                                 end=frame_time(stop), speaker=speaker, audio=audio))
         return out
+
+    def _adapt_baseline(self, speaker: str, frames: list[_Frame]) -> None:
+        """Calm speech clearly attributed to a voice, outside a raised episode, refines
+        that voice's baseline (slowly; see `Baseline.adapt`): a short enrolment's
+        uncertainty margin shrinks as the partner keeps talking calmly."""
+        prof = self.bank.get(speaker)
+        cfg = self.cfg.raised
+        if (prof is None or prof.baseline is None or self._raised.in_episode(speaker)
+                or len(frames) < 20):
+            return
+        block = _frames_block(frames)
+        mask = speech_frames(block, np.array([f.vad for f in frames]))
+        utt = Baseline.measure(block, mask)
+        if utt is None or utt.voiced_s < self.cfg.adapt_min_s:
+            return
+        voiced = mask & (block.f0 > 0)
+        effort = frame_effort(cfg, prof.baseline, block.level_db[voiced],
+                              semitones(block.f0[voiced]), block.tilt_db[voiced],
+                              block.h1h2_db[voiced])
+        if float(np.mean(effort)) - baseline_margin(cfg, prof.baseline) >= self.cfg.adapt_below:
+            return  # not clearly calm: never learn from it
+        prof.baseline.adapt(utt)
+        log.debug("baseline of %s adapted on %.1f s (now %.1f s)", speaker, utt.voiced_s,
+                  prof.baseline.voiced_s)
+
+    def _settle(self, frames: list[_Frame]) -> list[tuple[list[_Frame], str]] | None:
+        """A closed segment may still hold two voices (a quick handover inside the VAD's
+        hangover, or a cut-in the live detector missed). Split it where the frame model's
+        evidence changes side (binary segmentation of the clipped log-likelihood ratio of
+        the two voices it supports most), and keep a split only if the d-vector names the
+        pieces differently, or names one and the frame model clearly disowns it for the
+        other. None: one voice (or nobody to tell apart) -> attribute the whole."""
+        cfg = self.cfg
+        if self._single is not None or len(self.bank.profiles) < 2:
+            return None
+        voiced = [f for f in frames if f.vad]
+        if len(voiced) < 2 * cfg.settle_min:
+            return None
+        lls = self.bank.frame_loglik(np.stack([f.mfcc for f in voiced]))
+        if len(lls) < 2:
+            return None
+        top = sorted(lls, key=lambda k: -float(np.sum(np.clip(
+            lls[k] - np.max(list(lls.values()), axis=0), -8, 0))))[:2]
+        d = np.clip(lls[top[1]] - lls[top[0]], -8.0, 8.0)
+        cuts = sorted(self._cuts(d, 0, len(d), depth=3))
+        if not cuts:
+            return None
+        bounds = [0, *cuts, len(d)]
+        # Frame-index boundaries: a piece starts at its first voiced frame.
+        starts = [frames.index(voiced[b]) for b in bounds[:-1]]
+        pieces = [frames[a:b] for a, b in zip(starts, [*starts[1:], len(frames)], strict=True)]
+        means = [float(np.mean(d[a:b])) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        named = [self._attribute(p, cfg.utterance_windows) for p in pieces]
+        # Merge neighbours that are the same voice; an UNKNOWN piece is kept apart only
+        # where the frame model clearly gives it to the other voice than its neighbour.
+        out: list[tuple[list[_Frame], str, float]] = []
+        for piece, name, m in zip(pieces, named, means, strict=True):
+            if out:
+                prev_piece, prev_name, prev_m = out[-1]
+                same = name == prev_name and name != UNKNOWN
+                weak = (UNKNOWN in (name, prev_name)
+                        and (abs(m) < cfg.settle_clear or abs(prev_m) < cfg.settle_clear
+                             or np.sign(m) == np.sign(prev_m)))
+                if same or weak:
+                    merged = prev_piece + piece
+                    out[-1] = (merged, prev_name if name == UNKNOWN else name,
+                               (prev_m * len(prev_piece) + m * len(piece)) / len(merged))
+                    continue
+            out.append((piece, name, m))
+        if len(out) < 2:
+            return None
+        log.debug("segment %.2f-%.2f settled as %s", frame_time(frames[0].idx),
+                  frame_time(frames[-1].idx + 1),
+                  ", ".join(f"{n}@{frame_time(p[0].idx):.2f}" for p, n, _ in out))
+        # A merged piece was named from part of it: name it again, whole.
+        return [(p, self._attribute(p, cfg.utterance_windows)) for p, _, _ in out]
+
+    def _cuts(self, d: np.ndarray, lo: int, hi: int, depth: int) -> list[int]:
+        """Change points of ``d[lo:hi]`` (voiced-frame positions), recursively: the split
+        maximising the CUSUM statistic, kept when both sides hold enough speech and lean
+        to opposite voices."""
+        cfg = self.cfg
+        n = hi - lo
+        if depth == 0 or n < 2 * cfg.settle_min:
+            return []
+        x = d[lo:hi]
+        k = np.arange(cfg.settle_min, n - cfg.settle_min + 1)
+        c = np.cumsum(x)
+        left = c[k - 1] / k
+        right = (c[-1] - c[k - 1]) / (n - k)
+        stat = np.abs(left - right) * np.sqrt(k * (n - k) / n)
+        j = int(np.argmax(stat))
+        a, b = float(left[j]), float(right[j])
+        if not (a * b < 0 and min(abs(a), abs(b)) >= cfg.settle_lean
+                and stat[j] >= cfg.settle_stat):
+            return []
+        cut = lo + int(k[j])
+        return (self._cuts(d, lo, cut, depth - 1) + [cut]
+                + self._cuts(d, cut, hi, depth - 1))
 
     # ------------------------------------------------------------------ attribution
 

@@ -42,7 +42,8 @@ class OverlapConfig:
     smooth: int = 10  # speech frames in the trigger mean (~0.3 s of speech)
     trigger: float = 1.0  # mean d that suggests another voice
     floor_frames: int = 20  # floor holder's speech frames needed before any change
-    floor_mean: float = -1.5  # ... with d this low on average: a clear floor
+    floor_mean: float = -0.5  # ... with d this low on average: a clear floor (similar
+    # voices never get far below zero; the d-vector check after the onset keeps precision)
     frame_margin: float = 2.0  # a frame clearly won by the floor holder
     floor_after: int = 4  # floor-won frames after the onset: still talking
     min_overlap_s: float = 0.2
@@ -53,6 +54,8 @@ class OverlapConfig:
     gap_after: int = 5  # ... and after it
     gap_frames: int = 9  # a pause this long (0.27 s) between voices: a turn, not a cut
     overlap_end_s: float = 0.6  # floor holder silent this long: overlap over
+    alone_frames: int = 0  # ... or the last this many speech frames clearly the
+    alone_slips: int = 3  # intruder's, with at most this many won by the floor holder
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,18 @@ class OverlapDetector:
         if self._overlap is not None:
             if d <= -cfg.frame_margin:
                 self._overlap = (self._overlap[0], idx)
+            # With similar voices a few of the intruder's own frames look like the old
+            # floor holder's, which alone would keep the overlap open (and the next
+            # change unseen) for as long as the intruder talks: once the recent speech
+            # is clearly the intruder's alone, the overlap is over.
+            recent = self._d[-cfg.alone_frames :]
+            if (cfg.alone_frames and len(recent) == cfg.alone_frames
+                    and idx - self._overlap[0] >= cfg.alone_frames
+                    and float(np.mean(recent)) >= cfg.trigger
+                    and sum(x <= -cfg.frame_margin for x in recent) <= cfg.alone_slips):
+                log.debug("overlap from %.2f over at %.2f: intruder alone",
+                          frame_time(self._overlap[0]), frame_time(idx))
+                out.extend(self._end_overlap(idx))
             return out
         if self._cand is None and idx >= self._quiet_until:
             self._maybe_candidate()
@@ -149,6 +164,8 @@ class OverlapDetector:
         lo = max(0, n - cfg.lookback)
         floor_level = float(np.median(self._d[:lo] or self._d[: n - cfg.smooth]))
         if floor_level > cfg.floor_mean:
+            log.debug("change near %.2f ignored: floor %s never clear (%.2f)",
+                      frame_time(self._idx[-1]), self.floor, floor_level)
             return  # the floor was never clearly this voice's
         # Onset: start of the maximum-sum suffix of d measured from halfway between the
         # floor holder's usual level and zero: while both talk, d hovers around zero, so
@@ -201,6 +218,8 @@ class OverlapDetector:
                                  overlap=round(overlap, 3))]
         # A handover (a pause between the voices, or no overlap): the other voice has the
         # floor from its onset.
+        log.debug("handover to %s at %.2f (gap %d frames, overlap %.2f s)", intruder,
+                  frame_time(onset), gap, overlap)
         before = [i for i, d in zip(self._idx[:pos], self._d[:pos], strict=True)
                   if d <= -cfg.frame_margin]
         self.changes.append(TurnChange(onset, intruder, self.floor,

@@ -9,6 +9,17 @@ The frame scores are averaged over the last second of that speaker's voiced fram
 Hysteresis: an episode starts when the average crosses ``on`` and lasts until it has
 stayed below ``off`` for ``calm_s`` seconds (silence counts as calm). One episode gives
 one alarm, and a new alarm also needs ``cooldown_s`` since the previous one.
+
+A baseline measured on a second or two of voiced speech may sit a few dB off the voice's
+calm register (vowels, a question's tune); a calm sentence then looks raised, and a
+false alarm in a calm talk is the worst failure. So ``on`` is raised by the baseline's
+standard error in effort units (`baseline_margin`), which shrinks as calm speech refines
+the baseline (`Baseline.adapt`).
+
+Readiness (`set_readiness`, from the words: criticism and contempt heard recently)
+lowers ``on`` by up to ``max_readiness`` of itself. It only makes the detector quicker
+to believe a voice that is already clearly above its baseline: calm speech scores ~0,
+far below even the lowered threshold, so words alone never sound an alarm.
 """
 
 from __future__ import annotations
@@ -52,6 +63,16 @@ class RaisedConfig:
     off: float = 0.325
     calm_s: float = 3.0
     cooldown_s: float = 8.0
+    # A baseline from little speech is uncertain: its medians may sit a few dB off the
+    # voice's true calm register, and a calm sentence with other vowels or a question's
+    # rising tune then looks raised. `on` is raised by `uncertainty` times the
+    # standard error of the baseline (in effort units; frames of one vowel are far from
+    # independent, hence `frames_per_sample`), so short enrolments need clearer anger.
+    uncertainty: float = 0.75
+    frames_per_sample: float = 3.0
+    max_margin: float = 0.5  # however little the enrolment, shouting must still show
+    max_readiness: float = 0.3  # the most readiness may lower `on` (fraction of it)
+    min_on: float = 0.45  # ... and never below this: well above calm speech's ~0
 
 
 def frame_effort(cfg: RaisedConfig, base: Baseline, level_db: np.ndarray, pitch_st: np.ndarray,
@@ -62,6 +83,21 @@ def frame_effort(cfg: RaisedConfig, base: Baseline, level_db: np.ndarray, pitch_
     zt = np.clip((tilt_db - base.tilt_db) / cfg.tilt_unit_db, -2.0, 4.0)
     zh = np.clip((base.h1h2_db - h1h2_db) / cfg.h1h2_unit_db, -2.0, 4.0)
     return cfg.w_level * zl + cfg.w_pitch * zp + cfg.w_tilt * zt + cfg.w_h1h2 * zh
+
+
+def baseline_margin(cfg: RaisedConfig, base: Baseline) -> float:
+    """How much higher than ``on`` the score must rise for how little speech ``base``
+    rests on (effort units)."""
+    n = max(base.voiced_s / FRAME_S / cfg.frames_per_sample, 1.0)
+
+    def se(sd: float) -> float:
+        return 1.25 * sd / np.sqrt(n)  # standard error of a median
+
+    m = (cfg.w_level * se(base.level_sd) / cfg.level_unit_db
+         + cfg.w_pitch * se(base.pitch_sd) / cfg.pitch_unit_st
+         + cfg.w_tilt * se(base.tilt_sd) / cfg.tilt_unit_db
+         + cfg.w_h1h2 * se(base.h1h2_sd) / cfg.h1h2_unit_db)
+    return float(min(cfg.uncertainty * m, cfg.max_margin))
 
 
 class _SpeakerState:
@@ -81,9 +117,25 @@ class RaisedVoiceDetector:
         self.cfg = config or RaisedConfig()
         self._state: dict[str, _SpeakerState] = {}
         self.last_score: dict[str, float] = {}
+        self.readiness = 0.0
 
-    def step(self, frame: int, speaker: str, effort: float | None) -> RaisedVoice | None:
-        """``effort``: this frame's score, or None for a frame that is not voiced speech."""
+    def set_readiness(self, readiness: float) -> None:
+        """0..1: how primed the conversation is (language cues); see the module doc."""
+        self.readiness = float(np.clip(readiness, 0.0, 1.0))
+
+    @property
+    def on(self) -> float:
+        """The episode threshold now: ``on`` lowered moderately by readiness."""
+        cfg = self.cfg
+        lowered = cfg.on * (1.0 - min(self.readiness, cfg.max_readiness))
+        return max(lowered, min(cfg.min_on, cfg.on))
+
+    def step(self, frame: int, speaker: str, effort: float | None, margin: float = 0.0
+             ) -> RaisedVoice | None:
+        """``effort``: this frame's score, or None for a frame that is not voiced speech.
+        ``margin``: how much higher the average must rise to start an episode (the
+        baseline's uncertainty, `baseline_margin`); the onset and the episode's end are
+        still measured against ``off``."""
         cfg = self.cfg
         st = self._state.setdefault(speaker, _SpeakerState())
         t_end = frame_time(frame + 1)
@@ -107,7 +159,7 @@ class RaisedVoiceDetector:
         if st.in_episode and t_end - st.last_above_off >= cfg.calm_s:
             st.in_episode = False
             log.debug("raised-voice episode of %s over at %.2f", speaker, t_end)
-        if score is not None and score >= cfg.on:
+        if score is not None and score >= self.on + margin:
             if st.above_on_since is None:
                 st.above_on_since = t_end - FRAME_S
         else:
@@ -119,10 +171,16 @@ class RaisedVoiceDetector:
             st.in_episode = True
             st.last_alarm = t_end
             start = frame_time(self._onset(st, frame))
-            strength = float(np.clip(score / (2.0 * cfg.on), 0.0, 1.0))
+            # Strength against the configured threshold: readiness makes the detector
+            # quicker, it does not make a voice sound more raised.
+            strength = float(np.clip((score - margin) / (2.0 * cfg.on), 0.0, 1.0))
             return RaisedVoice(t=t_end, start=start, end=t_end, speaker=speaker,
                                score=round(strength, 3))
         return None
+
+    def in_episode(self, speaker: str) -> bool:
+        st = self._state.get(speaker)
+        return st is not None and st.in_episode
 
     def _onset(self, st: _SpeakerState, frame: int) -> int:
         """Where the raised stretch began: the start of the maximum-sum suffix of

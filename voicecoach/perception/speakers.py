@@ -59,7 +59,11 @@ class FrameModel:
 
 @dataclass
 class Baseline:
-    """A voice's calm register: medians and spreads of level, pitch and tilt."""
+    """A voice's calm register: medians and spreads of level, pitch, tilt and H1-H2.
+
+    ``voiced_s`` says how much speech the medians rest on: a 2 s enrolment pins them
+    down far less than a minute of calm talk (see `raised.baseline_margin`), and
+    `adapt` folds later calm speech in."""
 
     level_db: float
     pitch_st: float
@@ -67,6 +71,13 @@ class Baseline:
     pitch_range_st: float  # 10-90 % spread of pitch, semitones
     voiced_s: float  # seconds of voiced speech it rests on
     h1h2_db: float = 0.0
+    # Frame-to-frame standard deviations (robust, from the interquartile range).
+    level_sd: float = 4.0
+    pitch_sd: float = 2.0
+    tilt_sd: float = 5.0
+    h1h2_sd: float = 5.0
+    enrol_s: float = 0.0  # voiced seconds of the enrolment itself (adapt limits drift)
+    enrol: dict[str, float] = field(default_factory=dict)  # enrolment medians
 
     @classmethod
     def measure(cls, block: FrameBlock, mask: np.ndarray) -> Baseline | None:
@@ -75,14 +86,38 @@ class Baseline:
             return None
         st = semitones(block.f0[voiced])
         lo, hi = np.percentile(st, [10, 90])
+        vals = {"level_db": block.level_db[voiced], "pitch_st": st,
+                "tilt_db": block.tilt_db[voiced], "h1h2_db": block.h1h2_db[voiced]}
+        med = {k: float(np.median(v)) for k, v in vals.items()}
+        sd = {k: float(np.subtract(*np.percentile(v, [75, 25])) / 1.349)
+              for k, v in vals.items()}
+        voiced_s = float(voiced.sum() * 0.03)
         return cls(
-            level_db=float(np.median(block.level_db[voiced])),
-            pitch_st=float(np.median(st)),
-            tilt_db=float(np.median(block.tilt_db[voiced])),
-            pitch_range_st=float(hi - lo),
-            voiced_s=float(voiced.sum() * 0.03),
-            h1h2_db=float(np.median(block.h1h2_db[voiced])),
+            level_db=med["level_db"], pitch_st=med["pitch_st"], tilt_db=med["tilt_db"],
+            pitch_range_st=float(hi - lo), voiced_s=voiced_s, h1h2_db=med["h1h2_db"],
+            level_sd=sd["level_db"], pitch_sd=sd["pitch_st"], tilt_sd=sd["tilt_db"],
+            h1h2_sd=sd["h1h2_db"], enrol_s=voiced_s, enrol=med,
         )
+
+    def adapt(self, other: Baseline, max_s: float = 30.0, max_shift: float = 0.5) -> None:
+        """Fold calm speech measured later (``other``) into the medians, weighted by
+        voiced time; the weight of the past is capped at ``max_s`` so it keeps following
+        the voice slowly (microphone, time of day). No median may move more than
+        ``max_shift`` of its frame spread above the enrolment value in the raised
+        direction: a slow escalation must not teach the baseline that shouting is calm."""
+        w_old = min(self.voiced_s, max_s)
+        w_new = other.voiced_s
+        a = w_new / (w_old + w_new)
+        for key, sd_key, sign in (("level_db", "level_sd", 1), ("pitch_st", "pitch_sd", 1),
+                                  ("tilt_db", "tilt_sd", 1), ("h1h2_db", "h1h2_sd", -1)):
+            v = (1 - a) * getattr(self, key) + a * getattr(other, key)
+            ref = self.enrol.get(key, getattr(self, key))
+            cap = max_shift * getattr(self, sd_key)
+            v = min(v, ref + cap) if sign > 0 else max(v, ref - cap)
+            setattr(self, key, float(v))
+            setattr(self, sd_key, float((1 - a) * getattr(self, sd_key)
+                                        + a * getattr(other, sd_key)))
+        self.voiced_s = float(min(self.voiced_s + w_new, 10 * max_s))
 
 
 @dataclass
