@@ -53,7 +53,7 @@ class EncoderWindow:
 
 MEASURED_WINDOWS: dict[str, EncoderWindow] = {
     "tiny.en": EncoderWindow(min_s=0.0, pad_s=0.5, context_s=30.0),
-    "base": EncoderWindow(min_s=10.0, pad_s=1.0),
+    "base": EncoderWindow(min_s=5.0, pad_s=1.0),
 }
 """The default ``window`` per model (see `WhisperTranscriber`), chosen with
 benchmarks/stt_window.py. Models not listed take the padded 30 s path."""
@@ -88,20 +88,35 @@ _HALLUCINATION_NO_SPEECH = 0.2
 class WhisperTranscriber:
     """Transcribes one utterance (16 kHz mono float32) to English text.
 
-    ``short_encode`` (off by default): faster-whisper pads every clip to Whisper's 30 s
-    window, so the encoder costs as much for 2 s as for 30 s. With short_encode the encoder
-    sees only the clip's mel frames plus ``PAD_SECONDS`` of zero frames: 3-6x faster on
-    1-6 s clips, but transcripts got WORSE on real speech, so it is not the default.
-    Measured with benchmarks/stt_short_encode.py on LibriSpeech dev utterances cut to
-    1/3/6 s and whole (word error rate of short against padded, same model; 8 utterances):
-    base 22.7 / 29.4 / 4.2 / 5.9 % for 1 s / 3 s / 6 s / whole, tiny.en 13.6 / 4.5 / 12.7 /
-    11.7 %. Against base/beam 5/padded, tiny.en whole clips went from 3.7 % (padded) to
-    13.6 % (short). The decoder also falls into
-    repetition loops ("Chapter 1 Chapter 1 ...") on clips cut mid-word, and tiny.en drops the
-    last word of a Piper sentence ("... to call [me]") whatever the padding (0.5-5 s, zero
-    frames or zero audio). Whisper was trained on 30 s windows; the loop guard below
-    (`_looks_looped`: redo on the padded window) limits the damage when it is turned on.
-    Clips longer than 29 s always take faster-whisper's standard padded path.
+    ``window``: how much of Whisper's 30 s input the encoder computes (`EncoderWindow`).
+    "auto" (default) takes the model's measured policy from `MEASURED_WINDOWS`; None is
+    faster-whisper's standard path, which pads every clip to 30 s so a 2 s turn costs as
+    much as 30 s. Clips longer than 30 s minus the padding always take that path, and so
+    does any short-window result that looks like a repetition loop (`_looks_looped`).
+
+    Measured with benchmarks/stt_window.py (147 utterances cut by the app's webrtcvad
+    segmenter, 0.3-7.6 s, median 2.0 s: 48 RAVDESS sentences with their real text, 56
+    partner lines spoken by joe/mia with known text, 43 LibriSpeech pieces scored against a
+    pseudo-reference, base/beam 5/padded). Word error rate % ravdess / partners / libri,
+    CPU seconds per second of speech (all threads), redone-on-30-s count:
+
+    - tiny.en padded 30 s:                3.5 / 3.8 / 7.8, 0.63 CPU s/s
+    - tiny.en clip + 0.5 s, 30 s context: 3.5 / 3.8 / 7.7, 0.16 CPU s/s, 0 redone  <- default
+    - tiny.en clip + 1 s, no context:     4.5 / 4.3 / 6.6, 0.34 CPU s/s, 49 redone (loops)
+    - base padded 30 s:                   3.1 / 5.1 / 3.0, 1.47 CPU s/s
+    - base max(clip + 1 s, 5 s):          3.1 / 5.3 / 4.8, 0.47 CPU s/s, 22 redone  <- default
+    - base max(clip + 1 s, 10 s):         12.8 / 5.6 / 2.8, 0.54 CPU s/s (drops short clips)
+    - base clip + 1 s, 30 s context:      17.7 / 18.7 / 18.9 (the splice that suits tiny.en
+      makes base return nothing for many short clips)
+    - base clip + 1 s, no context:        5.6 / 6.1 / 5.5, 0.81 CPU s/s, 58 redone
+
+    On a short window both models tend to say the utterance twice, or its tail ("... did I
+    get it? Did I get it?"), which the loop guard turns into a rerun on 30 s (base: 15 %
+    of clips; its pseudo-reference WER on LibriSpeech rises 1.8 points). An earlier verdict
+    that short windows drop final words came from a token cap that CTranslate2 halves (see
+    `_transcribe_window`), not from the window. Wall time on a Piper line of 1.0 / 3.3 /
+    4.1 s, 2 threads, machine at load 5.6 on 2 cores (so ~2x slower than idle): tiny.en
+    338 / 566 / 641 ms (padded 1823 / 1910 / 1967 ms); base: see benchmarks/stt_window.py.
     """
 
     def __init__(
