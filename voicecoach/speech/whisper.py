@@ -118,7 +118,8 @@ class WhisperTranscriber:
     that short windows drop final words came from a token cap that CTranslate2 halves (see
     `_transcribe_window`), not from the window. Wall time on a Piper line of 1.0 / 3.3 /
     4.1 s, 2 threads, machine at load 5.6 on 2 cores (so ~2x slower than idle): tiny.en
-    338 / 566 / 641 ms (padded 1823 / 1910 / 1967 ms); base: see benchmarks/stt_window.py.
+    338 / 566 / 641 ms (padded 1823 / 1910 / 1967 ms); base 831 / 911 / 987 ms (padded
+    3929 / 4182 / 4213 ms). Wall ~= CPU there: the other core was busy with other work.
     """
 
     def __init__(
