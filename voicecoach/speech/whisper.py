@@ -104,18 +104,17 @@ class WhisperTranscriber:
     - tiny.en clip + 0.5 s, 30 s context: 3.5 / 3.8 / 7.7, 0.16 CPU s/s, 0 redone  <- default
     - tiny.en clip + 1 s, no context:     4.5 / 4.3 / 6.6, 0.34 CPU s/s, 49 redone (loops)
     - base padded 30 s:                   3.1 / 5.1 / 3.0, 1.47 CPU s/s
-    - base max(clip + 1 s, 5 s):          3.1 / 5.3 / 4.8, 0.47 CPU s/s, 22 redone  <- default
+    - base max(clip + 1 s, 5 s):          3.1 / 5.3 / 4.8, 0.44 CPU s/s, 15 redone  <- default
     - base max(clip + 1 s, 10 s):         12.8 / 5.6 / 2.8, 0.54 CPU s/s (drops short clips)
     - base clip + 1 s, 30 s context:      17.7 / 18.7 / 18.9 (the splice that suits tiny.en
       makes base return nothing for many short clips)
     - base clip + 1 s, no context:        5.6 / 6.1 / 5.5, 0.81 CPU s/s, 58 redone
 
     On a short window base tends to say the utterance twice, or its tail ("... did I get
-    it? Did I get it?"); `_strip_repeat` keeps the first saying (the numbers above are for
-    a 30 s rerun instead; keeping the first saying gave the same WER on the same raw
-    outputs, 15 instead of 22 reruns, 0.42 CPU s/s). Its pseudo-reference WER on
-    LibriSpeech rises 1.8 points. An earlier verdict
-    that short windows drop final words came from a token cap that CTranslate2 halves (see
+    it? Did I get it?"); `_strip_repeat` keeps the first saying (same WER as a 30 s rerun
+    of those clips, which cost 22 instead of 15 reruns and 0.47 CPU s/s). Its
+    pseudo-reference WER on LibriSpeech rises 1.8 points. An earlier verdict that short
+    windows drop final words came from a token cap that CTranslate2 halves (see
     `_transcribe_window`), not from the window. Wall time on a Piper line of 1.0 / 3.3 /
     4.1 s, 2 threads, machine at load 5.6 on 2 cores (so ~2x slower than idle): tiny.en
     338 / 566 / 641 ms (padded 1823 / 1910 / 1967 ms); base 831 / 911 / 987 ms (padded
