@@ -54,7 +54,7 @@ class OverlapConfig:
     gap_after: int = 5  # ... and after it
     gap_frames: int = 9  # a pause this long (0.27 s) between voices: a turn, not a cut
     overlap_end_s: float = 0.6  # floor holder silent this long: overlap over
-    alone_frames: int = 0  # ... or the last this many speech frames clearly the
+    alone_frames: int = 20  # ... or the last this many speech frames clearly the
     alone_slips: int = 3  # intruder's, with at most this many won by the floor holder
 
 
