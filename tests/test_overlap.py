@@ -8,7 +8,7 @@ import pytest
 from voicecoach.perception.listener import Listener
 from voicecoach.perception.overlap import OverlapConfig, OverlapDetector
 from voicecoach.perception.testaudio import piper_speech, place
-from voicecoach.perception.types import Interruption, Overlap
+from voicecoach.perception.types import Interruption, Overlap, Utterance
 
 A = [
     "I feel alone when you work late, and I need you to call me when you can.",
@@ -49,6 +49,22 @@ def test_cutting_in_is_an_interruption(voices: dict[str, list[np.ndarray]],
     overlaps = [e for e in ev if isinstance(e, Overlap)]
     assert len(overlaps) == 1
     assert overlaps[0].start < onset + 1.0 and overlaps[0].end > onset
+    assert [u.speaker for u in ev if isinstance(u, Utterance)] == ["alex", "sam"]
+
+
+def test_cut_in_pieces_named_from_where_each_voice_was_alone() -> None:
+    # Closer voices (Sam's only 1.2x faster): Alex's utterance runs 1.5 s into the
+    # overlap, whose mix would blur its d-vector; it is named from its first 2 s alone.
+    ea, eb = piper_speech(A[0]), piper_speech(B[0], shift=1.2)
+    a, b = piper_speech(A[1]), piper_speech(B[1], shift=1.2)
+    listener = Listener()
+    listener.enroll("alex", ea)
+    listener.enroll("sam", eb)
+    x = place(2.5 + len(b) / 16000 + 1.0, [(0.5, a), (2.5, b)])
+    ev = listener.feed(x) + listener.flush()
+    assert [(e.speaker, e.interrupted) for e in ev if isinstance(e, Interruption)] == [
+        ("sam", "alex")]
+    assert [u.speaker for u in ev if isinstance(u, Utterance)] == ["alex", "sam"]
 
 
 def test_taking_turns_is_not_an_interruption(voices: dict[str, list[np.ndarray]]) -> None:
@@ -74,7 +90,7 @@ def _lls(holder: str, both: bool, slip: bool) -> dict[str, float]:
 def test_overlap_ends_when_the_intruder_is_heard_alone() -> None:
     # Alex talks, Sam cuts in, Alex stops; Sam goes on alone, with the odd frame that
     # looks like Alex (similar voices); then Alex cuts back in. Both cut-ins count.
-    det = OverlapDetector(OverlapConfig(alone_frames=20), verify=None)
+    det = OverlapDetector(OverlapConfig(), verify=None)
     det.open(0, "alex")
     plan = ([("alex", False)] * 60 + [("alex", True)] * 20 + [("sam", False)] * 70
             + [("sam", True)] * 20 + [("alex", False)] * 40)

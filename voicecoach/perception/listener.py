@@ -88,7 +88,7 @@ class ListenerConfig:
     settle_min: int = 15  # voiced frames (0.45 s) each side of a change found at close
     settle_lean: float = 0.5  # nats/frame each side must lean to its own voice
     settle_stat: float = 8.0  # CUSUM statistic (nats * sqrt(frames)) for a change
-    settle_clear: float = 1.0  # nats/frame: a piece the d-vector cannot name is still
+    settle_clear: float = 2.0  # nats/frame: a piece the d-vector cannot name is still
     # split off when the frame model gives it this clearly to the other voice
 
 
@@ -366,7 +366,11 @@ class Listener:
         now_t = frame_time(now + 1)
         out: list[PerceptionEvent] = []
         if prev:
-            speaker = self._attribute(prev, self.cfg.utterance_windows)
+            # Named from where that voice was heard alone: after a cut-in the piece
+            # runs into the overlap, where the other voice would blur its d-vector.
+            alone = [f for f in prev if f.idx < change.onset]
+            basis = alone if sum(f.vad for f in alone) >= 20 else prev
+            speaker = self._attribute(basis, self.cfg.utterance_windows)
             out.append(Utterance(t=now_t, start=frame_time(prev[0].idx),
                                  end=frame_time(prev[-1].idx + 1), speaker=speaker,
                                  audio=np.concatenate([f.pcm for f in prev]).astype(np.float32)))
