@@ -150,3 +150,14 @@ def test_pause_handoff_with_the_real_voice() -> None:
     out = bench.measure_pause_handoff(models, runs=2)
     assert out["runs"] == 2
     assert _is_ms(out["median_ms"]) and out["prompt"]
+
+
+def test_turns_are_told_apart_as_answers_and_messages() -> None:
+    events = [
+        {"type": "step", "t": 1.0, "script": "imago", "step": "appointment"},
+        {"type": "heard", "t": 3.0, "start": 2.0, "end": 2.6, "text": "Yes."},
+        {"type": "step", "t": 4.0, "script": "imago", "step": "send"},
+        {"type": "heard", "t": 9.0, "start": 5.0, "end": 7.8, "text": "I feel alone."},
+    ]
+    heard = [e for e in events if e["type"] == "heard"]
+    assert [bench._turn_kind(events, h) for h in heard] == ["answer", "message"]

@@ -348,6 +348,7 @@ def end_of_turn(inst: Instrumented, events: list[dict[str, Any]]) -> dict[str, A
             continue
         rows.append(
             {
+                "kind": _turn_kind(events, h),
                 "heard": h["text"][:40],
                 "say": s["id"],
                 "wait_ms": _ms(wait),
@@ -357,6 +358,10 @@ def end_of_turn(inst: Instrumented, events: list[dict[str, Any]]) -> dict[str, A
             }
         )
     totals = [r["total_ms"] for r in rows]
+    by_kind: dict[str, Any] = {}
+    for kind in ("answer", "message"):
+        picked = [r["total_ms"] for r in rows if r.get("kind") == kind]
+        by_kind[kind] = {"turns": len(picked), "p50": _pct(picked, 50), "p95": _pct(picked, 95)}
     parts = {
         k: {"p50": _pct([r[k] for r in rows], 50), "p95": _pct([r[k] for r in rows], 95)}
         for k in ("wait_ms", "transcribe_ms", "first_audio_ms")
@@ -366,8 +371,28 @@ def end_of_turn(inst: Instrumented, events: list[dict[str, Any]]) -> dict[str, A
         "p50": target(_pct(totals, 50), "end_of_turn_p50_ms"),
         "p95": target(_pct(totals, 95), "end_of_turn_p95_ms"),
         "parts": parts,
+        # answer: a question's reply (ends on a short silence after a finished sentence);
+        # message: a `listen` step or an introduction (people pause between sentences).
+        "by_kind": by_kind,
         "worst": sorted(rows, key=lambda r: -r["total_ms"])[:3],
     }
+
+
+def _turn_kind(events: list[dict[str, Any]], heard: dict[str, Any]) -> str | None:
+    """"answer" or "message": the kind of the script step the turn was heard in."""
+    from voicecoach.dialogue.script import load_script
+
+    steps = [e for e in events if e["type"] == "step" and e["t"] <= heard["t"]]
+    if not steps:
+        return None
+    try:
+        step = load_script(steps[-1]["script"]).steps.get(steps[-1]["step"])
+    except Exception:  # noqa: BLE001 - a script given by path may have moved: no kind
+        return None
+    if step is None:
+        return None
+    return "answer" if step.kind == "ask" else "message" if step.kind in (
+        "listen", "enroll") else None
 
 
 def pause_from_detections(inst: Instrumented, events: list[dict[str, Any]]) -> list[dict]:
