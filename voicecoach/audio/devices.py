@@ -415,7 +415,8 @@ class SpeakerSink(_DeviceStream):
         device: str | int | None = None,
         *,
         blocksize: int = 160,
-        latency: float = 0.12,  # s; 20-80 ms underflowed on a loaded 2-core machine
+        latency: float = 0.08,  # s; 90 ms reported on PulseAudio, no underflow on 2 cores with
+        # one of them busy; 20-40 ms underflowed under heavy load (barge-in stop is ~110 ms)
         reference_seconds: float = 10.0,
     ) -> None:
         self._info = resolve_device(device, "output")
