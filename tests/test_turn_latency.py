@@ -223,3 +223,43 @@ def test_session_makes_reply_openings_while_the_partner_has_the_floor(tmp_path):
     )
     session.run(ArraySource(np.zeros(SAMPLE_RATE, np.float32), chunk_samples=480))
     assert voice.calls == ["Thank you.", "Sorry, I didn't catch that."]
+
+
+def test_is_there_more_offers_both_the_next_round_and_the_summary():
+    from voicecoach.dialogue.engine import Engine
+    from voicecoach.dialogue.rehearse import Rehearsal, happy_replies
+
+    engine = Engine(None, ("Alex", "Sam"), entry="imago")
+    offered: dict[str, list[str]] = {}
+    emit = engine._emit
+
+    def watch(action: dp.Action) -> None:
+        if isinstance(action, dp.Listen):
+            offered.setdefault(action.step, engine.upcoming_prompts())
+        emit(action)
+
+    engine._emit = watch  # type: ignore[method-assign]
+    Rehearsal(engine, happy_replies()).run(until=600)
+    more = offered["imago.more"]
+    assert any(u.startswith("Sam, please sum up") for u in more)  # "no": the summary
+
+
+def test_the_next_line_opening_is_made_while_a_line_plays(tmp_path):
+    class _TwoLines(_Engine):
+        def start(self, t: float) -> list[dp.Action]:
+            return [dp.Say("x.one", "First line.")]
+
+        def upcoming_prompts(self) -> list[str]:
+            return ["Second line. And more."]
+
+    voice = _CountingVoice()
+    session = Session(
+        listener=_Listener(),
+        transcriber=None,  # type: ignore[arg-type]
+        engine=_TwoLines(),
+        prompts=PromptCache(voice),
+        sink=TrackSink("t"),
+        log=ev.EventLog(tmp_path / "events.jsonl"),
+    )
+    session.run(ArraySource(np.zeros(SAMPLE_RATE, np.float32), chunk_samples=480))
+    assert voice.calls == ["First line.", "Second line."]

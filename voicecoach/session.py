@@ -471,8 +471,9 @@ class Session:
                 self.end_reason = action.reason
 
     def _prepare_replies(self) -> None:
-        """A partner has the floor: make the first sentences of what the coach may say
-        next now, not after they finish (then the reply would wait for the synthesizer)."""
+        """A partner has the floor, or the coach's line is playing: make the first
+        sentences of what the coach may say next now, not when it is due (then it would
+        wait for the synthesizer)."""
         upcoming = getattr(self.engine, "upcoming_prompts", None)
         if upcoming is None:
             return
@@ -503,3 +504,6 @@ class Session:
         )
         self._barge.reset()
         self.listener.mute(True)
+        if not self._queue:
+            # The speaker has the whole line: make the next line's opening while it plays.
+            self._prepare_replies()

@@ -221,8 +221,9 @@ class Engine:
     def upcoming_prompts(self) -> list[str]:
         """Texts the coach may say once the current wait is over: the steps that can
         follow the current one, and "I didn't catch that". The session synthesises their
-        first sentences while a partner answers, so the reply starts without waiting
-        for the synthesizer. A guess: a wrong one only costs that synthesis."""
+        first sentences while a partner answers or the coach speaks, so the next line
+        starts without waiting for the synthesizer. A guess: a wrong one only costs that
+        synthesis."""
         frame = self._stack[-1] if self._stack else None
         if frame is None or frame.step is None or frame.step not in frame.script.steps:
             return []
@@ -231,7 +232,7 @@ class Engine:
         texts: list[str] = []
         if step.kind == "ask" and step.text:
             texts.append(prompts.NOT_CAUGHT.format(question=self._first_render(step)))
-        ids = [*step.on.values(), script.default_next(step)]
+        ids = [*step.on.values(), step.repeat, step.exit, script.default_next(step)]
         for sid in ids:
             nxt = script.steps.get(sid) if sid else None
             if nxt is not None and nxt.kind == "branch":
