@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import statistics
 import sys
 import time
@@ -26,32 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
+from voicecoach.speech.wer import wer
 from voicecoach.speech.whisper import EncoderWindow, WhisperTranscriber
 
 log = logging.getLogger(__name__)
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "dev-audio" / "librispeech"
 LENGTHS = (1.0, 3.0, 6.0, None)  # None: the whole utterance (10-16 s)
-
-
-def words(text: str) -> list[str]:
-    return re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " ")).split()
-
-
-def edit_distance(a: list[str], b: list[str]) -> int:
-    prev = list(range(len(b) + 1))
-    for i, wa in enumerate(a, 1):
-        cur = [i]
-        for j, wb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (wa != wb)))
-        prev = cur
-    return prev[-1]
-
-
-def wer(hyps: list[str], refs: list[str]) -> float:
-    errors = sum(edit_distance(words(h), words(r)) for h, r in zip(hyps, refs, strict=True))
-    total = sum(len(words(r)) for r in refs)
-    return 100.0 * errors / max(total, 1)
 
 
 def clips(quick: bool) -> dict[float | None, list[np.ndarray]]:

@@ -40,7 +40,6 @@ import argparse
 import hashlib
 import json
 import logging
-import re
 import statistics
 import sys
 import time
@@ -49,6 +48,8 @@ from pathlib import Path
 
 import numpy as np
 
+from voicecoach.speech.wer import wer as word_error_rate
+from voicecoach.speech.wer import words as plain_words
 from voicecoach.speech.whisper import EncoderWindow
 
 log = logging.getLogger(__name__)
@@ -129,23 +130,11 @@ _NUM = {"ok": "okay", "1": "one", "2": "two", "3": "three", "mr": "mister", "mrs
 
 
 def words(text: str) -> list[str]:
-    out = re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " ")).split()
-    return [_NUM.get(w.strip("'"), w.strip("'")) for w in out]
-
-
-def edit_distance(a: list[str], b: list[str]) -> int:
-    prev = list(range(len(b) + 1))
-    for i, wa in enumerate(a, 1):
-        cur = [i]
-        for j, wb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (wa != wb)))
-        prev = cur
-    return prev[-1]
+    return [_NUM.get(w.strip("'"), w.strip("'")) for w in plain_words(text)]
 
 
 def wer(hyps: list[str], refs: list[str]) -> float:
-    errors = sum(edit_distance(words(h), words(r)) for h, r in zip(hyps, refs, strict=True))
-    return 100.0 * errors / max(sum(len(words(r)) for r in refs), 1)
+    return word_error_rate(hyps, refs, normalise=words)
 
 
 # ---------------------------------------------------------------- data

@@ -7,13 +7,13 @@ benchmarks/stt_window.py) is what the app uses, so it is what these tests exerci
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
 from voicecoach.speech.tts import PiperSpeaker
+from voicecoach.speech.wer import edit_distance, words
 from voicecoach.speech.whisper import (
     MEASURED_WINDOWS,
     WhisperTranscriber,
@@ -29,10 +29,6 @@ SENTENCE = (
     " so that I know when you will be home."
 )
 SECOND = "I miss our evenings together, and I want us to talk again."
-
-
-def words(text: str) -> list[str]:
-    return re.sub(r"[^a-z' ]+", " ", text.lower()).split()
 
 
 @pytest.fixture(scope="module")
@@ -61,22 +57,12 @@ def test_default_policy_is_the_measured_window(transcriber: WhisperTranscriber) 
     assert transcriber.short_encode
 
 
-def word_errors(a: list[str], b: list[str]) -> int:
-    prev = list(range(len(b) + 1))
-    for i, wa in enumerate(a, 1):
-        cur = [i]
-        for j, wb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (wa != wb)))
-        prev = cur
-    return prev[-1]
-
-
 def test_sentence_comes_back(transcriber: WhisperTranscriber, speech: np.ndarray) -> None:
     assert speech.size > 5 * SAMPLE_RATE  # a long partner turn
     got = words(transcriber.transcribe(speech))
     # tiny.en (cue-word monitoring only) hears "I feel long" on its short window here, one
     # word in 24; over the benchmark it matched its padded path (benchmarks/stt_window.py).
-    assert word_errors(got, words(SENTENCE)) <= (1 if transcriber.name == "tiny.en" else 0)
+    assert edit_distance(got, words(SENTENCE)) <= (1 if transcriber.name == "tiny.en" else 0)
 
 
 @pytest.mark.parametrize("line", ["Yes.", "No, I don't.", "Yes, I feel safe."])
