@@ -211,18 +211,23 @@ class _AskingEngine(_Engine):
         return ["Thank you. Now, Sam.", "Sorry, I didn't catch that. Is now a good time?"]
 
 
-def test_session_makes_reply_openings_while_the_partner_has_the_floor(tmp_path):
+def _synthesized(engine: _Engine, tmp_path) -> list[str]:
+    """What the synthesizer was asked for during 1 s of a session with ``engine``."""
     voice = _CountingVoice()
     session = Session(
         listener=_Listener(),
         transcriber=None,  # type: ignore[arg-type]
-        engine=_AskingEngine(),
+        engine=engine,
         prompts=PromptCache(voice),
         sink=TrackSink("t"),
         log=ev.EventLog(tmp_path / "events.jsonl"),
     )
     session.run(ArraySource(np.zeros(SAMPLE_RATE, np.float32), chunk_samples=480))
-    assert voice.calls == ["Thank you.", "Sorry, I didn't catch that."]
+    return voice.calls
+
+
+def test_session_makes_reply_openings_while_the_partner_has_the_floor(tmp_path):
+    assert _synthesized(_AskingEngine(), tmp_path) == ["Thank you.", "Sorry, I didn't catch that."]
 
 
 def test_is_there_more_offers_both_the_next_round_and_the_summary():
@@ -252,14 +257,4 @@ def test_the_next_line_opening_is_made_while_a_line_plays(tmp_path):
         def upcoming_prompts(self) -> list[str]:
             return ["Second line. And more."]
 
-    voice = _CountingVoice()
-    session = Session(
-        listener=_Listener(),
-        transcriber=None,  # type: ignore[arg-type]
-        engine=_TwoLines(),
-        prompts=PromptCache(voice),
-        sink=TrackSink("t"),
-        log=ev.EventLog(tmp_path / "events.jsonl"),
-    )
-    session.run(ArraySource(np.zeros(SAMPLE_RATE, np.float32), chunk_samples=480))
-    assert voice.calls == ["First line.", "Second line."]
+    assert _synthesized(_TwoLines(), tmp_path) == ["First line.", "Second line."]
