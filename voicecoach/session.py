@@ -107,6 +107,8 @@ class PromptCache:
 
     def prepare_first(self, texts: Iterable[str], rate: float = 1.0) -> int:
         """Synthesize the first sentence of each of ``texts`` not yet made; how many were."""
+        if getattr(self.voice, "synthesize", None) is None:
+            return 0  # a voice that only renders whole prompts has no openings to make
         made = 0
         for text in texts:
             first, _ = first_sentence(text)
@@ -155,10 +157,23 @@ class PromptCache:
             yield np.asarray(chunk, dtype=np.float32)
 
     def _synth(self, text: str, rate: float) -> np.ndarray:
-        if getattr(self.voice, "synthesize", None) is None:
-            return np.asarray(self.voice.render(text), dtype=np.float32)
         pieces = list(self._chunks(text, rate))
         return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+
+
+@dataclass
+class _Preroll:
+    """Mic audio from just before a barge-in, kept for the partner's utterance."""
+
+    start_n: int  # sample index of its first frame
+    frames: list[np.ndarray]
+    until: float | None = None  # s: where the listener's utterance begins, once known
+
+    def audio(self) -> np.ndarray:
+        """The kept audio up to where the utterance's own audio takes over."""
+        assert self.until is not None
+        keep = max(0, round(self.until * SAMPLE_RATE) - self.start_n)
+        return np.concatenate(self.frames)[:keep].astype(np.float32)
 
 
 @dataclass
@@ -201,9 +216,7 @@ class Session:
     _recent: deque[np.ndarray] = field(
         default_factory=lambda: deque(maxlen=round(PREROLL_S * SAMPLE_RATE / FRAME_SAMPLES))
     )  # the latest mic frames, for a barge-in's pre-roll
-    _preroll: list[np.ndarray] | None = None  # frames from just before a barge-in on
-    _preroll_n: int = 0  # sample index of the pre-roll's first frame
-    _preroll_for: float | None = None  # s: start of the utterance the pre-roll belongs to
+    _preroll: _Preroll | None = None  # after a barge-in, until its utterance is heard
 
     @property
     def t(self) -> float:
@@ -306,30 +319,24 @@ class Session:
     def _keep_preroll(self, frame: np.ndarray, events: list[pt.PerceptionEvent]) -> None:
         """Keep recent frames; after a barge-in, collect until the listener's onset."""
         self._recent.append(frame)
-        if self._preroll is None or self._preroll_for is not None:
+        p = self._preroll
+        if p is None or p.until is not None:
             return
-        start = next((e.start for e in events if isinstance(e, pt.VoiceStart)), None)
-        if start is None:
-            self._preroll.append(frame)
-            if len(self._preroll) * FRAME_SAMPLES > 2 * PREROLL_S * SAMPLE_RATE:
+        p.until = next((e.start for e in events if isinstance(e, pt.VoiceStart)), None)
+        if p.until is None:
+            p.frames.append(frame)
+            if len(p.frames) * FRAME_SAMPLES > 2 * PREROLL_S * SAMPLE_RATE:
                 self._preroll = None  # no utterance followed: nothing to put back
-            return
-        # Up to where the listener's utterance begins: its own audio follows on.
-        keep = max(0, round(start * SAMPLE_RATE) - self._preroll_n)
-        audio = np.concatenate(self._preroll)[:keep] if self._preroll else np.zeros(0)
-        self._preroll, self._preroll_for = [audio.astype(np.float32)], start
 
     def _with_preroll(self, u: pt.Utterance) -> np.ndarray:
         """The utterance's audio for the transcriber, with a barge-in's pre-roll."""
-        if self._preroll is None or self._preroll_for is None:
+        p = self._preroll
+        if p is None or p.until is None or u.start < p.until - 1e-6:
+            return u.audio  # none, or an earlier utterance closed as the coach began
+        self._preroll = None
+        if abs(u.start - p.until) > 1e-6:
             return u.audio
-        pre, for_start = self._preroll[0], self._preroll_for
-        if u.start < for_start - 1e-6:
-            return u.audio  # an earlier utterance, closed as the coach began
-        self._preroll, self._preroll_for = None, None
-        if abs(u.start - for_start) > 1e-6:
-            return u.audio
-        return np.concatenate([pre, u.audio])
+        return np.concatenate([p.audio(), u.audio])
 
     def _can_barge_in(self) -> bool:
         return self.barge_in and not (
@@ -340,9 +347,7 @@ class Session:
         """A partner started talking over the coach: stop at once and listen."""
         assert self.speaking is not None
         self.log.write(ev.BargeIn(t=t, speaker=pt.UNKNOWN, id=self.speaking.id))
-        self._preroll = list(self._recent)
-        self._preroll_n = self.n - FRAME_SAMPLES * len(self._preroll)
-        self._preroll_for = None
+        self._preroll = _Preroll(self.n - FRAME_SAMPLES * len(self._recent), list(self._recent))
         self.sink.stop(t)
         self._finish_speaking(t, interrupted=True)
         self._apply(self.engine.handle(dp.SpeechStarted(t=t, speaker=pt.UNKNOWN)))
