@@ -248,9 +248,8 @@ class Engine:
     def _first_render(self, step: Step) -> str:
         """A step's text as it would be said first (to the first partner asked)."""
         if step.kind == "ask":
-            to = self.partners[0] if step.to == "each" else "" if step.to == "either" else (
-                self._name(step.to))
-            return self._render(step.text or "", to=to)
+            first = self._asked(step)[0]
+            return self._render(step.text or "", to="" if first == BOTH else first)
         if step.kind == "enroll":
             return self._render(step.text or "", to=self._name(step.who))
         return self._render(step.text or "")
@@ -830,15 +829,17 @@ class Engine:
                     continue
             return ""
 
-    def _ask(self, frame: _Frame, step: Step) -> Generator[_Wait, Any, str | None]:
+    def _asked(self, step: Step) -> list[str]:
+        """Who an ask step asks, in order (BOTH: whoever answers first)."""
         if step.to == "each":
-            names: list[str] = list(self.partners)
-        elif step.to == "either":
-            names = [BOTH]
-        else:
-            names = [self._name(step.to)]
+            return list(self.partners)
+        if step.to == "either":
+            return [BOTH]
+        return [self._name(step.to)]
+
+    def _ask(self, frame: _Frame, step: Step) -> Generator[_Wait, Any, str | None]:
         got: list[str] = []
-        for name in names:
+        for name in self._asked(step):
             answer, by = yield from self._ask_one(frame, step, name)
             got.append(answer)
             if step.safety:
