@@ -60,7 +60,8 @@ def run(model: str, data: dict, beam: int, variants: list[str]) -> dict:
     w.transcribe(data[3.0][0])  # warm-up
     out: dict = {}
     for name in variants:
-        w.window_s, w.pad_s, w.pad_audio = VARIANTS[name]
+        min_s, pad_s, pad_audio = VARIANTS[name]
+        w.window = None if min_s is None else EncoderWindow(min_s, pad_s, pad_audio)
         w.fallbacks = 0
         for n, group in data.items():
             texts, times = [], []

@@ -1,8 +1,8 @@
 """Which encoder window keeps Whisper's transcripts as good as the 30 s padding, fastest?
 
 faster-whisper pads every clip's log-mel features to Whisper's 30 s window, so a 3 s
-utterance costs as much as 30 s. `WhisperTranscriber(window_s=..., pad_s=..., pad_audio=...)`
-instead gives the encoder max(clip + pad_s, window_s) seconds of frames. This script
+utterance costs as much as 30 s. `WhisperTranscriber(window=EncoderWindow(min_s, pad_s, ...))`
+instead gives the encoder max(clip + pad_s, min_s) seconds of frames. This script
 measures, for tiny.en and base, every policy below against the padded path, on utterances
 cut the way the app cuts them (webrtcvad segmenter: first voiced frame to last voiced
 frame, see voicecoach/perception/vad.py), with REAL reference text where there is one:

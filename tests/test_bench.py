@@ -14,7 +14,7 @@ SR = 16_000
 
 
 class FakeTranscriber:
-    window_s = None
+    window = None  # the padded 30 s path
 
     def transcribe(self, audio: np.ndarray) -> str:
         return f"{len(audio) / SR:.0f} seconds"

@@ -152,7 +152,8 @@ def measure_transcription(
     out: dict[str, Any] = {}
     for name, tr in transcribers.items():
         tr.transcribe(speech[:SR])  # first call warms caches; not counted
-        row: dict[str, Any] = {"window_s": getattr(tr, "window_s", None)}
+        window = getattr(tr, "window", None)
+        row: dict[str, Any] = {"window_s": None if window is None else window.min_s}
         for seconds in lengths:
             clip = speech[: int(seconds * SR)]
             times, cpu, text = [], [], ""

@@ -138,12 +138,8 @@ class WhisperTranscriber:
         self.name = model
         if window == "auto":
             window = MEASURED_WINDOWS.get(model)
-        self.window = window
-        # Unpacked for the hot path and for benchmarks that vary them on one loaded model.
-        self.window_s = None if window is None else window.min_s
-        self.pad_s = 0.0 if window is None else window.pad_s
-        self.pad_audio = False if window is None else window.pad_audio
-        self.context_s = None if window is None else window.context_s
+        # Benchmarks may swap it on one loaded model (it is read per call).
+        self.window: EncoderWindow | None = window
         self._silence: np.ndarray | None = None  # encoder output of 30 s of zero frames
         self.beam_size = beam_size
         self.fallbacks = 0  # short-window results redone on the 30 s window (loops)
@@ -165,7 +161,7 @@ class WhisperTranscriber:
     @property
     def short_encode(self) -> bool:
         """True when the encoder sees less than Whisper's 30 s window (for reports)."""
-        return self.window_s is not None
+        return self.window is not None
 
     # ------------------------------------------------------------------ public
 
@@ -174,10 +170,11 @@ class WhisperTranscriber:
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         if audio.size < SAMPLE_RATE // 10 or not self._has_speech(audio):
             return ""
-        if self.window_s is not None and audio.size < (
-            _MAX_FRAMES / _FRAMES_PER_SECOND - self.pad_s
+        window = self.window
+        if window is not None and audio.size < (
+            _MAX_FRAMES / _FRAMES_PER_SECOND - window.pad_s
         ) * SAMPLE_RATE:
-            short = self._transcribe_window(audio)
+            short = self._transcribe_window(audio, window)
             if short is not None:
                 text, no_speech, logprob = short
             else:
@@ -220,7 +217,8 @@ class WhisperTranscriber:
         logprob = float(np.mean(logprobs)) if logprobs else 0.0
         return "".join(texts), no_speech, logprob
 
-    def _transcribe_window(self, audio: np.ndarray) -> tuple[str, float, float] | None:
+    def _transcribe_window(self, audio: np.ndarray, window: EncoderWindow
+                           ) -> tuple[str, float, float] | None:
         """Decode from the clip-length encoder output; None when the result looks like a
         repetition loop (then the caller redoes it on the standard 30 s window)."""
         import ctranslate2
@@ -228,12 +226,12 @@ class WhisperTranscriber:
         fx = self.model.feature_extractor
         feats = fx(audio)[:, :-1]  # (80, frames); last frame is the STFT's padding
         frames = max(
-            feats.shape[1] + round(self.pad_s * _FRAMES_PER_SECOND),
-            round((self.window_s or 0.0) * _FRAMES_PER_SECOND),
+            feats.shape[1] + round(window.pad_s * _FRAMES_PER_SECOND),
+            round(window.min_s * _FRAMES_PER_SECOND),
         )
         frames += frames % 2  # the encoder's conv stride is 2
         frames = min(frames, _MAX_FRAMES)
-        if self.pad_audio:
+        if window.pad_audio:
             # Pad the waveform, as openai/whisper does, so the tail is real log-mel silence.
             tail = np.zeros(frames * fx.hop_length - audio.size, dtype=np.float32)
             feats = fx(np.concatenate([audio, tail]))[:, :frames]
@@ -246,8 +244,8 @@ class WhisperTranscriber:
         )
         storage = ctranslate2.StorageView.from_array(np.ascontiguousarray(padded[None]))
         encoded = self.model.model.encode(storage)
-        if self.context_s is not None and frames < self.context_s * _FRAMES_PER_SECOND:
-            encoded = self._with_silence(encoded, round(self.context_s * _FRAMES_PER_SECOND))
+        if window.context_s is not None and frames < window.context_s * _FRAMES_PER_SECOND:
+            encoded = self._with_silence(encoded, round(window.context_s * _FRAMES_PER_SECOND))
         result = self.model.model.generate(
             encoded,
             [self._prompt],
