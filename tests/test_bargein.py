@@ -63,6 +63,7 @@ class Engine:
         self.first_id = first_id
         self.inputs: list[dp.EngineInput] = []
         self.finished = False
+        self.enrolling = None
 
     def start(self, t: float) -> list[dp.Action]:
         return [dp.Say(self.first_id, "a long prompt"), dp.Say("x.next", "then this")]

@@ -130,6 +130,21 @@ def test_session_from_welcome_to_goodbye() -> None:
     assert r.talk_over() == []
 
 
+def test_enrolling_names_the_partner_only_while_their_enrolment_turn_is_open() -> None:
+    seen: list[str | None] = []
+
+    def watch(r: Rehearsal) -> bool:
+        if not seen or seen[-1] != r.engine.enrolling:
+            seen.append(r.engine.enrolling)
+        return False
+
+    engine = Engine(None, PARTNERS, entry="session")
+    Rehearsal(engine, happy_replies()).run(until=600, stop=watch)
+    # Nobody while welcoming, Alex, nobody while the coach thanks Alex and asks Sam, Sam,
+    # then nobody for the rest of the session.
+    assert seen == [None, "Alex", None, "Sam", None]
+
+
 def test_monitor_waits_silently_for_heat() -> None:
     table = happy_replies()
     table["session.monitor"] = "We are just chatting about the weekend."

@@ -68,6 +68,11 @@ class RecordingEngine:
         self.finished = False
         self.enrolled_once = False
 
+    @property
+    def enrolling(self) -> str | None:
+        # Alex's enrolment turn is open until Alex's first utterance answers it.
+        return None if self.enrolled_once else "Alex"
+
     def start(self, t: float) -> list[dp.Action]:
         return [
             dp.Say("a.one", "one"),
@@ -82,7 +87,7 @@ class RecordingEngine:
             return [dp.Say("pause.breath", "breathe")]
         if isinstance(event, dp.PartnerSaid) and not self.enrolled_once:
             self.enrolled_once = True
-            return [dp.Listen("both", "a.monitor")]  # enrolled: now just listen
+            return [dp.Say("a.thanks", "thanks"), dp.Listen("both", "a.monitor")]
         if isinstance(event, dp.KeyPressed):
             self.finished = True
         return []
@@ -167,6 +172,26 @@ def test_enrolment_heard_and_alarms_reach_log_and_engine(tmp_path):
     # The alarm's prompt followed at once.
     pause = [r for r in log if r["type"] == "say" and r["id"] == "pause.breath"][0]
     assert pause["start"] == pytest.approx(3.0, abs=0.031)
+
+
+def test_only_the_open_enrolment_turn_teaches_a_voice(tmp_path):
+    """Once Alex's enrolment turn is answered, the next voice is not learnt as Alex, even
+    before the engine asks anything else (it used to be: the session remembered the last
+    Listen, not whether the engine was still enrolling)."""
+
+    class QuietAfterEnrolment(RecordingEngine):
+        def handle(self, event: dp.EngineInput) -> list[dp.Action]:
+            actions = super().handle(event)
+            return [a for a in actions if not isinstance(a, dp.Say | dp.Listen)]
+
+    engine = QuietAfterEnrolment()
+    listener = ScriptedListener([_utt(2.5, 1.0), _utt(4.5, 1.2, speaker="Sam")])
+    texts = {1.0: "Hi, I'm Alex.", 1.2: "And I'm Sam."}
+    s = _session(listener, engine, EchoTranscriber(texts), tmp_path)
+    s.run(ArraySource(np.zeros(5 * SAMPLE_RATE, np.float32)))
+    assert listener.enrolled == ["Alex"]
+    heard = [(r["speaker"], r["text"]) for r in s.log.dicts() if r["type"] == "heard"]
+    assert heard == [("Alex", "Hi, I'm Alex."), ("Sam", "And I'm Sam.")]
 
 
 def test_key_press_ends_the_session_and_log_is_complete(tmp_path):

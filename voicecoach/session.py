@@ -74,6 +74,11 @@ class Engine(Protocol):
     @property
     def finished(self) -> bool: ...
 
+    @property
+    def enrolling(self) -> str | None:
+        """The partner whose voice is being learnt now (their enrolment turn is open)."""
+        ...
+
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 
@@ -204,7 +209,6 @@ class Session:
 
     n: int = 0  # samples consumed: the session's clock
     speaking: _Speaking | None = None
-    listening_to: dp.Listen | None = None
     end_reason: str | None = None
     _pending: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     _queue: list[dp.Say] = field(default_factory=list)
@@ -368,7 +372,7 @@ class Session:
 
     def _events(self, events: list[pt.PerceptionEvent]) -> None:
         for e in events:
-            if isinstance(e, pt.RaisedVoice | pt.Interruption) and self._enrolling():
+            if isinstance(e, pt.RaisedVoice | pt.Interruption) and self.engine.enrolling:
                 # A voice is being learnt: there is no calm baseline to judge it against yet.
                 log.debug("ignored while enrolling: %s", e)
                 continue
@@ -404,25 +408,22 @@ class Session:
                     )
                 )
 
-    def _enrolling(self) -> bool:
-        return self.listening_to is not None and self.listening_to.enroll
-
     def _utterance(self, u: pt.Utterance) -> None:
         speaker = u.speaker
-        want = self.listening_to
-        if want is not None and want.enroll:
+        partner = self.engine.enrolling
+        if partner is not None:
             # The coach asked this partner by name for a sentence: that is their voice.
             # An answer in several pieces is learnt from all of them together.
-            heard = self._enrolment.get(want.speaker)
+            heard = self._enrolment.get(partner)
             audio = u.audio if heard is None else np.concatenate([heard, u.audio])
             try:
-                self.listener.enroll(want.speaker, audio)
+                self.listener.enroll(partner, audio)
             except ValueError as exc:  # too little speech yet: wait for more of it
-                log.info("not enrolling %s yet: %s", want.speaker, exc)
+                log.info("not enrolling %s yet: %s", partner, exc)
             else:
-                self.log.write(ev.Enroll(t=u.t, speaker=want.speaker, start=u.start, end=u.end))
-            self._enrolment[want.speaker] = audio
-            speaker = want.speaker
+                self.log.write(ev.Enroll(t=u.t, speaker=partner, start=u.start, end=u.end))
+            self._enrolment[partner] = audio
+            speaker = partner
         text = self.transcriber.transcribe(self._with_preroll(u)).strip()
         if not text and u.end - u.start < MIN_GARBLED_S:
             # Short and wordless: a cough or a door, not an answer to be asked again.
@@ -459,7 +460,6 @@ class Session:
             if isinstance(action, dp.Say):
                 self._say(action)
             elif isinstance(action, dp.Listen):
-                self.listening_to = action
                 self._prepare_replies()
             elif isinstance(action, dp.Show):
                 self.log.write(ev.Show(t=self.t, text=action.text))

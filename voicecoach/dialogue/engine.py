@@ -200,6 +200,14 @@ class Engine:
         return self._turn is not None and not (self._listen is not None and self._listen.enroll)
 
     @property
+    def enrolling(self) -> str | None:
+        """The partner whose voice the coach is learning right now (their enrolment turn
+        is open), else None. Ends with the turn, not with the next Listen."""
+        if self._listen is not None and self._listen.enroll:
+            return self._listen.speaker
+        return None
+
+    @property
     def roles(self) -> tuple[str, str]:
         """(sender, receiver) now."""
         return self._sender, self._receiver
