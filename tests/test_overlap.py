@@ -103,3 +103,29 @@ def test_overlap_ends_when_the_intruder_is_heard_alone() -> None:
     assert abs(cuts[0].time - 60 * 0.03) <= 0.3
     assert abs(cuts[1].time - 150 * 0.03) <= 0.3
     assert any(isinstance(e, Overlap) and e.start <= 1.9 for e in out)
+
+
+def _cut_in_plan(gap: int) -> list[dict[str, float]]:
+    """Alex alone; Sam cuts in (after ``gap`` silent frames) louder than Alex, so in the
+    0.6 s both talk Sam wins most frames, in runs of up to 6, and Alex clearly only two;
+    then Sam alone."""
+    alex, sam = _lls("alex", False, False), _lls("sam", False, False)
+    both = _lls("alex", True, False)
+    overlap = [sam] * 6 + [alex] + [both] * 2 + [sam] * 6 + [alex] + [both] * 4
+    return [alex] * 60 + [{}] * gap + overlap + [sam] * 60
+
+
+@pytest.mark.parametrize("gap", [0, 15])
+def test_a_louder_intruder_still_makes_an_interruption(gap: int) -> None:
+    det = OverlapDetector(OverlapConfig(), verify=None)
+    det.open(0, "alex")
+    out = []
+    for i, lls in enumerate(_cut_in_plan(gap)):
+        out += det.step(i, bool(lls), -30.0, 0.2, lls)
+    cuts = [e for e in out if isinstance(e, Interruption)]
+    if gap:  # a pause between the voices (0.45 s): a turn, however it goes on
+        assert cuts == []
+        return
+    assert [(c.speaker, c.interrupted) for c in cuts] == [("sam", "alex")]
+    assert abs(cuts[0].time - 60 * 0.03) <= 0.3
+    assert cuts[0].overlap >= 0.2

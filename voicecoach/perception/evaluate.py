@@ -177,7 +177,8 @@ class _Dialogue:
 def _compose(a_turns: list[np.ndarray], b_turns: list[np.ndarray], names: tuple[str, str],
              rng: np.random.Generator) -> _Dialogue:
     """Alternate A and B; about half the changes of turn overlap by 0.5-1.0 s (either
-    partner cutting in), the others leave a 0.3-1.2 s gap."""
+    partner cutting in), the others leave a 0.3-1.2 s gap. Once one reader has run out
+    of turns the other goes on alone, always after a gap: nobody cuts in on themselves."""
     parts: list[tuple[int, int, np.ndarray]] = []  # (start sample, who, audio)
     t = int(0.5 * SAMPLE_RATE)
     seq = []
@@ -188,6 +189,7 @@ def _compose(a_turns: list[np.ndarray], b_turns: list[np.ndarray], names: tuple[
             seq.append((1, b_turns[i]))
     onsets: list[tuple[float, str]] = []
     prev_end_active = None
+    prev_who = None
     for who, x in seq:
         # Loudness varies between partners and turns by a few dB.
         x = set_level(x, NORM_LEVEL_DB + rng.uniform(-3, 3))
@@ -196,13 +198,14 @@ def _compose(a_turns: list[np.ndarray], b_turns: list[np.ndarray], names: tuple[
         last = (len(act) - int(np.argmax(act[::-1]))) * 160 if act.any() else len(x)
         if prev_end_active is None:
             start = t
-        elif rng.random() < 0.5:
+        elif rng.random() < 0.5 or who == prev_who:  # (same draws either way)
             start = prev_end_active + int(rng.uniform(0.3, 1.2) * SAMPLE_RATE) - first
         else:
             start = prev_end_active - int(rng.uniform(0.5, 1.0) * SAMPLE_RATE) - first
             onsets.append(((start + first) / SAMPLE_RATE, names[who]))
         parts.append((start, who, x))
         prev_end_active = start + last
+        prev_who = who
     total = max(s + len(x) for s, _, x in parts) + SAMPLE_RATE
     audio = np.zeros(total)
     owner = np.zeros(total // 160, dtype=int)

@@ -45,11 +45,13 @@ class OverlapConfig:
     floor_mean: float = -0.5  # ... with d this low on average: a clear floor (similar
     # voices never get far below zero; the d-vector check after the onset keeps precision)
     frame_margin: float = 2.0  # a frame clearly won by the floor holder
-    floor_after: int = 4  # floor-won frames after the onset: still talking
+    floor_after: int = 2  # floor-won frames after the onset: still talking (a voice
+    # cutting in tends to be the louder one, so the floor holder clearly wins few frames)
     min_overlap_s: float = 0.2
     decide_s: float = 1.0  # give up (= handover) this long after the onset
     lookback: int = 40  # speech frames searched back for the onset (~1.2 s)
-    pure_run: int = 5  # frames in a row clearly the intruder's: heard alone
+    pure_run: int = 8  # frames in a row clearly the intruder's: heard alone (0.24 s:
+    # shorter runs happen inside an overlap, between the floor holder's syllables)
     gap_before: int = 20  # frames before the onset searched for a pause (0.6 s)
     gap_after: int = 5  # ... and after it
     gap_frames: int = 9  # a pause this long (0.27 s) between voices: a turn, not a cut
