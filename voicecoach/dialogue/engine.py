@@ -3,7 +3,7 @@
 Pure and deterministic: events in, actions out. Time comes only from the events' ``t``
 (media time); there is no clock, no thread and no audio here.
 
-How it runs: each script step is a Python generator that yields what it waits for
+How it runs: each script step is a Python generator that yields what it waits for (`waits`)
 (the coach to finish a line, a partner's turn, a time on the media clock, a heat alarm,
 another script). The engine feeds events to whatever is waited for. Things that can
 happen at any moment (danger words, voice commands, heat, a key) are handled here,
@@ -13,9 +13,7 @@ above the steps, so no script can forget them.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from voicecoach.dialogue import answers, prompts
@@ -44,6 +42,19 @@ from voicecoach.dialogue.protocol import (
 from voicecoach.dialogue.safety import danger
 from voicecoach.dialogue.script import Script, ScriptError, Step
 from voicecoach.dialogue.settings import Settings
+from voicecoach.dialogue.waits import (
+    End,
+    Finish,
+    Reopen,
+    ScriptRun,
+    StepGen,
+    Wait,
+    WaitHeat,
+    WaitSay,
+    WaitScript,
+    WaitTurn,
+    WaitUntil,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,78 +65,6 @@ UNKNOWN = "unknown"
 
 _MAX_VISITS = 40  # a step entered this often in one run of a script: something is looping
 _REOPEN_S = 2.0  # the sender resumes this soon after we took their turn as over: it was not
-
-
-# ------------------------------------------------------------------ what a step waits for
-
-
-@dataclass(frozen=True)
-class _WaitSay:
-    id: str
-
-
-@dataclass(frozen=True)
-class _WaitTurn:
-    speaker: str  # a partner name or BOTH
-    step: str
-    max_s: float
-    end_s: float
-
-
-@dataclass(frozen=True)
-class _WaitUntil:
-    t: float
-
-
-@dataclass(frozen=True)
-class _WaitHeat:
-    until: float | None
-
-
-@dataclass(frozen=True)
-class _WaitScript:
-    pass
-
-
-_Wait = _WaitSay | _WaitTurn | _WaitUntil | _WaitHeat | _WaitScript
-StepGen = Generator[_Wait, Any, "str | _End | None"]
-
-
-@dataclass(frozen=True)
-class _End:
-    result: str
-
-
-class _Finish(Exception):  # noqa: N818 - control flow, not an error
-    """Raised inside a step to end its script with ``result`` (e.g. a pause said stop)."""
-
-    def __init__(self, result: str) -> None:
-        super().__init__(result)
-        self.result = result
-
-
-@dataclass
-class _Frame:
-    """One running script (scripts run others, so these form a stack)."""
-
-    script: Script
-    step: str | None = None
-    gen: StepGen | None = None
-    interrupted: bool = False  # its step was cut by a heat pause; re-enter it afterwards
-    heat_pause: bool = False  # this frame *is* that pause
-    visits: Counter[str] = field(default_factory=Counter)
-    loops: Counter[str] = field(default_factory=Counter)
-
-
-@dataclass(frozen=True)
-class _Reopen:
-    """A listen turn just ended; if its speaker resumes at once, it was only a pause."""
-
-    frame: _Frame
-    step: str
-    speaker: str
-    text: str
-    until: float
 
 
 class Engine:
@@ -154,8 +93,8 @@ class Engine:
         self._vars: dict[str, str] = {"round": "1"}
         self.t = 0.0
         self._out: list[Action] = []
-        self._stack: list[_Frame] = []
-        self._wait: _Wait | None = None
+        self._stack: list[ScriptRun] = []
+        self._wait: Wait | None = None
         self._turn: Turn | None = None
         self._listen: Listen | None = None  # the last Listen, re-sent after an aside
         self._speaking: str | None = None  # id of the line in the air, until its SayDone
@@ -170,7 +109,7 @@ class Engine:
         self._last_prompt: Say | None = None
         self._rate = 1.0
         self._pending_heat: HeatAlarm | None = None
-        self._reopen: _Reopen | None = None
+        self._reopen: Reopen | None = None
         self._seed: tuple[str, str] | None = None  # (speaker, words) to start a turn with
         self._stopping: str | None = None  # EndSession reason, sent once the last line is done
         self._last_result = "done"  # the result of the script that just ended
@@ -190,7 +129,7 @@ class Engine:
         """Who has the floor now (a partner name, BOTH while monitoring, or None)."""
         if self._turn is not None:
             return self._turn.speaker
-        return BOTH if isinstance(self._wait, _WaitHeat) else None
+        return BOTH if isinstance(self._wait, WaitHeat) else None
 
     @property
     def awaiting_answer(self) -> bool:
@@ -268,7 +207,7 @@ class Engine:
         self._started = True
         self.t = t
         self._out = []
-        self._stack.append(_Frame(self._scripts[self.entry]))
+        self._stack.append(ScriptRun(self._scripts[self.entry]))
         self._pump()
         return self._take()
 
@@ -332,11 +271,11 @@ class Engine:
                 self._on_say_done(SayDone(t, self._speaking))
             return
         wait = self._wait
-        if isinstance(wait, _WaitUntil) and t >= wait.t:
+        if isinstance(wait, WaitUntil) and t >= wait.t:
             self._pump()
-        elif isinstance(wait, _WaitHeat) and wait.until is not None and t >= wait.until:
+        elif isinstance(wait, WaitHeat) and wait.until is not None and t >= wait.until:
             self._pump()
-        elif isinstance(wait, _WaitTurn) and self._turn is not None:
+        elif isinstance(wait, WaitTurn) and self._turn is not None:
             self._check_turn()
 
     def _on_say_done(self, ev: SayDone) -> None:
@@ -356,7 +295,7 @@ class Engine:
             if self._listen is not None and self._wait is not None:
                 self._emit(self._listen)
             return
-        if isinstance(self._wait, _WaitSay):
+        if isinstance(self._wait, WaitSay):
             if ev.interrupted:
                 # A partner talked over the coach, who stopped: hear them out before the
                 # next line, or the coach would talk over them in turn.
@@ -366,7 +305,7 @@ class Engine:
 
     def _hear_out_done(self) -> None:
         self._barged_at = None
-        if isinstance(self._wait, _WaitSay) and self._speaking is None:
+        if isinstance(self._wait, WaitSay) and self._speaking is None:
             self._pump()
 
     def _on_speech_started(self, ev: SpeechStarted) -> None:
@@ -428,13 +367,13 @@ class Engine:
                 turn.intruder = None  # they spoke to the coach, not over their partner
             self._on_command(cmd, who, ev.text)
             return
-        if turn is not None and isinstance(self._wait, _WaitTurn):
+        if turn is not None and isinstance(self._wait, WaitTurn):
             if turn.owns(who):
                 turn.add(who, ev.text, ev.end)
             elif who in self.partners:
                 turn.interrupted_by(who)
             return
-        if isinstance(self._wait, _WaitSay) or self._speaking is not None:
+        if isinstance(self._wait, WaitSay) or self._speaking is not None:
             self._early.append(ev)
             if self._barged_at is not None:
                 self._hear_out_done()  # their words may be the very turn the line asked for
@@ -482,7 +421,7 @@ class Engine:
         self._stopping = "not safe"
 
     def _on_command(self, cmd: str, who: str, text: str) -> None:
-        if cmd == "stop" and isinstance(self._wait, _WaitHeat) and not addressed(text):
+        if cmd == "stop" and isinstance(self._wait, WaitHeat) and not addressed(text):
             # In their own conversation "Stop!" is said to each other, not to the coach.
             log.info("'stop' during the couple's conversation: not taken as a command")
             return
@@ -513,7 +452,7 @@ class Engine:
     def _is_answer(self, text: str) -> bool:
         """A choice answer that sounds like a command ("a break") is an answer."""
         frame = self._stack[-1] if self._stack else None
-        if frame is None or frame.step is None or not isinstance(self._wait, _WaitTurn):
+        if frame is None or frame.step is None or not isinstance(self._wait, WaitTurn):
             return False
         step = frame.script.steps[frame.step]
         return (
@@ -523,11 +462,11 @@ class Engine:
         )
 
     def _skip(self) -> None:
-        if isinstance(self._wait, _WaitUntil):
+        if isinstance(self._wait, WaitUntil):
             self._pump()  # cut a timer or a breath short: its check-in still comes
             return
         frame = self._stack[-1] if self._stack else None
-        if frame is None or frame.step is None or isinstance(self._wait, _WaitHeat):
+        if frame is None or frame.step is None or isinstance(self._wait, WaitHeat):
             return
         step = frame.script.steps[frame.step]
         if step.kind == "ask" and step.safety:
@@ -558,7 +497,7 @@ class Engine:
             frame.gen.close()
         log.info("skipping %s.%s", frame.script.name, step.id)
         if target is None:
-            self._pump_result(_End("done"))
+            self._pump_result(End("done"))
         else:
             self._enter(frame, target)
             self._pump()
@@ -571,7 +510,7 @@ class Engine:
             self._apply_heat(ev)
 
     def _apply_heat(self, ev: HeatAlarm) -> None:
-        if isinstance(self._wait, _WaitHeat):
+        if isinstance(self._wait, WaitHeat):
             if self._speaking is None:
                 self._pending_heat = None
                 self._pump(ev)
@@ -610,7 +549,7 @@ class Engine:
         self._wait = None
         self._heat_pauses += 1
         log.info("heat during %s.%s: running %s", frame.script.name, frame.step, pause_name)
-        self._stack.append(_Frame(self._scripts[pause_name], heat_pause=True))
+        self._stack.append(ScriptRun(self._scripts[pause_name], heat_pause=True))
         self._pump()
 
     # ------------------------------------------------------------ driving the steps
@@ -636,19 +575,19 @@ class Engine:
                 wait = frame.gen.send(value)
             except StopIteration as stop:
                 target = stop.value
-            except _Finish as fin:
-                target = _End(fin.result)
+            except Finish as fin:
+                target = End(fin.result)
             else:
                 self._wait = wait
-                if isinstance(wait, _WaitScript):
+                if isinstance(wait, WaitScript):
                     value = None  # the step pushed a script: start it
                     continue
-                if isinstance(wait, _WaitTurn):
+                if isinstance(wait, WaitTurn):
                     self._begin_turn(wait)
                 return
             value = None
-            if isinstance(target, _End) or target is None:
-                self._pump_result(target or _End("done"), pump=False)
+            if isinstance(target, End) or target is None:
+                self._pump_result(target or End("done"), pump=False)
                 if self._stack and not self._finished:
                     top = self._stack[-1]
                     value = self._last_result if not top.interrupted else None
@@ -656,7 +595,7 @@ class Engine:
             self._enter(frame, target)
         self._end("the script never waited (a loop without a turn?)")
 
-    def _pump_result(self, end: _End, pump: bool = True) -> None:
+    def _pump_result(self, end: End, pump: bool = True) -> None:
         """The top script ended with ``end.result``: pop it and tell its caller."""
         result = end.result
         while True:
@@ -679,7 +618,7 @@ class Engine:
         if pump:
             self._pump(None if parent.interrupted else result)
 
-    def _enter(self, frame: _Frame, step_id: str) -> None:
+    def _enter(self, frame: ScriptRun, step_id: str) -> None:
         step = frame.script.steps[step_id]
         if self._help_shown and step.kind not in ("say", "help", "end"):
             self._end("not safe")
@@ -695,9 +634,9 @@ class Engine:
     def _too_heated(self) -> StepGen:
         """Heat keeps coming back: going on would only repeat the pause. Stop kindly."""
         yield from self._say("engine.too_heated", prompts.TOO_HEATED)
-        raise _Finish("stop")
+        raise Finish("stop")
 
-    def _resume(self, frame: _Frame) -> StepGen:
+    def _resume(self, frame: ScriptRun) -> StepGen:
         assert frame.step is not None
         script = frame.script
         step = script.steps[frame.step]
@@ -713,7 +652,7 @@ class Engine:
         self._emit(EnterStep(script.name, step.id))
         return (yield from self._step(frame, step))
 
-    def _step(self, frame: _Frame, step: Step) -> StepGen:
+    def _step(self, frame: ScriptRun, step: Step) -> StepGen:
         kind = step.kind
         script = frame.script
         pid = self._pid(frame, step)
@@ -727,7 +666,7 @@ class Engine:
             name = self._name(step.who)
             text = yield from self._hear(pid, name, step.max_s or 90.0, self.settings.message_end_s)
             if text:
-                self._reopen = _Reopen(frame, step.id, name, text, self.t + _REOPEN_S)
+                self._reopen = Reopen(frame, step.id, name, text, self.t + _REOPEN_S)
             assert step.who is not None
             self._vars[f"{step.who}_said"] = text
             self._vars["said"] = text
@@ -752,15 +691,15 @@ class Engine:
             return nxt
         if kind == "run":
             assert step.script is not None
-            self._stack.append(_Frame(self._scripts[step.script]))
-            result = yield _WaitScript()
+            self._stack.append(ScriptRun(self._scripts[step.script]))
+            result = yield WaitScript()
             if result in step.on:
                 return step.on[result]
             if result == "stop":
-                raise _Finish("stop")
+                raise Finish("stop")
             return nxt
         if kind == "end":
-            return _End(step.result)
+            return End(step.result)
         if kind == "enroll":
             name = self._name(step.who)
             yield from self._say(pid, self._render(step.text or "", to=name), name)
@@ -773,7 +712,7 @@ class Engine:
             until = self.t + step.max_s if step.max_s else None
             self._listen = Listen(BOTH, pid, step.max_s or 24 * 3600.0)
             self._emit(self._listen)
-            yield _WaitHeat(until)
+            yield WaitHeat(until)
             self._listen = None
             return nxt
         if kind == "help":
@@ -787,23 +726,23 @@ class Engine:
 
     # ------------------------------------------------------------ step helpers
 
-    def _say(self, pid: str, text: str, to: str | None = None) -> Generator[_Wait, Any, None]:
+    def _say(self, pid: str, text: str, to: str | None = None) -> Generator[Wait, Any, None]:
         say = Say(pid, text, to, self._rate)
         self._speak(say)
         if not pid.startswith("engine."):
             self._last_prompt = say  # "repeat that" repeats the script, not our asides
         self._early.clear()
-        yield _WaitSay(pid)
+        yield WaitSay(pid)
 
     def _hear(
         self, pid: str, name: str, max_s: float, end_s: float, enroll: bool = False
-    ) -> Generator[_Wait, Any, str]:
+    ) -> Generator[Wait, Any, str]:
         """A partner's turn; a long silence gets a re-prompt, then an offer to pause."""
         silences = 0
         while True:
             self._listen = Listen(name, pid, max_s, enroll)
             self._emit(self._listen)
-            text, noise = yield _WaitTurn(name, pid, max_s, end_s)
+            text, noise = yield WaitTurn(name, pid, max_s, end_s)
             self._listen = None
             if answers.heard_anything(text):
                 return text
@@ -823,16 +762,16 @@ class Engine:
                 yield from self._say("engine.offer_pause", q, None if name == BOTH else name)
                 self._listen = Listen(name, "engine.offer_pause", 30.0)
                 self._emit(self._listen)
-                reply, _ = yield _WaitTurn(
+                reply, _ = yield WaitTurn(
                     name, "engine.offer_pause", 30.0, self.settings.turn_end_s
                 )
                 self._listen = None
                 if answers.yes_no(reply) == "yes":
                     pause = self._pause_script()
-                    self._stack.append(_Frame(self._scripts[pause], heat_pause=True))
-                    result = yield _WaitScript()
+                    self._stack.append(ScriptRun(self._scripts[pause], heat_pause=True))
+                    result = yield WaitScript()
                     if result == "stop":
-                        raise _Finish("stop")
+                        raise Finish("stop")
                     silences = 0
                     continue
             return ""
@@ -845,7 +784,7 @@ class Engine:
             return [BOTH]
         return [self._name(step.to)]
 
-    def _ask(self, frame: _Frame, step: Step) -> Generator[_Wait, Any, str | None]:
+    def _ask(self, frame: ScriptRun, step: Step) -> Generator[Wait, Any, str | None]:
         got: list[str] = []
         for name in self._asked(step):
             answer, by = yield from self._ask_one(frame, step, name)
@@ -863,8 +802,8 @@ class Engine:
         return target or frame.script.default_next(step)
 
     def _ask_one(
-        self, frame: _Frame, step: Step, name: str
-    ) -> Generator[_Wait, Any, tuple[str, str]]:
+        self, frame: ScriptRun, step: Step, name: str
+    ) -> Generator[Wait, Any, tuple[str, str]]:
         pid = self._pid(frame, step)
         to = None if name == BOTH else name
         question = self._render(step.text or "", to=to or "")
@@ -897,7 +836,7 @@ class Engine:
             return answers.choice(reply, step.choices)
         return "any" if answers.heard_anything(reply) else None
 
-    def _loop(self, frame: _Frame, step: Step) -> Generator[_Wait, Any, str | None]:
+    def _loop(self, frame: ScriptRun, step: Step) -> Generator[Wait, Any, str | None]:
         frame.loops[step.id] += 1
         if frame.loops[step.id] > step.max_rounds:
             frame.loops[step.id] = 0
@@ -912,7 +851,7 @@ class Engine:
         frame.loops[step.id] = 0
         return step.exit
 
-    def _timer(self, pid: str, step: Step, nxt: str | None) -> Generator[_Wait, Any, str | None]:
+    def _timer(self, pid: str, step: Step, nxt: str | None) -> Generator[Wait, Any, str | None]:
         length = self.settings.timeout_s if step.length == "timeout" else float(step.length or 0)
         self._vars["duration"] = _duration(length)
         if step.text:
@@ -920,11 +859,11 @@ class Engine:
         # Always on screen: people apart in a timeout need to see how long it lasts.
         shown = self._render(step.show) if step.show else "Timeout"
         self._emit(Show(f"{shown} ({_duration(length)})", kind="timer"))
-        yield _WaitUntil(self.t + length)
+        yield WaitUntil(self.t + length)
         yield from self._say(pid, self._render(step.checkin or ""))
         return nxt
 
-    def _breathe(self, pid: str, step: Step) -> Generator[_Wait, Any, None]:
+    def _breathe(self, pid: str, step: Step) -> Generator[Wait, Any, None]:
         if step.text:
             yield from self._say(pid, self._render(step.text))
         in_s = step.in_s or self.settings.breathe_in_s
@@ -935,11 +874,11 @@ class Engine:
                 began = self.t
                 yield from self._say(pid, cue)
                 if self.t < began + length:
-                    yield _WaitUntil(began + length)
+                    yield WaitUntil(began + length)
 
     # ------------------------------------------------------------ turn-taking
 
-    def _begin_turn(self, wait: _WaitTurn) -> None:
+    def _begin_turn(self, wait: WaitTurn) -> None:
         turn = Turn(wait.speaker, wait.step, self.t, wait.max_s, wait.end_s, quiet_from=self.t)
         self._reopen = None
         if self._seed is not None and self._seed[0] == wait.speaker:
@@ -1058,7 +997,7 @@ class Engine:
         return " ".join(text.format_map(_Blank(values)).split())
 
     @staticmethod
-    def _pid(frame: _Frame, step: Step) -> str:
+    def _pid(frame: ScriptRun, step: Step) -> str:
         return f"{frame.script.name}.{step.id}"
 
     def _close_all(self) -> None:
