@@ -3,8 +3,10 @@
 Per 30 ms frame: features (level, YIN pitch, tilt, cepstrum) -> webrtcvad -> segmenter.
 Within a speech segment the speaker is first guessed from the frame model, then named from
 a d-vector of the first 0.8 s, re-checked every few seconds, and settled on the whole
-utterance at its end. Frames attributed to a known voice feed the raised-voice detector
-against that voice's baseline; all speech frames feed the interruption/overlap detector.
+utterance at its end (one d-vector window per 3 s; an utterance that stays UNKNOWN on
+those is heard again on all its windows, and named only if both models then agree).
+Frames attributed to a known voice feed the raised-voice detector against that voice's
+baseline; all speech frames feed the interruption/overlap detector.
 When a segment closes it is settled: a change of voice the live detectors missed (a quick
 handover inside the hangover, a cut-in between similar voices) splits it where the frame
 model's evidence changes side, kept only if the d-vector names the pieces differently;
@@ -72,8 +74,8 @@ class ListenerConfig:
     recheck_s: float = 2.0  # re-embed the latest window this often in long segments
     utterance_windows: int = 2  # cap on d-vector windows per utterance (speed): one per
     # started 3 s, the first being the 0.8 s check's, already computed
-    doubt_windows: int = 6  # ... raised to this, one per started ``doubt_s``, when those
-    doubt_s: float = 1.2  # leave the utterance UNKNOWN: compute goes where it is needed
+    doubt_windows: int = 6  # ... raised to every back-to-back window, up to this many,
+    # when those leave the utterance UNKNOWN: compute goes where it is needed
     raised: RaisedConfig = field(default_factory=RaisedConfig)
     overlap: OverlapConfig = field(default_factory=OverlapConfig)
     accept: float = 0.5  # cosine to name a voice on an utterance
@@ -569,7 +571,7 @@ class Listener:
         if att.speaker == UNKNOWN and max_windows > 1:
             # One 0.84 s window per 3 s is a thin basis for similar voices: before giving
             # up on a whole utterance, hear more of it (the windows it has are reused).
-            more = _windows_for(frames, self.cfg.doubt_windows, self.cfg.doubt_s)
+            more = min(self.cfg.doubt_windows, len(_grid(frames)))
             if more > len(self._embedded(frames)):
                 emb = self._embed_frames(frames, more)
                 att = _agreed(self.bank.attribute(emb, pitch, accept, llr), llr,
@@ -602,8 +604,10 @@ def _agreed(att: Attribution, llr: dict[str, float] | None, accept: float) -> At
     """A name given to doubtful speech on a second, longer hearing stands only if the
     d-vector and the frame model both favour that voice and the d-vector is as close as
     a first hearing must be: re-listening to a stranger until one partner edges ahead
-    must not name them (measured on LibriSpeech readers: a stranger re-heard was named
-    in 10 of 33 cases by the plain rule, in 1 with this one; the partners' in 3 of 3)."""
+    must not name them. Measured with LibriSpeech readers as strangers to enrolled
+    pairs: their speech named a partner 64 % of the time before the second hearing
+    (the 4 s enrolment d-vectors are weak), 70 % with it under the plain rule, 65 %
+    with this one, while the partners' own doubtful utterances were all still named."""
     name = att.speaker
     if name == UNKNOWN or not llr:
         return att
