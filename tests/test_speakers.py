@@ -179,3 +179,31 @@ def test_a_second_hearing_names_only_what_both_models_agree_on() -> None:
     far = Attribution("alex", 0.5, {"alex": 0.42, "sam": 0.2})
     assert _agreed(far, {"alex": -0.3, "sam": -3.0}, 0.5).speaker == UNKNOWN
     assert _agreed(Attribution(UNKNOWN, 0.0, sims), None, 0.5).speaker == UNKNOWN
+
+
+def test_a_piece_shorter_than_a_d_vector_window_is_not_split_off_on_its_word(
+        voices: dict[str, list[np.ndarray]]) -> None:
+    # Alex talks on; the change-point search suggests a cut 0.6 s before the end. The
+    # embedder, fed a window that is mostly padding, "hears" Sam there. That must not
+    # split Alex's utterance: a sub-window piece is named only with the frame model's
+    # clear support, and Alex's own frames do not give it to Sam.
+    listener = _listener(voices)
+    sam = listener.bank.get("sam")
+    assert sam is not None
+    frames = _frames_of(voices["alex"][1])
+    voiced = [i for i, f in enumerate(frames) if f.vad]
+    tail = 16  # voiced frames after the cut: too few for the frame-model verdict
+    assert len(frames) - voiced[-tail] < 28
+
+    class PaddingHearsSam:
+        windows_run = 0
+
+        def embed_chunks(self, chunks: list[np.ndarray]) -> np.ndarray:
+            real = listener_real.embed_chunks(chunks)
+            return np.stack([sam.embedding if len(c) < 28 * 480 else e
+                             for c, e in zip(chunks, real, strict=True)])
+
+    listener_real = listener.embedder
+    listener.embedder = PaddingHearsSam()  # type: ignore[assignment]
+    listener._cuts = lambda d, lo, hi, depth: [len(d) - tail]  # type: ignore[method-assign]
+    assert listener._settle(frames) is None

@@ -464,7 +464,11 @@ class Listener:
         starts = [frames.index(voiced[b]) for b in bounds[:-1]]
         pieces = [frames[a:b] for a, b in zip(starts, [*starts[1:], len(frames)], strict=True)]
         means = [float(np.mean(d[a:b])) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-        named = [self._attribute(p, cfg.utterance_windows) for p in pieces]
+        # A piece shorter than one d-vector window is mostly padding to the embedder: its
+        # "name" is noise, so it counts as UNKNOWN here (kept apart only where the frame
+        # model clearly gives it to the other voice).
+        named = [self._attribute(p, cfg.utterance_windows) if len(p) >= _WINDOW_FRAMES
+                 else UNKNOWN for p in pieces]
         # Merge neighbours that are the same voice; an UNKNOWN piece is kept apart only
         # where the frame model clearly gives it to the other voice than its neighbour.
         out: list[tuple[list[_Frame], str, float]] = []
