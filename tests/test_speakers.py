@@ -178,6 +178,8 @@ def test_a_second_hearing_names_only_what_both_models_agree_on() -> None:
     # Both agree, but the d-vector is not as close as a first hearing must be.
     far = Attribution("alex", 0.5, {"alex": 0.42, "sam": 0.2})
     assert _agreed(far, {"alex": -0.3, "sam": -3.0}, 0.5).speaker == UNKNOWN
+    # Too few frames for the frame model to have a say: no agreement, no name.
+    assert _agreed(named, None, 0.5).speaker == UNKNOWN
     assert _agreed(Attribution(UNKNOWN, 0.0, sims), None, 0.5).speaker == UNKNOWN
 
 

@@ -613,9 +613,9 @@ def _agreed(att: Attribution, llr: dict[str, float] | None, accept: float) -> At
     (the 4 s enrolment d-vectors are weak), 70 % with it under the plain rule, 65 %
     with this one, while the partners' own doubtful utterances were all still named."""
     name = att.speaker
-    if name == UNKNOWN or not llr:
+    if name == UNKNOWN:
         return att
-    if (max(att.sims, key=att.sims.__getitem__) == name == max(llr, key=llr.__getitem__)
+    if (llr and max(att.sims, key=att.sims.__getitem__) == name == max(llr, key=llr.__getitem__)
             and att.sims[name] >= accept):
         return att
     return Attribution(UNKNOWN, 0.0, att.sims)
