@@ -572,9 +572,11 @@ class Listener:
             llr = {k: float(np.mean(np.clip(v - np.max(list(lls.values()), axis=0), -8, 0)))
                    for k, v in lls.items()}
         att = self.bank.attribute(emb, pitch, accept, llr)
-        if att.speaker == UNKNOWN and max_windows > 1:
+        if att.speaker == UNKNOWN and max_windows > 1 and llr is not None:
             # One 0.84 s window per 3 s is a thin basis for similar voices: before giving
             # up on a whole utterance, hear more of it (the windows it has are reused).
+            # Without the frame model's say (one voice known, few frames) a second
+            # hearing could name nobody (`_agreed`): it is not paid for.
             more = min(self.cfg.doubt_windows, len(_grid(frames)))
             if more > len(self._embedded(frames)):
                 emb = self._embed_frames(frames, more)
