@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import webrtcvad
 
-from voicecoach.perception.listener import Listener, ListenerConfig
+from voicecoach.perception.features import analyse_audio
+from voicecoach.perception.listener import Listener, ListenerConfig, _agreed, _Frame
 from voicecoach.perception.overlap import OverlapConfig
+from voicecoach.perception.speakers import Attribution
 from voicecoach.perception.testaudio import piper_speech, place
 from voicecoach.perception.types import UNKNOWN, Utterance
+from voicecoach.perception.vad import vad_flags
 
 ALEX = [
     "I feel alone when you work late, and I need you to call me when you can.",
@@ -114,3 +118,94 @@ def test_one_voice_is_not_split(voices: dict[str, list[np.ndarray]]) -> None:
     x = place(14, [(0.5, a1), (0.5 + len(a1) / 16000 + 0.2, a2)])
     utts = _utts(_listener(voices), x)
     assert [u.speaker for u in utts] == ["alex"]
+
+
+class _FakeEmbedder:
+    """The first window it is asked for sounds like nobody in particular, every later one
+    like ``later``; counts the windows, as the real embedder does."""
+
+    def __init__(self, first: np.ndarray, later: np.ndarray) -> None:
+        self.first, self.later, self.windows_run = first, later, 0
+
+    def embed_chunks(self, chunks: list[np.ndarray]) -> np.ndarray:
+        out = [self.first if self.windows_run + i == 0 else self.later
+               for i in range(len(chunks))]
+        self.windows_run += len(chunks)
+        return np.stack(out)
+
+
+def _frames_of(audio: np.ndarray) -> list[_Frame]:
+    block = analyse_audio(audio)
+    flags = vad_flags(block.pcm, block.level_db, webrtcvad.Vad(2))
+    return [_Frame(block.first + i, block.pcm[i], float(block.level_db[i]), float(block.f0[i]),
+                   float(block.aper[i]), float(block.tilt_db[i]), block.mfcc[i], bool(flags[i]),
+                   float(block.h1h2_db[i])) for i in range(len(block))]
+
+
+def test_a_doubtful_utterance_is_heard_again_at_length(
+        voices: dict[str, list[np.ndarray]]) -> None:
+    listener = _listener(voices)
+    alex, sam = listener.bank.get("alex"), listener.bank.get("sam")
+    assert alex is not None and sam is not None
+    # A window that sounds like neither partner (orthogonal to both d-vectors).
+    basis, _ = np.linalg.qr(np.stack([alex.embedding, sam.embedding,
+                                      np.random.default_rng(0).normal(size=256)]).T)
+    nobody = basis[:, 2]
+    frames = _frames_of(voices["alex"][1])
+    assert len(frames) * 0.03 > 3.0  # one window by the 1-per-3-s rule, 3+ when in doubt
+    fake = _FakeEmbedder(nobody, alex.embedding)
+    listener.embedder = fake  # type: ignore[assignment]
+    # A live check hears that one window: no name, and no second hearing.
+    assert listener._attribute(frames, max_windows=1) == UNKNOWN
+    assert fake.windows_run == 1
+    # The utterance's own verdict hears more of it (reusing that window) and names Alex.
+    assert listener._attribute(frames, max_windows=2) == "alex"
+    assert 2 <= fake.windows_run - 1 <= ListenerConfig().doubt_windows
+    # A confident first hearing costs nothing more.
+    listener._emb_cache = {}
+    fake.first = alex.embedding
+    fake.windows_run = 0
+    assert listener._attribute(frames, max_windows=2) == "alex"
+    assert fake.windows_run == 1
+
+
+def test_a_second_hearing_names_only_what_both_models_agree_on() -> None:
+    sims = {"alex": 0.62, "sam": 0.55}
+    named = Attribution("alex", 0.5, sims)
+    assert _agreed(named, {"alex": -0.3, "sam": -2.0}, 0.5).speaker == "alex"
+    # The frame model prefers the other partner: a stranger edging toward one of them.
+    assert _agreed(named, {"alex": -2.0, "sam": -0.3}, 0.5).speaker == UNKNOWN
+    # Both agree, but the d-vector is not as close as a first hearing must be.
+    far = Attribution("alex", 0.5, {"alex": 0.42, "sam": 0.2})
+    assert _agreed(far, {"alex": -0.3, "sam": -3.0}, 0.5).speaker == UNKNOWN
+    # Too few frames for the frame model to have a say: no agreement, no name.
+    assert _agreed(named, None, 0.5).speaker == UNKNOWN
+    assert _agreed(Attribution(UNKNOWN, 0.0, sims), None, 0.5).speaker == UNKNOWN
+
+
+def test_a_piece_shorter_than_a_d_vector_window_is_not_split_off_on_its_word(
+        voices: dict[str, list[np.ndarray]]) -> None:
+    # Alex talks on; the change-point search suggests a cut 0.6 s before the end. The
+    # embedder, fed a window that is mostly padding, "hears" Sam there. That must not
+    # split Alex's utterance: a sub-window piece is named only with the frame model's
+    # clear support, and Alex's own frames do not give it to Sam.
+    listener = _listener(voices)
+    sam = listener.bank.get("sam")
+    assert sam is not None
+    frames = _frames_of(voices["alex"][1])
+    voiced = [i for i, f in enumerate(frames) if f.vad]
+    tail = 16  # voiced frames after the cut: too few for the frame-model verdict
+    assert len(frames) - voiced[-tail] < 28
+
+    class PaddingHearsSam:
+        windows_run = 0
+
+        def embed_chunks(self, chunks: list[np.ndarray]) -> np.ndarray:
+            real = listener_real.embed_chunks(chunks)
+            return np.stack([sam.embedding if len(c) < 28 * 480 else e
+                             for c, e in zip(chunks, real, strict=True)])
+
+    listener_real = listener.embedder
+    listener.embedder = PaddingHearsSam()  # type: ignore[assignment]
+    listener._cuts = lambda d, lo, hi, depth: [len(d) - tail]  # type: ignore[method-assign]
+    assert listener._settle(frames) is None
