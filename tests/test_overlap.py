@@ -129,3 +129,20 @@ def test_a_louder_intruder_still_makes_an_interruption(gap: int) -> None:
     assert [(c.speaker, c.interrupted) for c in cuts] == [("sam", "alex")]
     assert abs(cuts[0].time - 60 * 0.03) <= 0.3
     assert cuts[0].overlap >= 0.2
+
+
+def test_a_faint_last_frame_before_a_pause_does_not_make_a_handover_a_cut_in() -> None:
+    # Alex's last frame is faint (the frame model hardly prefers Alex), then a 0.3 s
+    # pause, then Sam: the CUSUM may start Sam on that faint frame, but the pause after
+    # it still makes this a turn.
+    det = OverlapDetector(OverlapConfig(), verify=None)
+    det.open(0, "alex")
+    alex, sam = _lls("alex", False, False), _lls("sam", False, False)
+    faint = {"alex": 0.0, "sam": -0.5}
+    out = []
+    for i, lls in enumerate([alex] * 60 + [faint] + [{}] * 10 + [sam] * 60):
+        out += det.step(i, bool(lls), -30.0, 0.2, lls)
+    assert [e for e in out if isinstance(e, Interruption)] == []
+
+
+

@@ -53,7 +53,8 @@ class OverlapConfig:
     pure_run: int = 8  # frames in a row clearly the intruder's: heard alone (0.24 s:
     # shorter runs happen inside an overlap, between the floor holder's syllables)
     gap_before: int = 20  # frames before the onset searched for a pause (0.6 s)
-    gap_after: int = 5  # ... and after it
+    gap_after: int = 15  # ... and after it (0.45 s: the CUSUM may start the intruder on
+    # the floor holder's last faint frame, before the pause of a handover)
     gap_frames: int = 9  # a pause this long (0.27 s) between voices: a turn, not a cut
     overlap_end_s: float = 0.6  # floor holder silent this long: overlap over
     alone_frames: int = 20  # ... or the last this many speech frames clearly the
