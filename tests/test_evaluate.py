@@ -36,3 +36,22 @@ def test_bridged_fills_only_short_gaps() -> None:
     out = evaluate._bridged(act)
     assert out[10:50].all()
     assert not out[50:100].any()
+
+
+def test_dialogue_sets_are_summed_before_percentages() -> None:
+    stats = {"FF": {"true": 3, "found": 2, "detected": 2, "tp": 2, "single_blocks": 100,
+                    "correct": 90, "unknown": 0, "single_blocks_energy": 110,
+                    "correct_energy": 90},
+             "MM": {"true": 1, "found": 1, "detected": 2, "tp": 1, "single_blocks": 300,
+                    "correct": 297, "unknown": 3, "single_blocks_energy": 300,
+                    "correct_energy": 297}}
+    out = evaluate._summaries(stats)
+    assert out["all"]["interruption_recall_pct"] == 75.0  # 3 of 4, not the mean of 67 and 100
+    assert out["all"]["interruption_precision_pct"] == 75.0
+    assert out["all"]["attribution_pct"] == 96.8
+    assert out["FF"]["attribution_energy_truth_pct"] == 81.8
+    text = evaluate.format_eval({"data": "d", "dialogues": out,
+                                 "dialogue_sets": {**out, "sets": 4}, "speed_x_realtime": 30.0,
+                                 "audio_s": 10.0})
+    assert "over 4 sets" in text
+    assert text.count("  all interruptions recall 75.0 %") == 2

@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     evp = sub.add_parser("eval", help="measure the detectors on a data directory")
     evp.add_argument("--data", required=True, help="e.g. ../shared/dev-audio")
     evp.add_argument("--json", action="store_true")
+    evp.add_argument("--dialogue-sets", type=int, default=1, choices=range(1, 5), metavar="N",
+                     help="also report N (2-4) sets of composed dialogues in aggregate")
 
     sc = sub.add_parser("scripts", help="dialogue scripts: list, check")
     scs = sc.add_subparsers(dest="scripts_command", metavar="ACTION")
@@ -127,7 +129,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     data = Path(args.data)
     if not data.is_dir():
         raise UserError(f"No data directory at {data}")
-    result = evaluate(data)
+    result = evaluate(data, dialogue_sets=args.dialogue_sets)
     print(json.dumps(result, indent=2) if args.json else format_eval(result))
     return 0
 

@@ -275,7 +275,14 @@ def _score_dialogue(d: _Dialogue, res: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _eval_dialogues(root: Path, timer: _Timer, n_pairs: int = 15) -> dict[str, Any]:
+DIALOGUE_SETS = ((0, 7), (1, 11), (2, 23), (3, 5))
+"""(shift, seed) of each composed dialogue set: the first is the default report; the
+others pair the readers differently (the pool rotated by ``shift``) with other random
+turns, so a change can be checked on ~4x as many interruptions as it was tuned on."""
+
+
+def _eval_dialogues(root: Path, timer: _Timer, n_pairs: int = 15, shift: int = 0,
+                    seed: int = 7) -> dict[str, Any]:
     files = sorted(root.glob("*.flac"))
     sexes = _readers(root)
     by_sex: dict[str, list[Path]] = {"F": [], "M": []}
@@ -287,10 +294,10 @@ def _eval_dialogues(root: Path, timer: _Timer, n_pairs: int = 15) -> dict[str, A
         if sex in by_sex and len(x) >= 10 * SAMPLE_RATE:
             by_sex[sex].append(f)
             audio[f] = x
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     pairs: list[tuple[str, Path, Path]] = []
     for kind, pool_a, pool_b in (("FF", "F", "F"), ("MM", "M", "M"), ("FM", "F", "M")):
-        a_list = list(by_sex[pool_a])
+        a_list = by_sex[pool_a][shift:] + by_sex[pool_a][:shift]
         b_list = list(by_sex[pool_b])
         for i in range(n_pairs // 3):
             if pool_a == pool_b:
@@ -316,6 +323,11 @@ def _eval_dialogues(root: Path, timer: _Timer, n_pairs: int = 15) -> dict[str, A
         agg = stats.setdefault(kind, {})
         for k, v in sc.items():
             agg[k] = agg.get(k, 0) + v
+    return {**_summaries(stats), "counts": stats, "pairs": details}
+
+
+def _summaries(stats: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
+    """Percentages per pair kind and over all of them, from summed counts."""
     total: dict[str, int] = {}
     for agg in stats.values():
         for k, v in agg.items():
@@ -332,15 +344,26 @@ def _eval_dialogues(root: Path, timer: _Timer, n_pairs: int = 15) -> dict[str, A
             "interruptions": a.get("true", 0),
         }
 
-    return {"all": summary(total), **{k: summary(v) for k, v in stats.items()},
-            "pairs": details}
+    return {"all": summary(total), **{k: summary(v) for k, v in stats.items()}}
+
+
+def _eval_dialogue_sets(root: Path, timer: _Timer, n_sets: int) -> dict[str, Any]:
+    """The first ``n_sets`` of `DIALOGUE_SETS`, counts summed per pair kind."""
+    stats: dict[str, dict[str, int]] = {}
+    for shift, seed in DIALOGUE_SETS[:n_sets]:
+        for kind, agg in _eval_dialogues(root, timer, shift=shift, seed=seed)["counts"].items():
+            into = stats.setdefault(kind, {})
+            for k, v in agg.items():
+                into[k] = into.get(k, 0) + v
+    return {**_summaries(stats), "sets": n_sets}
 
 
 # ---------------------------------------------------------------- entry points
 
 
-def evaluate(data_dir: Path) -> dict[str, Any]:
-    """Run every measurement available in ``data_dir``; see the module docstring."""
+def evaluate(data_dir: Path, dialogue_sets: int = 1) -> dict[str, Any]:
+    """Run every measurement available in ``data_dir``; see the module docstring.
+    ``dialogue_sets`` > 1 adds the dialogues of that many `DIALOGUE_SETS` in aggregate."""
     data_dir = Path(data_dir)
     rav = data_dir / "ravdess"
     libri = data_dir / "librispeech"
@@ -356,6 +379,8 @@ def evaluate(data_dir: Path) -> dict[str, Any]:
         out["raised_levelnorm"] = _eval_ravdess(rav, timer, normalise=True)
     if libri.is_dir():
         out["dialogues"] = _eval_dialogues(libri, timer)
+        if dialogue_sets > 1:
+            out["dialogue_sets"] = _eval_dialogue_sets(libri, timer, dialogue_sets)
     out["speed_x_realtime"] = round(timer.audio_s / max(timer.wall_s, 1e-9), 1)
     out["audio_s"] = round(timer.audio_s, 1)
     return out
@@ -387,9 +412,13 @@ def format_eval(d: dict[str, Any]) -> str:
             f"calm {_fmt(c.get('calm'), ' %')}, other {_fmt(c.get('other'), ' %')} "
             "(target <= 20)",
         ]
-    dl = d.get("dialogues")
-    if dl:
-        lines.append("Two-speaker dialogues (LibriSpeech, enrolled partners)")
+    for key, title in (("dialogues", "Two-speaker dialogues (LibriSpeech, enrolled partners)"),
+                       ("dialogue_sets", f"... over {d.get('dialogue_sets', {}).get('sets')} "
+                                         "sets of pairings and turns (--dialogue-sets)")):
+        dl = d.get(key)
+        if not dl:
+            continue
+        lines.append(title)
         for k in ("all", "FF", "MM", "FM"):
             if k not in dl:
                 continue
