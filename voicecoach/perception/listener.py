@@ -327,8 +327,7 @@ class Listener:
         lls = self.bank.frame_loglik(np.stack([f.mfcc for f in voiced]))
         if len(lls) < 2:
             return None
-        means = sorted(((float(np.mean(np.clip(v - np.max(list(lls.values()), axis=0), -8, 0))),
-                         k) for k, v in lls.items()), reverse=True)
+        means = sorted(((v, k) for k, v in _relative_ll(lls).items()), reverse=True)
         if means[0][0] - means[1][0] >= self.cfg.frame_sure:
             return means[0][1]
         return None
@@ -453,8 +452,8 @@ class Listener:
         lls = self.bank.frame_loglik(np.stack([f.mfcc for f in voiced]))
         if len(lls) < 2:
             return None
-        top = sorted(lls, key=lambda k: -float(np.sum(np.clip(
-            lls[k] - np.max(list(lls.values()), axis=0), -8, 0))))[:2]
+        rel = _relative_ll(lls)
+        top = sorted(rel, key=lambda k: -rel[k])[:2]
         d = np.clip(lls[top[1]] - lls[top[0]], -8.0, 8.0)
         cuts = sorted(self._cuts(d, 0, len(d), depth=3))
         if not cuts:
@@ -539,9 +538,8 @@ class Listener:
         """d-vector of a run of frames from windows on a fixed grid (28 frames from its
         first frame). Windows already embedded (the check at 0.8 s, re-checks in long
         utterances) are reused; new ones are added only up to ``max_windows`` in all."""
-        grid = _grid(frames)
-        have = [p for p in grid if frames[p].idx in self._emb_cache]
-        todo = [p for p in grid if frames[p].idx not in self._emb_cache]
+        have = self._embedded(frames)
+        todo = [p for p in _grid(frames) if p not in have]
         need = max(0, max_windows - len(have))
         if len(todo) > need:
             pick = np.round(np.linspace(0, len(todo) - 1, need)).astype(int) if need else []
@@ -569,8 +567,7 @@ class Listener:
         voiced = [f for f in speech if f.level > -90]
         if len(voiced) >= 20 and len(self.bank.profiles) >= 2:
             lls = self.bank.frame_loglik(np.stack([f.mfcc for f in voiced]))
-            llr = {k: float(np.mean(np.clip(v - np.max(list(lls.values()), axis=0), -8, 0)))
-                   for k, v in lls.items()}
+            llr = _relative_ll(lls)
         att = self.bank.attribute(emb, pitch, accept, llr)
         if att.speaker == UNKNOWN and max_windows > 1 and llr is not None:
             # One 0.84 s window per 3 s is a thin basis for similar voices: before giving
@@ -621,6 +618,13 @@ def _agreed(att: Attribution, llr: dict[str, float] | None, accept: float) -> At
             and att.sims[name] >= accept):
         return att
     return Attribution(UNKNOWN, 0.0, att.sims)
+
+
+def _relative_ll(lls: dict[str, np.ndarray]) -> dict[str, float]:
+    """Per voice, the mean over frames of its log-likelihood less the best voice's in
+    that frame, clipped at -8 nats (0: it wins every frame; one frame has a bounded say)."""
+    best = np.max(list(lls.values()), axis=0)
+    return {k: float(np.mean(np.clip(v - best, -8, 0))) for k, v in lls.items()}
 
 
 def _grid(frames: list[_Frame]) -> list[int]:
