@@ -76,7 +76,6 @@ class Baseline:
     pitch_sd: float = 2.0
     tilt_sd: float = 5.0
     h1h2_sd: float = 5.0
-    enrol_s: float = 0.0  # voiced seconds of the enrolment itself (adapt limits drift)
     enrol: dict[str, float] = field(default_factory=dict)  # enrolment medians
 
     @classmethod
@@ -96,7 +95,7 @@ class Baseline:
             level_db=med["level_db"], pitch_st=med["pitch_st"], tilt_db=med["tilt_db"],
             pitch_range_st=float(hi - lo), voiced_s=voiced_s, h1h2_db=med["h1h2_db"],
             level_sd=sd["level_db"], pitch_sd=sd["pitch_st"], tilt_sd=sd["tilt_db"],
-            h1h2_sd=sd["h1h2_db"], enrol_s=voiced_s, enrol=med,
+            h1h2_sd=sd["h1h2_db"], enrol=med,
         )
 
     def adapt(self, other: Baseline, max_s: float = 30.0, max_shift: float = 0.5) -> None:
