@@ -136,7 +136,7 @@ class Engine:
         """A partner's turn is open and the coach will answer it (not monitoring, not
         learning a voice): the session ends utterances on shorter silences then, so the
         answer comes sooner."""
-        return self._turn is not None and not (self._listen is not None and self._listen.enroll)
+        return self._turn is not None and self.enrolling is None
 
     @property
     def enrolling(self) -> str | None:
