@@ -26,7 +26,7 @@ import numpy as np
 import webrtcvad
 
 from voicecoach.perception.features import FrameBlock, analyse_audio
-from voicecoach.perception.speakers import semitones, speech_frames
+from voicecoach.perception.speakers import Baseline, speech_frames
 from voicecoach.perception.vad import AGGRESSIVENESS, vad_flags
 
 log = logging.getLogger(__name__)
@@ -38,18 +38,18 @@ CUES = ("level", "pitch", "pitch_range", "tilt", "h1h2", "aper")
 
 def clip_cues(block: FrameBlock, mask: np.ndarray) -> dict[str, float] | None:
     """Medians of the effort cues over the voiced frames of ``mask`` (None: too few)."""
-    voiced = mask & (block.f0 > 0)
-    if voiced.sum() < 10:
+    # The same medians the raised-voice baseline rests on, plus aperiodicity.
+    base = Baseline.measure(block, mask)
+    if base is None:
         return None
-    st = semitones(block.f0[voiced])
-    lo, hi = np.percentile(st, [10, 90])
     return {
-        "level": float(np.median(block.level_db[voiced])),  # dB; AGC removes it
-        "pitch": float(np.median(st)),  # semitones re 100 Hz
-        "pitch_range": float(hi - lo),  # semitones, 10-90 %
-        "tilt": float(np.median(block.tilt_db[voiced])),  # dB, 1-5 kHz over 50 Hz-1 kHz
-        "h1h2": float(np.median(block.h1h2_db[voiced])),  # dB; low = pressed
-        "aper": float(np.median(block.aper[voiced])),  # YIN aperiodicity; high = rough
+        "level": base.level_db,  # dB; AGC removes it
+        "pitch": base.pitch_st,  # semitones re 100 Hz
+        "pitch_range": base.pitch_range_st,  # semitones, 10-90 %
+        "tilt": base.tilt_db,  # dB, 1-5 kHz over 50 Hz-1 kHz
+        "h1h2": base.h1h2_db,  # dB; low = pressed
+        # YIN aperiodicity; high = rough
+        "aper": float(np.median(block.aper[mask & (block.f0 > 0)])),
     }
 
 
