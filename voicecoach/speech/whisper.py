@@ -32,7 +32,6 @@ LOGPROB_FLOOR = -1.0
 """Average token log-probability below which a high no-speech probability wins."""
 
 
-
 @dataclass(frozen=True)
 class EncoderWindow:
     """How much of Whisper's 30 s input the encoder computes for one utterance.
@@ -273,7 +272,6 @@ class WhisperTranscriber:
             self.fallbacks += 1
             return None
         return text, float(result.no_speech_prob), float(logprob)
-
 
     def _with_silence(self, encoded: object, frames: int) -> object:
         """``encoded`` continued to ``frames`` mel frames with the encoder's output for
