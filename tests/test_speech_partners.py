@@ -6,35 +6,10 @@ import numpy as np
 import pytest
 
 from voicecoach.errors import UserError
-from voicecoach.speech.partners import TARGET_RMS, partner_voice, press, tilt
+from voicecoach.speech.partners import TARGET_RMS, median_f0, partner_voice, press, tilt
 from voicecoach.timebase import SAMPLE_RATE
 
 LINE = "You never listen to me when I talk."
-
-
-def median_f0(x: np.ndarray, fmin: float = 60.0, fmax: float = 500.0) -> float:
-    """Median F0 (Hz) of the louder frames: a small YIN (difference function + threshold)."""
-    x = np.asarray(x, dtype=np.float64)
-    frame, hop = int(0.04 * SAMPLE_RATE), int(0.01 * SAMPLE_RATE)
-    lo, hi = int(SAMPLE_RATE / fmax), int(SAMPLE_RATE / fmin)
-    level = np.sqrt(np.mean(x**2))
-    f0s = []
-    for s in range(0, x.size - frame - hi, hop):
-        w, seg = x[s : s + frame], x[s : s + frame + hi]
-        if np.sqrt(np.mean(w**2)) < 0.3 * level:
-            continue
-        energy = np.cumsum(np.concatenate([[0.0], seg**2]))
-        e_lag = energy[frame : frame + hi + 1] - energy[: hi + 1]  # energy of seg[t:t+frame]
-        d = np.sum(w**2) + e_lag - 2 * np.correlate(seg, w, "valid")[: hi + 1]
-        cmnd = d[1:] * np.arange(1, hi + 1) / np.maximum(np.cumsum(d[1:]), 1e-12)
-        below = np.flatnonzero(cmnd[lo - 1 : hi - 1] < 0.15)
-        if below.size == 0:
-            continue
-        t = lo - 1 + int(below[0])
-        while t + 1 < hi - 1 and cmnd[t + 1] < cmnd[t]:
-            t += 1
-        f0s.append(SAMPLE_RATE / (t + 1))
-    return float(np.median(f0s)) if f0s else 0.0
 
 
 def high_share(x: np.ndarray) -> float:
