@@ -18,6 +18,7 @@ Every number comes from `analyze`, i.e. the live Listener run over the audio:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -275,6 +276,23 @@ def _score_dialogue(d: _Dialogue, res: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=1)
+def _reader_audio(root: Path) -> tuple[dict[str, list[Path]], dict[Path, np.ndarray]]:
+    """The readers usable in a dialogue, by sex, and their audio: loaded once for all
+    dialogue sets."""
+    sexes = _readers(root)
+    by_sex: dict[str, list[Path]] = {"F": [], "M": []}
+    audio: dict[Path, np.ndarray] = {}
+    for f in sorted(root.glob("*.flac")):
+        sex = sexes.get(f.name.split("-")[0])
+        x = load_audio(f)
+        # 4 s to enrol plus at least two turns of dialogue.
+        if sex in by_sex and len(x) >= 10 * SAMPLE_RATE:
+            by_sex[sex].append(f)
+            audio[f] = x
+    return by_sex, audio
+
+
 DIALOGUE_SETS = ((0, 7), (1, 11), (2, 23), (3, 5))
 """(shift, seed) of each composed dialogue set: the first is the default report; the
 others pair the readers differently (the pool rotated by ``shift``) with other random
@@ -283,17 +301,7 @@ turns, so a change can be checked on ~4x as many interruptions as it was tuned o
 
 def _eval_dialogues(root: Path, timer: _Timer, n_pairs: int = 15, shift: int = 0,
                     seed: int = 7) -> dict[str, Any]:
-    files = sorted(root.glob("*.flac"))
-    sexes = _readers(root)
-    by_sex: dict[str, list[Path]] = {"F": [], "M": []}
-    audio: dict[Path, np.ndarray] = {}
-    for f in files:
-        sex = sexes.get(f.name.split("-")[0])
-        x = load_audio(f)
-        # 4 s to enrol plus at least two turns of dialogue.
-        if sex in by_sex and len(x) >= 10 * SAMPLE_RATE:
-            by_sex[sex].append(f)
-            audio[f] = x
+    by_sex, audio = _reader_audio(root)
     rng = np.random.default_rng(seed)
     pairs: list[tuple[str, Path, Path]] = []
     for kind, pool_a, pool_b in (("FF", "F", "F"), ("MM", "M", "M"), ("FM", "F", "M")):
