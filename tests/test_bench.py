@@ -161,3 +161,28 @@ def test_turns_are_told_apart_as_answers_and_messages() -> None:
     ]
     heard = [e for e in events if e["type"] == "heard"]
     assert [bench._turn_kind(events, h) for h in heard] == ["answer", "message"]
+
+
+def test_turn_kinds_load_each_script_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from voicecoach.dialogue import script as script_mod
+
+    loads: list[str] = []
+    real = script_mod.load_script
+
+    def counting(name: str, **kw: Any) -> Any:
+        loads.append(name)
+        return real(name, **kw)
+
+    monkeypatch.setattr(script_mod, "load_script", counting)
+    events = [
+        {"type": "step", "t": 1.0, "script": "imago", "step": "appointment"},
+        {"type": "heard", "t": 3.0, "start": 2.0, "end": 2.6, "text": "Yes."},
+        {"type": "step", "t": 4.0, "script": "imago", "step": "send"},
+        {"type": "heard", "t": 9.0, "start": 5.0, "end": 7.8, "text": "I feel alone."},
+        {"type": "step", "t": 10.0, "script": "/no/such/script.yaml", "step": "x"},
+        {"type": "heard", "t": 12.0, "start": 10.5, "end": 11.8, "text": "Fine."},
+    ]
+    scripts: dict[str, Any] = {}
+    kinds = [bench._turn_kind(events, h, scripts) for h in events if h["type"] == "heard"]
+    assert kinds == ["answer", "message", None]
+    assert loads == ["imago", "/no/such/script.yaml"]

@@ -341,6 +341,7 @@ def pair_turns(events: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[
 def end_of_turn(inst: Instrumented, events: list[dict[str, Any]]) -> dict[str, Any]:
     """End of a partner's speech -> first sample of the coach's next prompt, p50/p95."""
     rows = []
+    scripts: dict[str, Any] = {}
     for h, s in pair_turns(events):
         wait = s["start"] - h["end"]
         trans = inst.heard_s.get((round(h["start"], 3), round(h["end"], 3)))
@@ -349,7 +350,7 @@ def end_of_turn(inst: Instrumented, events: list[dict[str, Any]]) -> dict[str, A
             continue
         rows.append(
             {
-                "kind": _turn_kind(events, h),
+                "kind": _turn_kind(events, h, scripts),
                 "heard": h["text"][:40],
                 "say": s["id"],
                 "wait_ms": _ms(wait),
@@ -379,17 +380,24 @@ def end_of_turn(inst: Instrumented, events: list[dict[str, Any]]) -> dict[str, A
     }
 
 
-def _turn_kind(events: list[dict[str, Any]], heard: dict[str, Any]) -> str | None:
-    """"answer" or "message": the kind of the script step the turn was heard in."""
+def _turn_kind(events: list[dict[str, Any]], heard: dict[str, Any],
+               scripts: dict[str, Any] | None = None) -> str | None:
+    """"answer" or "message": the kind of the script step the turn was heard in.
+    ``scripts`` keeps each script loaded once across the turns of one report (None: a
+    script that could not be loaded)."""
     from voicecoach.dialogue.script import load_script
 
     steps = [e for e in events if e["type"] == "step" and e["t"] <= heard["t"]]
     if not steps:
         return None
-    try:
-        step = load_script(steps[-1]["script"]).steps.get(steps[-1]["step"])
-    except Exception:  # noqa: BLE001 - a script given by path may have moved: no kind
-        return None
+    scripts = {} if scripts is None else scripts
+    name = steps[-1]["script"]
+    if name not in scripts:
+        try:
+            scripts[name] = load_script(name)
+        except Exception:  # noqa: BLE001 - a script given by path may have moved: no kind
+            scripts[name] = None
+    step = scripts[name].steps.get(steps[-1]["step"]) if scripts[name] else None
     if step is None:
         return None
     return "answer" if step.kind == "ask" else "message" if step.kind in (
