@@ -34,6 +34,18 @@ while 16-19 % of other emotions and 9-12 % of calm clips alarm. Readiness does n
 change that: mild anger peaks at ~0.2 (median) after the margin, below even the lowest
 readiness threshold (0.45). A mildly angry exchange is seen through its words (criticism
 and contempt are logged as cues) and through interruptions, not through the voice.
+
+A speech-emotion model would need to ship inside a PyPI package (no hub at run time),
+run on onnxruntime/numpy and carry a GPL-compatible licence. None did (searched November
+2026): the SER packages there either download weights at run time, need torch, or carry
+a small model trained on RAVDESS itself without an anger class. The signal does exist in
+a model the project already ships: the mean of the Whisper encoder's output, taken relative
+to the speaker's calm calibration. With a linear head trained on three dev actors and
+tested on the fourth, mild anger outranks joy, fear and surprise at a per-actor AUC of
+0.83-1.00 (base) or 0.88-0.97 (tiny.en). But one threshold shared by all speakers does not
+hold: actor 2's mild clips were never flagged and actor 1 flagged 38 % of excited clips.
+A head also needs emotional speech from many speakers under a licence we may ship;
+RAVDESS is non-commercial.
 """
 
 from __future__ import annotations
