@@ -55,3 +55,34 @@ def test_dialogue_sets_are_summed_before_percentages() -> None:
                                  "audio_s": 10.0})
     assert "over 4 sets" in text
     assert text.count("  all interruptions recall 75.0 %") == 2
+
+
+def test_stranger_speech_named_as_a_partner_is_counted_against_the_pipeline() -> None:
+    """Per 10 ms block: the stranger's own blocks (bit 4) named as either partner count as
+    named, `unknown` ones as unknown, unlabelled ones as neither; the couple's single-voice
+    blocks are scored as in the plain dialogues; overlapped blocks count for nobody."""
+    owner = np.zeros(1000, dtype=int)
+    owner[0:200] = 1  # A alone
+    owner[200:300] = 2  # B alone
+    owner[300:340] = 2 | 4  # B and the stranger at once: scored for nobody
+    owner[340:640] = 4  # the stranger alone
+    owner[700:800] = 1
+    d = evaluate._Dialogue(np.zeros(160_000, np.float32), owner, owner.copy(), [],
+                           ("ra", "rb", "rs"))
+    res = {"segments": [
+        {"start": 0.0, "end": 2.0, "speaker": "ra"},
+        {"start": 2.0, "end": 4.0, "speaker": "rb"},  # B, and 0.6 s of the stranger
+        {"start": 4.0, "end": 5.5, "speaker": "unknown"},
+        {"start": 5.5, "end": 6.0, "speaker": "ra"},  # the stranger named A
+        {"start": 7.0, "end": 7.5, "speaker": "rb"},  # A named B, then unlabelled
+    ]}
+    sc = evaluate._score_stranger(d, res)
+    assert sc == {"stranger_blocks": 300, "stranger_named": 60 + 50, "stranger_unknown": 150,
+                  "couple_blocks": 400, "couple_correct": 200 + 100}
+    out = evaluate._stranger_summaries({"FF": sc, "MM": {**sc, "stranger_named": 0}})
+    assert out["FF"]["stranger_named_pct"] == 36.7
+    assert out["all"]["stranger_named_pct"] == 18.3  # summed counts: 110 of 600
+    assert out["all"]["couple_attribution_pct"] == 75.0
+    text = evaluate.format_eval({"data": "d", "strangers": out, "speed_x_realtime": 30.0,
+                                 "audio_s": 10.0})
+    assert "named as a partner 18.3 % of 6.0 s" in text

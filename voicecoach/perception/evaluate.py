@@ -13,6 +13,9 @@ Every number comes from `analyze`, i.e. the live Listener run over the audio:
   attribution between the two enrolled partners, for same-sex and mixed-sex pairs
   (scored on what is speech by energy AND by an independent neural VAD, `_spoken`; the
   energy-only figure of earlier reports is printed beside it);
+- strangers: a third reader (neither partner) speaking two turns amid each pair's
+  dialogue: % of their speech time named as a partner (issue #3: a voice nobody enrolled
+  is `unknown`, never forced), with the couple's own attribution in those dialogues;
 - speed, as seconds of audio analysed per second of CPU wall time.
 """
 
@@ -194,10 +197,11 @@ def _cut_turns(x: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
 @dataclass
 class _Dialogue:
     audio: np.ndarray
-    owner: np.ndarray  # per 10 ms: 0 nobody, 1 = A only, 2 = B only, 3 both (`_spoken`)
+    owner: np.ndarray  # per 10 ms: 0 nobody, 1 = A only, 2 = B only, 3 both (`_spoken`);
+    # bit 4: a stranger (`_eval_strangers`)
     owner_energy: np.ndarray  # the same from energy alone (`_active`; earlier reports)
     onsets: list[tuple[float, str]]  # true interruption onsets (s) and who cut in
-    names: tuple[str, str]
+    names: tuple[str, ...]  # the partners A, B (and a stranger, bit 4, if any)
 
 
 def _compose(a_turns: list[np.ndarray], b_turns: list[np.ndarray], names: tuple[str, str],
@@ -205,14 +209,21 @@ def _compose(a_turns: list[np.ndarray], b_turns: list[np.ndarray], names: tuple[
     """Alternate A and B; about half the changes of turn overlap by 0.5-1.0 s (either
     partner cutting in), the others leave a 0.3-1.2 s gap. Once one reader has run out
     of turns the other goes on alone, always after a gap: nobody cuts in on themselves."""
-    parts: list[tuple[int, int, np.ndarray]] = []  # (start sample, who, audio)
-    t = int(0.5 * SAMPLE_RATE)
     seq = []
     for i in range(max(len(a_turns), len(b_turns))):
         if i < len(a_turns):
             seq.append((0, a_turns[i]))
         if i < len(b_turns):
             seq.append((1, b_turns[i]))
+    return _lay_out(seq, names, rng)
+
+
+def _lay_out(seq: list[tuple[int, np.ndarray]], names: tuple[str, ...],
+             rng: np.random.Generator) -> _Dialogue:
+    """Turns (who, audio) in order on one track, as `_compose` describes; ``who`` indexes
+    ``names`` and sets bit ``1 << who`` of the truth where that voice speaks."""
+    parts: list[tuple[int, int, np.ndarray]] = []  # (start sample, who, audio)
+    t = int(0.5 * SAMPLE_RATE)
     onsets: list[tuple[float, str]] = []
     prev_end_active = None
     prev_who = None
@@ -303,6 +314,106 @@ def _eval_dialogues(root: Path, timer: _Timer, n_pairs: int = 15, shift: int = 0
                     seed: int = 7) -> dict[str, Any]:
     by_sex, audio = _reader_audio(root)
     rng = np.random.default_rng(seed)
+    stats: dict[str, dict[str, int]] = {}
+    details = []
+    for kind, fa, fb in _pairs(by_sex, n_pairs, shift):
+        xa, xb = audio[fa], audio[fb]
+        # Enrol on the first 4 s of each reader; the dialogue uses the rest.
+        ea, eb = xa[: 4 * SAMPLE_RATE], xb[: 4 * SAMPLE_RATE]
+        names = (_name(fa), _name(fb))
+        d = _compose(_cut_turns(xa[4 * SAMPLE_RATE :], rng),
+                     _cut_turns(xb[4 * SAMPLE_RATE :], rng), names, rng)
+        res = timer.run(d.audio, enroll={names[0]: ea, names[1]: eb})
+        sc = _score_dialogue(d, res)
+        details.append({"pair": kind, "names": names, **sc})
+        agg = stats.setdefault(kind, {})
+        for k, v in sc.items():
+            agg[k] = agg.get(k, 0) + v
+    return {**_summaries(stats), "counts": stats, "pairs": details}
+
+
+STRANGER_SEED = 101  # added to a dialogue set's seed for its stranger dialogues
+
+
+def _eval_strangers(root: Path, timer: _Timer, n_pairs: int = 15, shift: int = 0,
+                    seed: int = 7) -> dict[str, Any]:
+    """A reader who is neither partner (TV, a visitor, a child) speaks two turns amid each
+    enrolled pair's own dialogue (A B A S B A S B, laid out as `_compose` does): how much
+    of the stranger's speech is named as a partner (should be none: UNKNOWN), and the
+    couple's own attribution in the same dialogue. Strangers alternate female and male
+    from pair to pair, so most share the sex of at least one partner (all for a mixed
+    pair). Own random draws: the plain dialogues of the set are unchanged."""
+    by_sex, audio = _reader_audio(root)
+    rng = np.random.default_rng(seed + STRANGER_SEED)
+    counts: dict[str, dict[str, int]] = {}
+    details = []
+    for i, (kind, fa, fb) in enumerate(_pairs(by_sex, n_pairs, shift)):
+        pool = [f for f in by_sex["FM"[i % 2]] if f not in (fa, fb)]
+        fs = pool[int(rng.integers(len(pool)))]
+        xa, xb, xs = audio[fa], audio[fb], audio[fs]
+        names = (_name(fa), _name(fb), _name(fs))
+        a = _cut_turns(xa[4 * SAMPLE_RATE :], rng)
+        b = _cut_turns(xb[4 * SAMPLE_RATE :], rng)
+        st = _cut_turns(xs, rng)
+        seq = [(0, a[0]), (1, b[0]), (0, a[1 % len(a)]), (2, st[0]), (1, b[1 % len(b)]),
+               (0, a[2 % len(a)]), (2, st[-1]), (1, b[2 % len(b)])]
+        d = _lay_out(seq, names, rng)
+        res = timer.run(d.audio, enroll={names[0]: xa[: 4 * SAMPLE_RATE],
+                                         names[1]: xb[: 4 * SAMPLE_RATE]})
+        sc = _score_stranger(d, res)
+        details.append({"pair": kind, "names": names, **sc})
+        agg = counts.setdefault(kind, {})
+        for k, v in sc.items():
+            agg[k] = agg.get(k, 0) + v
+    return {**_stranger_summaries(counts), "counts": counts, "pairs": details}
+
+
+def _score_stranger(d: _Dialogue, res: dict[str, Any]) -> dict[str, int]:
+    """10 ms blocks where only the stranger (bit 4) speaks, and how they were labelled;
+    the couple's single-speaker blocks and how many of those were named right."""
+    label = np.full(len(d.owner), "", dtype=object)
+    for s in res["segments"]:
+        label[int(s["start"] * 100) : int(s["end"] * 100)] = s["speaker"]
+    alone = d.owner == 4
+    said = label[alone]
+    single = (d.owner == 1) | (d.owner == 2)
+    truth = np.where(d.owner == 1, d.names[0], d.names[1])
+    return {
+        "stranger_blocks": int(alone.sum()),
+        "stranger_named": int(np.isin(said, list(d.names[:2])).sum()),
+        "stranger_unknown": int((said == "unknown").sum()),
+        "couple_blocks": int(single.sum()),
+        "couple_correct": int((label[single] == truth[single]).sum()),
+    }
+
+
+def _stranger_summaries(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
+    """Percentages per pair kind and over all, from summed counts."""
+    total: dict[str, int] = {}
+    for agg in counts.values():
+        for k, v in agg.items():
+            total[k] = total.get(k, 0) + v
+
+    def summary(a: dict[str, int]) -> dict[str, Any]:
+        return {"stranger_named_pct": _pct(a.get("stranger_named", 0),
+                                           a.get("stranger_blocks", 0)),
+                "stranger_unknown_pct": _pct(a.get("stranger_unknown", 0),
+                                             a.get("stranger_blocks", 0)),
+                "couple_attribution_pct": _pct(a.get("couple_correct", 0),
+                                               a.get("couple_blocks", 0)),
+                "stranger_s": round(a.get("stranger_blocks", 0) / 100, 1)}
+
+    return {"all": summary(total), **{k: summary(v) for k, v in counts.items()}}
+
+
+def _name(f: Path) -> str:
+    return f"r{f.name.split('-')[0]}"
+
+
+def _pairs(by_sex: dict[str, list[Path]], n_pairs: int, shift: int
+           ) -> list[tuple[str, Path, Path]]:
+    """The partner pairs of a dialogue set: a third same-sex female, a third male, a
+    third mixed; ``shift`` rotates the pool to pair the readers differently."""
     pairs: list[tuple[str, Path, Path]] = []
     for kind, pool_a, pool_b in (("FF", "F", "F"), ("MM", "M", "M"), ("FM", "F", "M")):
         a_list = by_sex[pool_a][shift:] + by_sex[pool_a][:shift]
@@ -316,22 +427,7 @@ def _eval_dialogues(root: Path, timer: _Timer, n_pairs: int = 15, shift: int = 0
                 if i >= min(len(a_list), len(b_list)):
                     break
                 pairs.append((kind, a_list[-1 - i], b_list[-1 - i]))
-    stats: dict[str, dict[str, int]] = {}
-    details = []
-    for kind, fa, fb in pairs:
-        xa, xb = audio[fa], audio[fb]
-        # Enrol on the first 4 s of each reader; the dialogue uses the rest.
-        ea, eb = xa[: 4 * SAMPLE_RATE], xb[: 4 * SAMPLE_RATE]
-        names = (f"r{fa.name.split('-')[0]}", f"r{fb.name.split('-')[0]}")
-        d = _compose(_cut_turns(xa[4 * SAMPLE_RATE :], rng),
-                     _cut_turns(xb[4 * SAMPLE_RATE :], rng), names, rng)
-        res = timer.run(d.audio, enroll={names[0]: ea, names[1]: eb})
-        sc = _score_dialogue(d, res)
-        details.append({"pair": kind, "names": names, **sc})
-        agg = stats.setdefault(kind, {})
-        for k, v in sc.items():
-            agg[k] = agg.get(k, 0) + v
-    return {**_summaries(stats), "counts": stats, "pairs": details}
+    return pairs
 
 
 def _summaries(stats: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
@@ -366,6 +462,17 @@ def _eval_dialogue_sets(root: Path, timer: _Timer, n_sets: int) -> dict[str, Any
     return {**_summaries(stats), "sets": n_sets}
 
 
+def _eval_stranger_sets(root: Path, timer: _Timer, n_sets: int) -> dict[str, Any]:
+    """The stranger dialogues of the first ``n_sets`` of `DIALOGUE_SETS`, summed."""
+    counts: dict[str, dict[str, int]] = {}
+    for shift, seed in DIALOGUE_SETS[:n_sets]:
+        for kind, agg in _eval_strangers(root, timer, shift=shift, seed=seed)["counts"].items():
+            into = counts.setdefault(kind, {})
+            for k, v in agg.items():
+                into[k] = into.get(k, 0) + v
+    return {**_stranger_summaries(counts), "sets": n_sets}
+
+
 # ---------------------------------------------------------------- entry points
 
 
@@ -387,8 +494,10 @@ def evaluate(data_dir: Path, dialogue_sets: int = 1) -> dict[str, Any]:
         out["raised_levelnorm"] = _eval_ravdess(rav, timer, normalise=True)
     if libri.is_dir():
         out["dialogues"] = _eval_dialogues(libri, timer)
+        out["strangers"] = _eval_strangers(libri, timer)
         if dialogue_sets > 1:
             out["dialogue_sets"] = _eval_dialogue_sets(libri, timer, dialogue_sets)
+            out["stranger_sets"] = _eval_stranger_sets(libri, timer, dialogue_sets)
     out["speed_x_realtime"] = round(timer.audio_s / max(timer.wall_s, 1e-9), 1)
     out["audio_s"] = round(timer.audio_s, 1)
     return out
@@ -438,6 +547,14 @@ def format_eval(d: dict[str, Any]) -> str:
                 f" {_fmt(s['attribution_pct'], ' %')} (unknown {_fmt(s['unknown_pct'], ' %')},"
                 f" energy-only truth {_fmt(s['attribution_energy_truth_pct'], ' %')},"
                 " target >= 98)")
+    for key, where in (("strangers", ""), ("stranger_sets", " (all sets)")):
+        st = d.get(key, {}).get("all")
+        if st:
+            lines.append(
+                f"Strangers amid the couple{where}: named as a partner "
+                f"{_fmt(st['stranger_named_pct'], ' %')} of {st['stranger_s']} s "
+                f"(unknown {_fmt(st['stranger_unknown_pct'], ' %')}, target 0), couple "
+                f"attribution {_fmt(st['couple_attribution_pct'], ' %')}")
     lines.append(f"Speed: {d.get('speed_x_realtime')}x real time over {d.get('audio_s')} s "
                  "(target >= 20x on 2 cores)")
     return "\n".join(lines)
