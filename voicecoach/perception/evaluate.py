@@ -326,9 +326,7 @@ def _eval_dialogues(root: Path, timer: _Timer, n_pairs: int = 15, shift: int = 0
         res = timer.run(d.audio, enroll={names[0]: ea, names[1]: eb})
         sc = _score_dialogue(d, res)
         details.append({"pair": kind, "names": names, **sc})
-        agg = stats.setdefault(kind, {})
-        for k, v in sc.items():
-            agg[k] = agg.get(k, 0) + v
+        _add(stats.setdefault(kind, {}), sc)
     return {**_summaries(stats), "counts": stats, "pairs": details}
 
 
@@ -362,9 +360,7 @@ def _eval_strangers(root: Path, timer: _Timer, n_pairs: int = 15, shift: int = 0
                                          names[1]: xb[: 4 * SAMPLE_RATE]})
         sc = _score_stranger(d, res)
         details.append({"pair": kind, "names": names, **sc})
-        agg = counts.setdefault(kind, {})
-        for k, v in sc.items():
-            agg[k] = agg.get(k, 0) + v
+        _add(counts.setdefault(kind, {}), sc)
     return {**_stranger_summaries(counts), "counts": counts, "pairs": details}
 
 
@@ -391,8 +387,7 @@ def _stranger_summaries(counts: dict[str, dict[str, int]]) -> dict[str, dict[str
     """Percentages per pair kind and over all, from summed counts."""
     total: dict[str, int] = {}
     for agg in counts.values():
-        for k, v in agg.items():
-            total[k] = total.get(k, 0) + v
+        _add(total, agg)
 
     def summary(a: dict[str, int]) -> dict[str, Any]:
         return {"stranger_named_pct": _pct(a.get("stranger_named", 0),
@@ -404,6 +399,12 @@ def _stranger_summaries(counts: dict[str, dict[str, int]]) -> dict[str, dict[str
                 "stranger_s": round(a.get("stranger_blocks", 0) / 100, 1)}
 
     return {"all": summary(total), **{k: summary(v) for k, v in counts.items()}}
+
+
+def _add(into: dict[str, int], counts: dict[str, int]) -> None:
+    """Sum ``counts`` into ``into``, key by key."""
+    for k, v in counts.items():
+        into[k] = into.get(k, 0) + v
 
 
 def _name(f: Path) -> str:
@@ -434,8 +435,7 @@ def _summaries(stats: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
     """Percentages per pair kind and over all of them, from summed counts."""
     total: dict[str, int] = {}
     for agg in stats.values():
-        for k, v in agg.items():
-            total[k] = total.get(k, 0) + v
+        _add(total, agg)
 
     def summary(a: dict[str, int]) -> dict[str, Any]:
         return {
@@ -456,9 +456,7 @@ def _eval_dialogue_sets(root: Path, timer: _Timer, n_sets: int) -> dict[str, Any
     stats: dict[str, dict[str, int]] = {}
     for shift, seed in DIALOGUE_SETS[:n_sets]:
         for kind, agg in _eval_dialogues(root, timer, shift=shift, seed=seed)["counts"].items():
-            into = stats.setdefault(kind, {})
-            for k, v in agg.items():
-                into[k] = into.get(k, 0) + v
+            _add(stats.setdefault(kind, {}), agg)
     return {**_summaries(stats), "sets": n_sets}
 
 
@@ -467,9 +465,7 @@ def _eval_stranger_sets(root: Path, timer: _Timer, n_sets: int) -> dict[str, Any
     counts: dict[str, dict[str, int]] = {}
     for shift, seed in DIALOGUE_SETS[:n_sets]:
         for kind, agg in _eval_strangers(root, timer, shift=shift, seed=seed)["counts"].items():
-            into = counts.setdefault(kind, {})
-            for k, v in agg.items():
-                into[k] = into.get(k, 0) + v
+            _add(counts.setdefault(kind, {}), agg)
     return {**_stranger_summaries(counts), "sets": n_sets}
 
 
