@@ -7,9 +7,16 @@ import pytest
 import webrtcvad
 
 from voicecoach.perception.features import analyse_audio
-from voicecoach.perception.listener import Listener, ListenerConfig, _agreed, _Frame
+from voicecoach.perception.listener import Listener, ListenerConfig, _agreed, _Frame, _relative_ll
 from voicecoach.perception.overlap import OverlapConfig
-from voicecoach.perception.speakers import Attribution, FrameModel, shrinkage, speech_frames
+from voicecoach.perception.speakers import (
+    Attribution,
+    FrameModel,
+    SpeakerBank,
+    VoiceProfile,
+    shrinkage,
+    speech_frames,
+)
 from voicecoach.perception.testaudio import piper_speech, place
 from voicecoach.perception.types import UNKNOWN, Utterance
 from voicecoach.perception.vad import vad_flags
@@ -249,3 +256,19 @@ def test_the_frame_model_tells_close_voices_apart_on_a_new_sentence() -> None:
         d = models[other].loglik(x) - models[name].loglik(x)
         windows = np.convolve(np.clip(d, -8, 8), np.ones(10) / 10, "valid")
         assert np.mean(windows < 0) >= 0.85, name
+
+
+def test_frames_unlike_every_voice_have_no_say() -> None:
+    rng = np.random.default_rng(5)
+    bank = SpeakerBank()
+    for name, centre in (("a", 0.0), ("b", 1.0)):
+        model = FrameModel.fit(rng.normal(centre, 1.0, size=(300, 20)))
+        bank.add(VoiceProfile(name, np.ones(4) / 2, model, None))
+    near = rng.normal(0.0, 1.0, size=(30, 20))  # voice a's
+    far = rng.normal(-6.0, 1.0, size=(70, 20))  # nobody's, though nearer to a than to b
+    lls = bank.frame_loglik(np.vstack([near, far]))
+    known = bank.known_frames(lls)
+    assert known[:30].mean() > 0.9 and not known[30:].any()
+    assert np.array_equal(lls["a"][30:], lls["b"][30:])
+    assert _relative_ll(bank.frame_loglik(near))["b"] < -1.0  # a's frames: a verdict
+    assert _relative_ll(lls) == {"a": 0.0, "b": 0.0}  # mostly nobody's: none

@@ -629,7 +629,11 @@ def _agreed(att: Attribution, llr: dict[str, float] | None, accept: float) -> At
 
 def _relative_ll(lls: dict[str, np.ndarray]) -> dict[str, float]:
     """Per voice, the mean over frames of its log-likelihood less the best voice's in
-    that frame, clipped at -8 nats (0: it wins every frame; one frame has a bounded say)."""
+    that frame, clipped at -8 nats (0: it wins every frame; one frame has a bounded say).
+    Speech mostly unlike every known voice (`SpeakerBank.known_frames`: a stranger) gets
+    no verdict at all: its few partner-like frames would name the nearer partner."""
+    if SpeakerBank.known_frames(lls).mean() < 0.5:
+        return dict.fromkeys(lls, 0.0)
     best = np.max(list(lls.values()), axis=0)
     return {k: float(np.mean(np.clip(v - best, -8, 0))) for k, v in lls.items()}
 

@@ -232,17 +232,28 @@ class SpeakerBank:
         return Attribution(UNKNOWN, 0.0, sims)
 
     def frame_loglik(self, mfcc: np.ndarray) -> dict[str, np.ndarray]:
-        return {p.name: p.frames.loglik(mfcc) for p in self.profiles if p.frames is not None}
-
-    def known_frames(self, lls: dict[str, np.ndarray]) -> np.ndarray:
-        """Frames some known voice could have said (`FrameModel.plausible`): elsewhere
-        (a stranger, a noise) the voices' likelihoods say nothing about which of them
-        it is, and in a many-cepstra model their ratio swings wildly."""
-        out = np.zeros(len(next(iter(lls.values()))) if lls else 0, dtype=bool)
+        """Each voice's log-likelihood of each frame. A frame no known voice could have
+        said (`FrameModel.plausible`: a stranger, a noise) gets the same value for every
+        voice: it says nothing about which of them spoke, and with many cepstra the
+        voices' ratio on it swings wildly (a much deeper stranger "is" the deeper partner)."""
+        lls = {p.name: p.frames.loglik(mfcc) for p in self.profiles if p.frames is not None}
+        if not lls:
+            return lls
+        known = np.zeros(len(mfcc), dtype=bool)
         for p in self.profiles:
-            if p.frames is not None and p.name in lls:
-                out |= p.frames.plausible(lls[p.name])
-        return out
+            if p.frames is not None:
+                known |= p.frames.plausible(lls[p.name])
+        if not known.all():
+            top = np.max(list(lls.values()), axis=0)
+            lls = {k: np.where(known, v, top) for k, v in lls.items()}
+        return lls
+
+    @staticmethod
+    def known_frames(lls: dict[str, np.ndarray]) -> np.ndarray:
+        """Frames `frame_loglik` gave a say (some known voice could have said them)."""
+        if len(lls) < 2:
+            return np.ones(len(next(iter(lls.values()))) if lls else 0, dtype=bool)
+        return np.ptp(np.stack(list(lls.values())), axis=0) > 0
 
 
 def build_profile(name: str, emb: np.ndarray, block: FrameBlock, mask: np.ndarray,
