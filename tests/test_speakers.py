@@ -7,9 +7,16 @@ import pytest
 import webrtcvad
 
 from voicecoach.perception.features import analyse_audio
-from voicecoach.perception.listener import Listener, ListenerConfig, _agreed, _Frame
+from voicecoach.perception.listener import Listener, ListenerConfig, _agreed, _Frame, _relative_ll
 from voicecoach.perception.overlap import OverlapConfig
-from voicecoach.perception.speakers import Attribution
+from voicecoach.perception.speakers import (
+    Attribution,
+    FrameModel,
+    SpeakerBank,
+    VoiceProfile,
+    shrinkage,
+    speech_frames,
+)
 from voicecoach.perception.testaudio import piper_speech, place
 from voicecoach.perception.types import UNKNOWN, Utterance
 from voicecoach.perception.vad import vad_flags
@@ -209,3 +216,59 @@ def test_a_piece_shorter_than_a_d_vector_window_is_not_split_off_on_its_word(
     listener.embedder = PaddingHearsSam()  # type: ignore[assignment]
     listener._cuts = lambda d, lo, hi, depth: [len(d) - tail]  # type: ignore[method-assign]
     assert listener._settle(frames) is None
+
+
+def test_a_frame_model_from_few_frames_is_not_confidently_wrong() -> None:
+    """With few frames per cepstrum the covariance is pulled harder to its diagonal: on
+    new frames of the same voice the model fits better than one shrunk as little as a
+    long enrolment allows."""
+    rng = np.random.default_rng(3)
+    dims = 20
+    mix = rng.normal(size=(dims, dims)) / np.sqrt(dims)
+    cov = mix @ mix.T + np.diag(rng.uniform(0.5, 2.0, dims))
+    draw = lambda n: rng.multivariate_normal(np.zeros(dims), cov, size=n)  # noqa: E731
+    train, test = draw(45), draw(2000)
+    assert shrinkage(45, dims) > shrinkage(400, dims) == 0.2
+    model = FrameModel.fit(train)
+    mean = train.mean(axis=0)
+    fixed = 0.8 * np.cov(train.T) + 0.2 * np.diag(np.diag(np.cov(train.T)))
+    d = test - mean
+    ll_fixed = -0.5 * (np.einsum("ij,jk,ik->i", d, np.linalg.inv(fixed), d)
+                       + np.linalg.slogdet(fixed)[1])
+    assert model.loglik(test).mean() > ll_fixed.mean() + 0.5
+
+
+def test_the_frame_model_tells_close_voices_apart_on_a_new_sentence() -> None:
+    """Two voices only 8 % apart in pitch and formants (closer than most same-sex
+    partners): learnt on one sentence each, their next sentences are given to the right
+    voice in most 0.3 s stretches (24 mel bands and 13 cepstra managed ~72 %)."""
+
+    def cepstra(x: np.ndarray) -> np.ndarray:
+        block = analyse_audio(x)
+        mask = speech_frames(block, vad_flags(block.pcm, block.level_db, webrtcvad.Vad(2)))
+        return block.mfcc[mask]
+
+    models = {name: FrameModel.fit(cepstra(piper_speech(text[0], shift=shift)))
+              for name, text, shift in (("a", ALEX, 1.0), ("b", SAM, 1.08))}
+    for name, text, shift in (("a", ALEX, 1.0), ("b", SAM, 1.08)):
+        x = cepstra(piper_speech(text[1], shift=shift))
+        other = "b" if name == "a" else "a"
+        d = models[other].loglik(x) - models[name].loglik(x)
+        windows = np.convolve(np.clip(d, -8, 8), np.ones(10) / 10, "valid")
+        assert np.mean(windows < 0) >= 0.85, name
+
+
+def test_frames_unlike_every_voice_have_no_say() -> None:
+    rng = np.random.default_rng(5)
+    bank = SpeakerBank()
+    for name, centre in (("a", 0.0), ("b", 1.0)):
+        model = FrameModel.fit(rng.normal(centre, 1.0, size=(300, 20)))
+        bank.add(VoiceProfile(name, np.ones(4) / 2, model, None))
+    near = rng.normal(0.0, 1.0, size=(30, 20))  # voice a's
+    far = rng.normal(-6.0, 1.0, size=(70, 20))  # nobody's, though nearer to a than to b
+    lls = bank.frame_loglik(np.vstack([near, far]))
+    known = bank.known_frames(lls)
+    assert known[:30].mean() > 0.9 and not known[30:].any()
+    assert np.array_equal(lls["a"][30:], lls["b"][30:])
+    assert _relative_ll(bank.frame_loglik(near))["b"] < -1.0  # a's frames: a verdict
+    assert _relative_ll(lls) == {"a": 0.0, "b": 0.0}  # mostly nobody's: none

@@ -18,7 +18,12 @@ from voicecoach.timebase import FRAME_SAMPLES, SAMPLE_RATE
 log = logging.getLogger(__name__)
 
 N_FFT = 512
-N_MFCC = 13
+# 40 mel bands and 20 cepstra: the finer spectral envelope is what tells two voices of
+# the same sex apart frame by frame (LibriSpeech readers, enrolled on 4 s: same-sex
+# 0.3 s windows wrongly attributed 9.6/11.4 % F/M with 24 bands and 13 cepstra,
+# 7.6/4.9 % with these; more cepstra or a wider band bought little or only channel).
+N_MELS = 40
+N_MFCC = 20
 _EPS = 1e-10
 
 
@@ -64,8 +69,8 @@ def _dct_matrix(n_out: int, n_in: int) -> np.ndarray:
 
 
 _HANN = np.hanning(FRAME_SAMPLES + 2)[1:-1]
-_MEL24 = mel_filterbank(24, N_FFT, 60.0, 7600.0)
-_DCT = _dct_matrix(N_MFCC + 1, 24)
+_MEL = mel_filterbank(N_MELS, N_FFT, 60.0, 7600.0)
+_DCT = _dct_matrix(N_MFCC + 1, N_MELS)
 _FREQS = np.fft.rfftfreq(N_FFT, 1.0 / SAMPLE_RATE)
 _LOW = (_FREQS >= 50) & (_FREQS < 1000)
 _N_FINE = 2048  # 7.8 Hz bins: fine enough to find the first two harmonics of a low voice
@@ -88,7 +93,7 @@ class FrameBlock:
     f0: np.ndarray  # Hz, 0 = unvoiced
     aper: np.ndarray  # YIN aperiodicity, low = one clear periodic voice
     tilt_db: np.ndarray  # energy 1-5 kHz over 50 Hz-1 kHz, dB (vocal effort flattens the tilt)
-    mfcc: np.ndarray  # (n, 13) cepstrum without c0 (level-free spectral shape)
+    mfcc: np.ndarray  # (n, N_MFCC) cepstrum without c0 (level-free spectral shape)
     h1h2_db: np.ndarray  # first minus second harmonic, dB (low = pressed, effortful voice)
 
     def __len__(self) -> int:
@@ -106,7 +111,7 @@ def analyse_frames(context: np.ndarray, first: int) -> FrameBlock:
     f0, aper = yin(x[idx])
     spec = np.abs(np.fft.rfft(pcm * _HANN, N_FFT)) ** 2
     tilt = 10 * np.log10((spec[:, _HIGH].sum(1) + _EPS) / (spec[:, _LOW].sum(1) + _EPS))
-    logmel = np.log(spec @ _MEL24.T + _EPS)
+    logmel = np.log(spec @ _MEL.T + _EPS)
     mfcc = logmel @ _DCT.T
     return FrameBlock(first, pcm.astype(np.float32), level, f0, aper, tilt, mfcc[:, 1:],
                       _h1h2(pcm, f0))

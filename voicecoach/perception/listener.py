@@ -128,6 +128,7 @@ class Listener:
         self._raised = RaisedVoiceDetector(self.cfg.raised)
         self._overlap = OverlapDetector(self.cfg.overlap, verify=self._verify_change)
         self._recent: deque[_Frame] = deque(maxlen=8)
+        self._known: deque[bool] = deque(maxlen=20)  # recent speech frames: a known voice's?
         self._frames: list[_Frame] = []  # frames of the open segment
         self._speaker = UNKNOWN  # current speaker of the open segment
         self._pending: list[_Frame] = []  # frames waiting for a speaker (raised detector)
@@ -294,6 +295,12 @@ class Listener:
                 self._overlap.set_floor(att)
         # Interruptions / overlap from the frame-level speaker evidence.
         lls = self.bank.frame_loglik(fr.mfcc[None, :]) if fr.vad else {}
+        if lls:
+            # Speech unlike every known voice (a stranger, a television) has no say in
+            # which partner holds the floor: its few partner-like frames would swing it.
+            self._known.append(bool(self.bank.known_frames(lls)[0]))
+            if not self._known[-1] or sum(self._known) < 0.5 * len(self._known):
+                lls = {}
         for ev in self._overlap.step(fr.idx, fr.vad, fr.level, fr.aper,
                                      {k: float(v[0]) for k, v in lls.items()}):
             out.append(_at_least(ev, now_t))
@@ -622,7 +629,11 @@ def _agreed(att: Attribution, llr: dict[str, float] | None, accept: float) -> At
 
 def _relative_ll(lls: dict[str, np.ndarray]) -> dict[str, float]:
     """Per voice, the mean over frames of its log-likelihood less the best voice's in
-    that frame, clipped at -8 nats (0: it wins every frame; one frame has a bounded say)."""
+    that frame, clipped at -8 nats (0: it wins every frame; one frame has a bounded say).
+    Speech mostly unlike every known voice (`SpeakerBank.known_frames`: a stranger) gets
+    no verdict at all: its few partner-like frames would name the nearer partner."""
+    if SpeakerBank.known_frames(lls).mean() < 0.5:
+        return dict.fromkeys(lls, 0.0)
     best = np.max(list(lls.values()), axis=0)
     return {k: float(np.mean(np.clip(v - best, -8, 0))) for k, v in lls.items()}
 
