@@ -146,3 +146,33 @@ def test_a_faint_last_frame_before_a_pause_does_not_make_a_handover_a_cut_in() -
 
 
 
+
+
+@pytest.mark.parametrize("late", [True, False, None])
+def test_a_cut_in_the_first_check_turned_down_is_reported_once_on_a_second_look(
+        late: bool | None) -> None:
+    # The first d-vector check sees mostly the overlap and says "still Alex"; the second
+    # look, past the overlap, decides. It only reports (the floor stays Alex's), once
+    # however often the same candidate comes back, and nothing if it disagrees or its
+    # window is never heard.
+    asked: list[tuple[int, str, str]] = []
+
+    def second(onset: int, intruder: str, floor: str) -> bool | None:
+        asked.append((onset, intruder, floor))
+        return late
+
+    det = OverlapDetector(OverlapConfig(), verify=lambda *_: False, verify_late=second)
+    det.open(0, "alex")
+    out = []
+    for i, lls in enumerate(_cut_in_plan(0) + [_lls("sam", False, False)] * 60):
+        out += det.step(i, bool(lls), -30.0, 0.2, lls)
+    assert asked and {a[1:] for a in asked} == {("sam", "alex")}
+    cuts = [e for e in out if isinstance(e, Interruption)]
+    overlaps = [e for e in out if isinstance(e, Overlap)]
+    if not late:
+        assert cuts == [] and overlaps == []
+    else:
+        assert [(c.speaker, c.interrupted) for c in cuts] == [("sam", "alex")]
+        assert abs(cuts[0].time - 60 * 0.03) <= 0.3 and cuts[0].overlap >= 0.2
+        assert len(overlaps) == 1 and overlaps[0].start == cuts[0].time
+    assert not [c for c in det.changes if c.interruption]  # the floor was not moved

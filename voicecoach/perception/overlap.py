@@ -61,9 +61,23 @@ class OverlapConfig:
     gap_after: int = 15  # ... and after it (0.45 s: the CUSUM may start the intruder on
     # the floor holder's last faint frame, before the pause of a handover)
     gap_frames: int = 9  # a pause this long (0.27 s) between voices: a turn, not a cut
+    same_cut_s: float = 1.0  # a cut-in the second look reported and one found again
+    # within this of its onset, by the same voice, are the same cut-in (reported once)
     overlap_end_s: float = 0.6  # floor holder silent this long: overlap over
     alone_frames: int = 20  # ... or the last this many speech frames clearly the
     alone_slips: int = 3  # intruder's, with at most this many won by the floor holder
+
+
+@dataclass(frozen=True)
+class _Doubted:
+    """A cut-in the first check turned down, waiting for the second look (`verify_late`):
+    what would have been reported, had the first check agreed."""
+
+    onset: int
+    intruder: str
+    floor: str
+    overlap_s: float
+    overlap_end: int  # frame (exclusive) where both stopped talking
 
 
 @dataclass(frozen=True)
@@ -80,11 +94,20 @@ class TurnChange:
 
 class OverlapDetector:
     def __init__(self, config: OverlapConfig | None = None,
-                 verify: Callable[[int, str, str], bool | None] | None = None) -> None:
+                 verify: Callable[[int, str, str], bool | None] | None = None,
+                 verify_late: Callable[[int, str, str], bool | None] | None = None) -> None:
         """``verify(onset, intruder, floor)``: an independent check (the listener embeds
-        the 0.84 s after the onset): False = no change, None = cannot tell yet."""
+        the 0.84 s after the onset): False = no change, None = cannot tell yet.
+
+        ``verify_late``: the same question asked later, past the overlap, of a cut-in
+        that ``verify`` turned down (while both talk the floor holder's voice can
+        dominate the first window). It only reports: the interruption and its overlap
+        are emitted when it agrees, but the floor and the utterances were already
+        settled on the first check's word and stay so, because waiting for the second
+        look would hold back every other decision about who has the floor."""
         self.cfg = config or OverlapConfig()
         self.verify = verify
+        self.verify_late = verify_late
         self.floor = UNKNOWN
         self._reset()
 
@@ -99,6 +122,8 @@ class OverlapDetector:
         self._intruder: str | None = None
         self._speech: deque[tuple[int, bool]] = deque(maxlen=64)
         self._quiet_until = -1
+        self._doubted: _Doubted | None = None
+        self._late_reported: _Doubted | None = None  # the last one the second look confirmed
 
     def open(self, start: int, speaker: str) -> None:
         self.floor = speaker
@@ -121,6 +146,8 @@ class OverlapDetector:
         out: list[Interruption | Overlap] = []
         if self._overlap is not None and idx - self._overlap[1] > cfg.overlap_end_s / FRAME_S:
             out.extend(self._end_overlap(idx))
+        if self._doubted is not None:
+            out.extend(self._second_look(idx))
         self._speech.append((idx, speech))
         if not speech or len(lls) < 2:
             return out
@@ -193,32 +220,27 @@ class OverlapDetector:
         verdict = None if self.verify is None else self.verify(onset, intruder, self.floor)
         if verdict is None and self.verify is not None and waited * FRAME_S < cfg.decide_s:
             return []  # the d-vector window after the onset is not complete yet
+        overlap_end, overlap, gap = self._measure(pos, onset, idx)
+        cut_in = gap < cfg.gap_frames and overlap >= cfg.min_overlap_s
         if verdict is False:
-            # The d-vector says the floor holder is still alone: frame-model noise.
+            # The d-vector says the floor holder is still alone: frame-model noise, or
+            # a cut-in whose overlap the floor holder's voice dominated (second look).
             log.debug("change to %s at %.2f not confirmed", intruder, frame_time(onset))
+            if (cut_in and self.verify_late is not None
+                    and not self._reported_late(onset, intruder)):
+                self._doubted = _Doubted(onset, intruder, self.floor, round(overlap, 3),
+                                         overlap_end)
             self._cand = None
             self._quiet_until = idx + cfg.smooth
             return []
-        ds = self._d[pos:]
-        ids = self._idx[pos:]
-        floor_won = [i for i, d in zip(ids, ds, strict=True) if d <= -cfg.frame_margin]
-        # Both talking until the intruder's voice is heard alone (a run of clear frames).
-        mixed_end = idx + 1
-        run = 0
-        for i, d in zip(ids, ds, strict=True):
-            run = run + 1 if d >= cfg.frame_margin else 0
-            if run >= cfg.pure_run:
-                mixed_end = i + 1 - run + 1
-                break
-        ends = [mixed_end] + ([floor_won[-1] + 1] if len(floor_won) >= cfg.floor_after else [])
-        overlap_end = max(ends)
-        overlap = frame_time(overlap_end - onset)
-        gap = self._longest_gap(onset - cfg.gap_before, onset + cfg.gap_after)
-        if gap < cfg.gap_frames and overlap >= cfg.min_overlap_s:
+        if cut_in:
             self._cand = None
+            self._doubted = None  # this one is judged on the first check's word
             self._intruder = intruder
             self._overlap = (onset, overlap_end - 1)
             self.changes.append(TurnChange(onset, intruder, self.floor, overlap_end, True))
+            if self._reported_late(onset, intruder):
+                return []  # the second look already reported this cut-in
             log.debug("interruption by %s of %s at %.2f", intruder, self.floor,
                       frame_time(onset))
             return [Interruption(t=frame_time(idx + 1), time=frame_time(onset),
@@ -236,6 +258,54 @@ class OverlapDetector:
         self._cand = None
         self._idx, self._d, self._other = [], [], []
         return []
+
+    def _measure(self, pos: int, onset: int, idx: int) -> tuple[int, float, int]:
+        """For a change at list position ``pos`` (frame ``onset``), judged at frame
+        ``idx``: where both stopped talking (frame, exclusive), the overlap in seconds,
+        and the longest pause around the onset (frames)."""
+        cfg = self.cfg
+        ds = self._d[pos:]
+        ids = self._idx[pos:]
+        floor_won = [i for i, d in zip(ids, ds, strict=True) if d <= -cfg.frame_margin]
+        # Both talking until the intruder's voice is heard alone (a run of clear frames).
+        mixed_end = idx + 1
+        run = 0
+        for i, d in zip(ids, ds, strict=True):
+            run = run + 1 if d >= cfg.frame_margin else 0
+            if run >= cfg.pure_run:
+                mixed_end = i + 1 - run + 1
+                break
+        ends = [mixed_end] + ([floor_won[-1] + 1] if len(floor_won) >= cfg.floor_after else [])
+        overlap_end = max(ends)
+        overlap = frame_time(overlap_end - onset)
+        gap = self._longest_gap(onset - cfg.gap_before, onset + cfg.gap_after)
+        return overlap_end, overlap, gap
+
+    def _second_look(self, idx: int) -> list[Interruption | Overlap]:
+        """Ask `verify_late` about the cut-in waiting for it; report it if it agrees."""
+        doubted = self._doubted
+        assert doubted is not None and self.verify_late is not None
+        verdict = self.verify_late(doubted.onset, doubted.intruder, doubted.floor)
+        if verdict is None:
+            return []
+        self._doubted = None
+        if not verdict:
+            return []
+        log.debug("interruption by %s of %s at %.2f (second look)", doubted.intruder,
+                  doubted.floor, frame_time(doubted.onset))
+        self._late_reported = doubted
+        t = frame_time(idx + 1)
+        return [Interruption(t=t, time=frame_time(doubted.onset), speaker=doubted.intruder,
+                             interrupted=doubted.floor, overlap=doubted.overlap_s),
+                Overlap(t=t, start=frame_time(doubted.onset),
+                        end=frame_time(doubted.overlap_end))]
+
+    def _reported_late(self, onset: int, intruder: str) -> bool:
+        """Was this cut-in (the same intruder, onset within `same_cut_s`) already
+        reported by the second look?"""
+        late = self._late_reported
+        return (late is not None and late.intruder == intruder
+                and abs(onset - late.onset) * FRAME_S <= self.cfg.same_cut_s)
 
     def _longest_gap(self, lo: int, hi: int) -> int:
         """Longest run of non-speech frames between frames lo and hi."""
