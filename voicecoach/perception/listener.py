@@ -97,7 +97,9 @@ class ListenerConfig:
     # split off when the frame model gives it this clearly to the other voice
     stranger_far: float = 0.4  # cosine: a d-vector window this far from every known
     # voice is nobody's (partners' own windows rarely fall this low; strangers' often do)
-    stranger_windows: int = 12  # cap on windows heard again to find a third voice
+    stranger_doubt: float = 0.4  # cosine: a piece with a heard window this far from
+    # every known voice is heard on all its windows (the compute goes to doubtful pieces)
+    stranger_windows: int = 12  # ... up to this many
     weak_lead: float | None = 0.04  # cosine: a whole utterance whose d-vector is below
     # `accept` is named on the frame model's word only if the d-vector leads by this much
 
@@ -552,11 +554,11 @@ class Listener:
         grid = _grid(piece)
         first, last = piece[0].idx, piece[-1].idx - _WINDOW_FRAMES + 1
         heard = [e for k, e in self._emb_cache.items() if first <= k <= last]
-        if len(grid) < 2 or not any(self._far(e) for e in heard):
+        if len(grid) < 2 or not any(self._far(e, cfg.stranger_doubt) for e in heard):
             return [(piece, name)]
         self._embed_frames(piece, min(cfg.stranger_windows, len(grid)))
         have = self._embedded(piece)
-        far = [self._far(self._emb_cache[piece[p].idx]) for p in have]
+        far = [self._far(self._emb_cache[piece[p].idx], cfg.stranger_far) for p in have]
         if all(far):
             return [(piece, UNKNOWN)]
         # Window k owns the frames from its start to the next heard window's start; the
@@ -575,9 +577,9 @@ class Listener:
                       ", ".join(f"{frame_time(p[0].idx):.2f}" for p, n in out if n == UNKNOWN))
         return out
 
-    def _far(self, emb: np.ndarray) -> bool:
-        """A d-vector window far from every known voice."""
-        return max(float(emb @ p.embedding) for p in self.bank.profiles) < self.cfg.stranger_far
+    def _far(self, emb: np.ndarray, cosine: float) -> bool:
+        """A d-vector window below ``cosine`` to every known voice."""
+        return max(float(emb @ p.embedding) for p in self.bank.profiles) < cosine
 
     def _embedded(self, frames: list[_Frame]) -> list[int]:
         """Grid positions of this run's windows already embedded."""
