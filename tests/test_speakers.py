@@ -272,3 +272,78 @@ def test_frames_unlike_every_voice_have_no_say() -> None:
     assert np.array_equal(lls["a"][30:], lls["b"][30:])
     assert _relative_ll(bank.frame_loglik(near))["b"] < -1.0  # a's frames: a verdict
     assert _relative_ll(lls) == {"a": 0.0, "b": 0.0}  # mostly nobody's: none
+
+
+def _bank_of_two() -> tuple[SpeakerBank, np.ndarray, np.ndarray]:
+    bank = SpeakerBank()
+    alex, sam = np.eye(256)[0], np.eye(256)[1]
+    bank.add(VoiceProfile("alex", alex, None, None))
+    bank.add(VoiceProfile("sam", sam, None, None))
+    return bank, alex, sam
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v)
+
+
+def test_a_weak_d_vector_needs_a_lead_for_the_frame_model_to_vouch_for_it() -> None:
+    bank, alex, sam = _bank_of_two()
+    rest = np.eye(256)[2]
+    frames_say_alex = {"alex": -0.1, "sam": -2.0}
+    # Weak and level with Sam (a stranger far from both): named only without a lead.
+    level = _unit(0.42 * alex + 0.40 * sam + 0.81 * rest)
+    assert bank.attribute(level, frame_llr=frames_say_alex).speaker == "alex"
+    assert bank.attribute(level, frame_llr=frames_say_alex, lead=0.04).speaker == UNKNOWN
+    # Weak but ahead of Sam: the frame model still settles it.
+    ahead = _unit(0.45 * alex + 0.38 * sam + 0.81 * rest)
+    assert bank.attribute(ahead, frame_llr=frames_say_alex, lead=0.04).speaker == "alex"
+    # A d-vector close enough to name on its own needs no lead (similar partners).
+    close = _unit(0.60 * alex + 0.58 * sam + 0.55 * rest)
+    assert bank.attribute(close, frame_llr=frames_say_alex, lead=0.04).speaker == "alex"
+
+
+class _WindowEmbedder:
+    """Windows starting before frame ``cut`` sound like ``early``, later ones like
+    ``late``; counts the windows."""
+
+    def __init__(self, frames: list[_Frame], cut: int, early: np.ndarray,
+                 late: np.ndarray) -> None:
+        self.starts = {f.pcm.tobytes(): f.idx for f in frames}
+        self.cut, self.early, self.late, self.windows_run = cut, early, late, 0
+
+    def embed_chunks(self, chunks: list[np.ndarray]) -> np.ndarray:
+        self.windows_run += len(chunks)
+        return np.stack([self.early if self.starts[c[:480].tobytes()] < self.cut
+                         else self.late for c in chunks])
+
+
+def test_a_third_voice_in_a_partner_piece_is_unknown(
+        voices: dict[str, list[np.ndarray]]) -> None:
+    listener = _listener(voices)
+    alex = listener.bank.get("alex")
+    assert alex is not None
+    basis, _ = np.linalg.qr(np.stack([alex.embedding, listener.bank.profiles[1].embedding,
+                                      np.random.default_rng(0).normal(size=256)]).T)
+    nobody = basis[:, 2]
+    frames = _frames_of(voices["alex"][1])
+    assert len(frames) >= 4 * 28
+    cut = frames[2 * 28].idx  # a stranger from the third window on
+    fake = _WindowEmbedder(frames, cut, alex.embedding, nobody)
+    listener.embedder = fake  # type: ignore[assignment]
+    # Only the first window heard, Alex's: nothing to doubt, nothing more computed.
+    listener._embed_frames(frames, 1)
+    assert listener._third_voice(frames, "alex") == [(frames, "alex")]
+    assert fake.windows_run == 1
+    # One heard window far from both partners: every window is heard, and the far run
+    # (from the third window to the end) is UNKNOWN.
+    listener._embed_frames(frames[2 * 28 :], 1)
+    pieces = listener._third_voice(frames, "alex")
+    assert [(p[0].idx, n) for p, n in pieces] == [(frames[0].idx, "alex"), (cut, UNKNOWN)]
+    assert sum(len(p) for p, _ in pieces) == len(frames)
+    # A piece whose every window is far from both is nobody's.
+    listener._emb_cache = {}
+    fake.early = nobody
+    listener._embed_frames(frames, 1)
+    assert listener._third_voice(frames, "alex") == [(frames, UNKNOWN)]
+    # An UNKNOWN piece, or a single expected voice, is left as it is.
+    assert listener._third_voice(frames, UNKNOWN) == [(frames, UNKNOWN)]

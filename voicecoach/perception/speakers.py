@@ -189,15 +189,20 @@ class SpeakerBank:
         self.profiles = [p for p in self.profiles if p.name != profile.name] + [profile]
 
     def attribute(self, emb: np.ndarray, pitch_st: float | None = None,
-                  accept: float | None = None, frame_llr: dict[str, float] | None = None
-                  ) -> Attribution:
+                  accept: float | None = None, frame_llr: dict[str, float] | None = None,
+                  lead: float | None = None) -> Attribution:
         """Best voice if it is both close enough (``accept``, default the bank's) and
         clearly closer than the runner-up; UNKNOWN otherwise.
 
         ``frame_llr``: mean per-frame cepstral log-likelihood of each voice over the
         utterance. Where the d-vector hesitates between two partners (similar voices,
         short pieces), a clear frame-model verdict for the d-vector's own favourite
-        settles it; a frame-model verdict for the other one makes it UNKNOWN."""
+        settles it; a frame-model verdict for the other one makes it UNKNOWN.
+
+        ``lead`` (None: no such rule): where the frame model vouches for a d-vector
+        below ``accept``, that voice must still lead the others' cosines by this much: a
+        stranger is far from both partners, so their d-vector is weak and level for
+        both, and the frame model, knowing only the partners, always prefers one."""
         accept = self.accept if accept is None else accept
         if not self.profiles:
             return Attribution(UNKNOWN, 0.0, {})
@@ -226,7 +231,9 @@ class SpeakerBank:
             conf = float(np.clip((s1 - s2) / 0.3, 0.0, 1.0))
             return Attribution(best, conf, sims)
         if (fm_best is not None and fm_margin >= self.frame_margin
-                and sims[fm_best] >= accept - self.relax and s1 - sims[fm_best] < self.margin):
+                and sims[fm_best] >= accept - self.relax and s1 - sims[fm_best] < self.margin
+                and (lead is None or sims[fm_best] >= accept
+                     or _lead(sims, fm_best) >= lead)):
             # The d-vector cannot separate them; the frame model clearly can.
             return Attribution(fm_best, 0.5, sims)
         return Attribution(UNKNOWN, 0.0, sims)
@@ -254,6 +261,11 @@ class SpeakerBank:
         if len(lls) < 2:
             return np.ones(len(next(iter(lls.values()))) if lls else 0, dtype=bool)
         return np.ptp(np.stack(list(lls.values())), axis=0) > 0
+
+
+def _lead(sims: dict[str, float], name: str) -> float:
+    """How much ``name``'s cosine exceeds the best other voice's."""
+    return sims[name] - max((v for k, v in sims.items() if k != name), default=-1.0)
 
 
 def build_profile(name: str, emb: np.ndarray, block: FrameBlock, mask: np.ndarray,
