@@ -106,12 +106,11 @@ class ListenerConfig:
     stranger_doubt: float = 0.4  # cosine: a piece with a heard window this far from
     # every known voice is heard on all its windows (the compute goes to doubtful pieces)
     stranger_windows: int = 12  # ... up to this many
-    weak_lead: float | None = None  # cosine: a whole utterance whose d-vector is below
-    # `accept` is named on the frame model's word only if the d-vector leads by this much
-    # (None: `piece_lead`). 0.04 measured over 4 sets: strangers named 58.4 -> 58.3 %,
-    # couple 97.7 -> 97.5 %: not worth it
-    piece_lead: float | None = 0.0  # ... for every naming: the frame model may not name
-    # a weak voice the d-vector ranks second (strangers 58.4 -> 54.7 %, couple 97.7 -> 97.5)
+    piece_lead: float | None = 0.0  # cosine: where the frame model vouches for a d-vector
+    # below `accept`, that voice must lead the others by this much (None: no such rule);
+    # 0 = the frame model may not name a weak voice the d-vector ranks second (strangers
+    # named 58.4 -> 54.7 % over 4 sets, couple 97.7 -> 97.5 %; a stricter 0.04 on whole
+    # utterances only gained 0.1 more and cost the couple 0.2)
 
 
 @dataclass
@@ -446,9 +445,7 @@ class Listener:
         # attribution (same grid), so the cache is dropped only afterwards.
         pieces = self._settle(frames)
         if pieces is None:
-            # A whole utterance: not a split piece, whose weak d-vector is expected.
-            pieces = [(frames, self._attribute(frames, self.cfg.utterance_windows, learn=True,
-                                               lead=self.cfg.weak_lead))]
+            pieces = [(frames, self._attribute(frames, self.cfg.utterance_windows, learn=True))]
         pieces = [q for piece, name in pieces for q in self._third_voice(piece, name)]
         self._emb_cache = {}
         for k, (piece, speaker) in enumerate(pieces):
@@ -643,13 +640,13 @@ class Listener:
         return mean / (np.linalg.norm(mean) + 1e-12)
 
     def _attribute(self, frames: list[_Frame], max_windows: int, learn: bool = False,
-                   accept: float | None = None, lead: float | None = None) -> str:
+                   accept: float | None = None) -> str:
         speech = [f for f in frames if f.vad] or frames
         if self._single is not None:
             return self._single
         if len(speech) < 10:
             return UNKNOWN  # too little to tell a voice (< 0.3 s)
-        lead = self.cfg.piece_lead if lead is None else lead
+        lead = self.cfg.piece_lead
         emb = self._embed_frames(frames, _windows_for(frames, max_windows, 3.0))
         f0 = np.array([f.f0 for f in speech if f.f0 > 0])
         pitch = float(np.median(semitones(f0))) if len(f0) >= 5 else None
