@@ -25,6 +25,7 @@ import functools
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -385,9 +386,6 @@ def _score_stranger(d: _Dialogue, res: dict[str, Any]) -> dict[str, int]:
 
 def _stranger_summaries(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
     """Percentages per pair kind and over all, from summed counts."""
-    total: dict[str, int] = {}
-    for agg in counts.values():
-        _add(total, agg)
 
     def summary(a: dict[str, int]) -> dict[str, Any]:
         return {"stranger_named_pct": _pct(a.get("stranger_named", 0),
@@ -398,6 +396,15 @@ def _stranger_summaries(counts: dict[str, dict[str, int]]) -> dict[str, dict[str
                                                a.get("couple_blocks", 0)),
                 "stranger_s": round(a.get("stranger_blocks", 0) / 100, 1)}
 
+    return _per_kind(counts, summary)
+
+
+def _per_kind(counts: dict[str, dict[str, int]],
+              summary: Callable[[dict[str, int]], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``summary`` of the counts summed over all pair kinds ("all") and of each kind."""
+    total: dict[str, int] = {}
+    for agg in counts.values():
+        _add(total, agg)
     return {"all": summary(total), **{k: summary(v) for k, v in counts.items()}}
 
 
@@ -433,9 +440,6 @@ def _pairs(by_sex: dict[str, list[Path]], n_pairs: int, shift: int
 
 def _summaries(stats: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
     """Percentages per pair kind and over all of them, from summed counts."""
-    total: dict[str, int] = {}
-    for agg in stats.values():
-        _add(total, agg)
 
     def summary(a: dict[str, int]) -> dict[str, Any]:
         return {
@@ -448,25 +452,29 @@ def _summaries(stats: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
             "interruptions": a.get("true", 0),
         }
 
-    return {"all": summary(total), **{k: summary(v) for k, v in stats.items()}}
+    return _per_kind(stats, summary)
+
+
+def _over_sets(run: Callable[..., dict[str, Any]], root: Path, timer: _Timer, n_sets: int
+               ) -> dict[str, dict[str, int]]:
+    """``run`` (`_eval_dialogues` or `_eval_strangers`) on the first ``n_sets`` of
+    `DIALOGUE_SETS`, its counts summed per pair kind."""
+    counts: dict[str, dict[str, int]] = {}
+    for shift, seed in DIALOGUE_SETS[:n_sets]:
+        for kind, agg in run(root, timer, shift=shift, seed=seed)["counts"].items():
+            _add(counts.setdefault(kind, {}), agg)
+    return counts
 
 
 def _eval_dialogue_sets(root: Path, timer: _Timer, n_sets: int) -> dict[str, Any]:
     """The first ``n_sets`` of `DIALOGUE_SETS`, counts summed per pair kind."""
-    stats: dict[str, dict[str, int]] = {}
-    for shift, seed in DIALOGUE_SETS[:n_sets]:
-        for kind, agg in _eval_dialogues(root, timer, shift=shift, seed=seed)["counts"].items():
-            _add(stats.setdefault(kind, {}), agg)
-    return {**_summaries(stats), "sets": n_sets}
+    return {**_summaries(_over_sets(_eval_dialogues, root, timer, n_sets)), "sets": n_sets}
 
 
 def _eval_stranger_sets(root: Path, timer: _Timer, n_sets: int) -> dict[str, Any]:
     """The stranger dialogues of the first ``n_sets`` of `DIALOGUE_SETS`, summed."""
-    counts: dict[str, dict[str, int]] = {}
-    for shift, seed in DIALOGUE_SETS[:n_sets]:
-        for kind, agg in _eval_strangers(root, timer, shift=shift, seed=seed)["counts"].items():
-            _add(counts.setdefault(kind, {}), agg)
-    return {**_stranger_summaries(counts), "sets": n_sets}
+    return {**_stranger_summaries(_over_sets(_eval_strangers, root, timer, n_sets)),
+            "sets": n_sets}
 
 
 # ---------------------------------------------------------------- entry points
