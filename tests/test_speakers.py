@@ -8,7 +8,7 @@ import webrtcvad
 
 from voicecoach.perception.features import analyse_audio
 from voicecoach.perception.listener import Listener, ListenerConfig, _agreed, _Frame, _relative_ll
-from voicecoach.perception.overlap import OverlapConfig
+from voicecoach.perception.overlap import OverlapConfig, TurnChange
 from voicecoach.perception.speakers import (
     Attribution,
     FrameModel,
@@ -18,7 +18,7 @@ from voicecoach.perception.speakers import (
     speech_frames,
 )
 from voicecoach.perception.testaudio import piper_speech, place
-from voicecoach.perception.types import UNKNOWN, Utterance
+from voicecoach.perception.types import UNKNOWN, Utterance, VoiceStart
 from voicecoach.perception.vad import vad_flags
 
 ALEX = [
@@ -347,3 +347,31 @@ def test_a_third_voice_in_a_partner_piece_is_unknown(
     assert listener._third_voice(frames, "alex") == [(frames, UNKNOWN)]
     # An UNKNOWN piece, or a single expected voice, is left as it is.
     assert listener._third_voice(frames, UNKNOWN) == [(frames, UNKNOWN)]
+
+
+def test_a_third_voice_in_a_piece_split_off_live_is_unknown(
+        voices: dict[str, list[np.ndarray]]) -> None:
+    listener = _listener(voices)
+    alex = listener.bank.get("alex")
+    assert alex is not None
+    basis, _ = np.linalg.qr(np.stack([alex.embedding, listener.bank.profiles[1].embedding,
+                                      np.random.default_rng(0).normal(size=256)]).T)
+    frames = _frames_of(voices["alex"][1])
+    voiced = [i for i, f in enumerate(frames) if f.vad]
+    frames = frames[: voiced[-1] + 1]
+    assert len(frames) >= 4 * 28
+    cut = frames[2 * 28].idx  # a stranger from the third window on
+    listener.embedder = _WindowEmbedder(frames, cut, alex.embedding,  # type: ignore[assignment]
+                                        basis[:, 2])
+    listener._embed_frames(frames[2 * 28 :], 1)  # a live re-check heard the stranger
+    end = frames[-1].idx + 1
+    listener._frames = list(frames)
+    out = listener._split(TurnChange(end, "sam", "alex", end, False), end)
+    utts = [e for e in out if isinstance(e, Utterance)]
+    # The piece closed live is named on its first window (Alex's); the re-check being
+    # far from both partners, it is heard throughout like a piece closed with its
+    # segment: the stranger's run is UNKNOWN, the rest stays Alex's, and they tile it.
+    assert [(u.start, u.speaker) for u in utts] == [(frames[0].idx * 0.03, "alex"),
+                                                    (cut * 0.03, UNKNOWN)]
+    assert utts[0].end == utts[1].start and utts[-1].end == pytest.approx(end * 0.03)
+    assert isinstance(out[-1], VoiceStart) and out[-1].speaker == "sam"

@@ -420,9 +420,14 @@ class Listener:
             alone = [f for f in prev if f.idx < change.onset]
             basis = alone if sum(f.vad for f in alone) >= 20 else prev
             speaker = self._attribute(basis, self.cfg.utterance_windows)
-            out.append(Utterance(t=now_t, start=frame_time(prev[0].idx),
-                                 end=frame_time(prev[-1].idx + 1), speaker=speaker,
-                                 audio=np.concatenate([f.pcm for f in prev]).astype(np.float32)))
+            # A third voice may hide in it as in a piece found at close (`_third_voice`).
+            pieces = self._third_voice(prev, speaker)
+            for k, (piece, name) in enumerate(pieces):
+                stop = pieces[k + 1][0][0].idx if k + 1 < len(pieces) else prev[-1].idx + 1
+                out.append(Utterance(t=now_t, start=frame_time(piece[0].idx),
+                                     end=frame_time(stop), speaker=name,
+                                     audio=np.concatenate([f.pcm for f in piece])
+                                     .astype(np.float32)))
         out.append(VoiceStart(t=now_t, start=frame_time(change.onset), speaker=change.speaker))
         return out
 
