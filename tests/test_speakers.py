@@ -7,7 +7,14 @@ import pytest
 import webrtcvad
 
 from voicecoach.perception.features import analyse_audio
-from voicecoach.perception.listener import Listener, ListenerConfig, _agreed, _Frame, _relative_ll
+from voicecoach.perception.listener import (
+    Listener,
+    ListenerConfig,
+    _agreed,
+    _far_runs,
+    _Frame,
+    _relative_ll,
+)
 from voicecoach.perception.overlap import OverlapConfig, TurnChange
 from voicecoach.perception.speakers import (
     Attribution,
@@ -375,3 +382,56 @@ def test_a_third_voice_in_a_piece_split_off_live_is_unknown(
                                                     (cut * 0.03, UNKNOWN)]
     assert utts[0].end == utts[1].start and utts[-1].end == pytest.approx(end * 0.03)
     assert isinstance(out[-1], VoiceStart) and out[-1].speaker == "sam"
+
+
+def test_far_runs_take_weak_windows_only_beside_another() -> None:
+    far = [False, False, False, True, False, False]
+    weak = [True, False, True, True, False, True]
+    # The weak window next to the far one joins it; lone weak windows keep their name.
+    assert _far_runs(far, weak) == [False, False, True, True, False, False]
+    assert _far_runs([False, False], [True, True]) == [True, True]
+    assert _far_runs([True], [True]) == [True]
+
+
+class _ByStart:
+    """Each window's d-vector by the index of its first frame."""
+
+    def __init__(self, frames: list[_Frame], by_window: list[np.ndarray]) -> None:
+        self.starts = {f.pcm.tobytes(): f.idx // 28 - frames[0].idx // 28 for f in frames}
+        self.by_window, self.windows_run = by_window, 0
+
+    def embed_chunks(self, chunks: list[np.ndarray]) -> np.ndarray:
+        self.windows_run += len(chunks)
+        return np.stack([self.by_window[self.starts[c[:480].tobytes()]] for c in chunks])
+
+
+def test_a_weak_window_beside_a_far_one_is_the_stranger_s(
+        voices: dict[str, list[np.ndarray]]) -> None:
+    listener = _listener(voices)
+    alex = listener.bank.get("alex")
+    assert alex is not None
+    basis, _ = np.linalg.qr(np.stack([alex.embedding, listener.bank.profiles[1].embedding,
+                                      np.random.default_rng(0).normal(size=256)]).T)
+    nobody = basis[:, 2]
+    run = listener.cfg.stranger_run
+    assert listener.cfg.stranger_far < run
+    # Below `stranger_run` to Alex, above `stranger_far`, about nothing to Sam.
+    c = (listener.cfg.stranger_far + run) / 2
+    weak = _unit(c * alex.embedding + np.sqrt(1 - c * c) * nobody)
+    assert listener.cfg.stranger_far < max(float(weak @ p.embedding)
+                                           for p in listener.bank.profiles) < run
+    frames = _frames_of(voices["alex"][1])
+    frames = frames[: 4 * 28]
+    windows = [weak, alex.embedding, alex.embedding, nobody]
+    listener.embedder = _ByStart(frames, windows)  # type: ignore[assignment]
+    listener._embed_frames(frames[3 * 28 :], 1)  # a live re-check heard the far one
+    # A weak window alone (beside Alex's) keeps the name; the far one is nobody's.
+    assert listener._third_voice(frames, "alex") == [(frames[: 3 * 28], "alex"),
+                                                     (frames[3 * 28 :], UNKNOWN)]
+    # A weak window beside the far one is the stranger's too.
+    windows[2] = weak
+    listener._emb_cache = {}
+    listener._embed_frames(frames[3 * 28 :], 1)
+    pieces = listener._third_voice(frames, "alex")
+    assert [(p[0].idx, n) for p, n in pieces] == [(frames[0].idx, "alex"),
+                                                  (frames[2 * 28].idx, UNKNOWN)]
