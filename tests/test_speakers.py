@@ -435,3 +435,12 @@ def test_a_weak_window_beside_a_far_one_is_the_stranger_s(
     pieces = listener._third_voice(frames, "alex")
     assert [(p[0].idx, n) for p, n in pieces] == [(frames[0].idx, "alex"),
                                                   (frames[2 * 28].idx, UNKNOWN)]
+    # A heard window merely weak (below `stranger_doubt`) is doubt enough to hear the
+    # piece throughout: with its weak neighbour it is the stranger's run.
+    assert c < listener.cfg.stranger_doubt
+    windows[:] = [alex.embedding, alex.embedding, weak, weak]
+    listener._emb_cache = {}
+    listener._embed_frames(frames[3 * 28 :], 1)
+    pieces = listener._third_voice(frames, "alex")
+    assert [(p[0].idx, n) for p, n in pieces] == [(frames[0].idx, "alex"),
+                                                  (frames[2 * 28].idx, UNKNOWN)]
