@@ -7,8 +7,15 @@ import pytest
 import webrtcvad
 
 from voicecoach.perception.features import analyse_audio
-from voicecoach.perception.listener import Listener, ListenerConfig, _agreed, _Frame, _relative_ll
-from voicecoach.perception.overlap import OverlapConfig
+from voicecoach.perception.listener import (
+    Listener,
+    ListenerConfig,
+    _agreed,
+    _far_runs,
+    _Frame,
+    _relative_ll,
+)
+from voicecoach.perception.overlap import OverlapConfig, TurnChange
 from voicecoach.perception.speakers import (
     Attribution,
     FrameModel,
@@ -18,7 +25,7 @@ from voicecoach.perception.speakers import (
     speech_frames,
 )
 from voicecoach.perception.testaudio import piper_speech, place
-from voicecoach.perception.types import UNKNOWN, Utterance
+from voicecoach.perception.types import UNKNOWN, Utterance, VoiceStart
 from voicecoach.perception.vad import vad_flags
 
 ALEX = [
@@ -347,3 +354,93 @@ def test_a_third_voice_in_a_partner_piece_is_unknown(
     assert listener._third_voice(frames, "alex") == [(frames, UNKNOWN)]
     # An UNKNOWN piece, or a single expected voice, is left as it is.
     assert listener._third_voice(frames, UNKNOWN) == [(frames, UNKNOWN)]
+
+
+def test_a_third_voice_in_a_piece_split_off_live_is_unknown(
+        voices: dict[str, list[np.ndarray]]) -> None:
+    listener = _listener(voices)
+    alex = listener.bank.get("alex")
+    assert alex is not None
+    basis, _ = np.linalg.qr(np.stack([alex.embedding, listener.bank.profiles[1].embedding,
+                                      np.random.default_rng(0).normal(size=256)]).T)
+    frames = _frames_of(voices["alex"][1])
+    voiced = [i for i, f in enumerate(frames) if f.vad]
+    frames = frames[: voiced[-1] + 1]
+    assert len(frames) >= 4 * 28
+    cut = frames[2 * 28].idx  # a stranger from the third window on
+    listener.embedder = _WindowEmbedder(frames, cut, alex.embedding,  # type: ignore[assignment]
+                                        basis[:, 2])
+    listener._embed_frames(frames[2 * 28 :], 1)  # a live re-check heard the stranger
+    end = frames[-1].idx + 1
+    listener._frames = list(frames)
+    out = listener._split(TurnChange(end, "sam", "alex", end, False), end)
+    utts = [e for e in out if isinstance(e, Utterance)]
+    # The piece closed live is named on its first window (Alex's); the re-check being
+    # far from both partners, it is heard throughout like a piece closed with its
+    # segment: the stranger's run is UNKNOWN, the rest stays Alex's, and they tile it.
+    assert [(u.start, u.speaker) for u in utts] == [(frames[0].idx * 0.03, "alex"),
+                                                    (cut * 0.03, UNKNOWN)]
+    assert utts[0].end == utts[1].start and utts[-1].end == pytest.approx(end * 0.03)
+    assert isinstance(out[-1], VoiceStart) and out[-1].speaker == "sam"
+
+
+def test_far_runs_take_weak_windows_only_beside_another() -> None:
+    far = [False, False, False, True, False, False]
+    weak = [True, False, True, True, False, True]
+    # The weak window next to the far one joins it; lone weak windows keep their name.
+    assert _far_runs(far, weak) == [False, False, True, True, False, False]
+    assert _far_runs([False, False], [True, True]) == [True, True]
+    assert _far_runs([True], [True]) == [True]
+
+
+class _ByStart:
+    """Each window's d-vector by the index of its first frame."""
+
+    def __init__(self, frames: list[_Frame], by_window: list[np.ndarray]) -> None:
+        self.starts = {f.pcm.tobytes(): f.idx // 28 - frames[0].idx // 28 for f in frames}
+        self.by_window, self.windows_run = by_window, 0
+
+    def embed_chunks(self, chunks: list[np.ndarray]) -> np.ndarray:
+        self.windows_run += len(chunks)
+        return np.stack([self.by_window[self.starts[c[:480].tobytes()]] for c in chunks])
+
+
+def test_a_weak_window_beside_a_far_one_is_the_stranger_s(
+        voices: dict[str, list[np.ndarray]]) -> None:
+    listener = _listener(voices)
+    alex = listener.bank.get("alex")
+    assert alex is not None
+    basis, _ = np.linalg.qr(np.stack([alex.embedding, listener.bank.profiles[1].embedding,
+                                      np.random.default_rng(0).normal(size=256)]).T)
+    nobody = basis[:, 2]
+    run = listener.cfg.stranger_run
+    assert listener.cfg.stranger_far < run
+    # Below `stranger_run` to Alex, above `stranger_far`, about nothing to Sam.
+    c = (listener.cfg.stranger_far + run) / 2
+    weak = _unit(c * alex.embedding + np.sqrt(1 - c * c) * nobody)
+    assert listener.cfg.stranger_far < max(float(weak @ p.embedding)
+                                           for p in listener.bank.profiles) < run
+    frames = _frames_of(voices["alex"][1])
+    frames = frames[: 4 * 28]
+    windows = [weak, alex.embedding, alex.embedding, nobody]
+    listener.embedder = _ByStart(frames, windows)  # type: ignore[assignment]
+    listener._embed_frames(frames[3 * 28 :], 1)  # a live re-check heard the far one
+    # A weak window alone (beside Alex's) keeps the name; the far one is nobody's.
+    assert listener._third_voice(frames, "alex") == [(frames[: 3 * 28], "alex"),
+                                                     (frames[3 * 28 :], UNKNOWN)]
+    # A weak window beside the far one is the stranger's too.
+    windows[2] = weak
+    listener._emb_cache = {}
+    listener._embed_frames(frames[3 * 28 :], 1)
+    pieces = listener._third_voice(frames, "alex")
+    assert [(p[0].idx, n) for p, n in pieces] == [(frames[0].idx, "alex"),
+                                                  (frames[2 * 28].idx, UNKNOWN)]
+    # A heard window merely weak (below `stranger_doubt`) is doubt enough to hear the
+    # piece throughout: with its weak neighbour it is the stranger's run.
+    assert c < listener.cfg.stranger_doubt
+    windows[:] = [alex.embedding, alex.embedding, weak, weak]
+    listener._emb_cache = {}
+    listener._embed_frames(frames[3 * 28 :], 1)
+    pieces = listener._third_voice(frames, "alex")
+    assert [(p[0].idx, n) for p, n in pieces] == [(frames[0].idx, "alex"),
+                                                  (frames[2 * 28].idx, UNKNOWN)]
