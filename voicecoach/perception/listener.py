@@ -426,13 +426,7 @@ class Listener:
             basis = alone if sum(f.vad for f in alone) >= 20 else prev
             speaker = self._attribute(basis, self.cfg.utterance_windows)
             # A third voice may hide in it as in a piece found at close (`_third_voice`).
-            pieces = self._third_voice(prev, speaker)
-            for k, (piece, name) in enumerate(pieces):
-                stop = pieces[k + 1][0][0].idx if k + 1 < len(pieces) else prev[-1].idx + 1
-                out.append(Utterance(t=now_t, start=frame_time(piece[0].idx),
-                                     end=frame_time(stop), speaker=name,
-                                     audio=np.concatenate([f.pcm for f in piece])
-                                     .astype(np.float32)))
+            out.extend(_utterances(self._third_voice(prev, speaker), prev[-1].idx + 1, now_t))
         out.append(VoiceStart(t=now_t, start=frame_time(change.onset), speaker=change.speaker))
         return out
 
@@ -459,13 +453,9 @@ class Listener:
             pieces = [(frames, self._attribute(frames, self.cfg.utterance_windows, learn=True))]
         pieces = [q for piece, name in pieces for q in self._third_voice(piece, name)]
         self._emb_cache = {}
-        for k, (piece, speaker) in enumerate(pieces):
+        for piece, speaker in pieces:
             self._adapt_baseline(speaker, piece)
-            # Pieces are contiguous: each ends where the next begins (no unlabelled gap).
-            stop = pieces[k + 1][0][0].idx if k + 1 < len(pieces) else end
-            audio = np.concatenate([f.pcm for f in piece]).astype(np.float32)
-            out.append(Utterance(t=now_t, start=frame_time(piece[0].idx),
-                                 end=frame_time(stop), speaker=speaker, audio=audio))
+        out.extend(_utterances(pieces, end, now_t))
         return out
 
     def _adapt_baseline(self, speaker: str, frames: list[_Frame]) -> None:
@@ -729,6 +719,19 @@ def _relative_ll(lls: dict[str, np.ndarray]) -> dict[str, float]:
         return dict.fromkeys(lls, 0.0)
     best = np.max(list(lls.values()), axis=0)
     return {k: float(np.mean(np.clip(v - best, -8, 0))) for k, v in lls.items()}
+
+
+def _utterances(pieces: list[tuple[list[_Frame], str]], end: int, t: float
+                ) -> list[Utterance]:
+    """One utterance per named piece, decided at ``t``. Pieces are contiguous: each
+    ends where the next begins (no unlabelled gap), the last at frame ``end``."""
+    out = []
+    for k, (piece, speaker) in enumerate(pieces):
+        stop = pieces[k + 1][0][0].idx if k + 1 < len(pieces) else end
+        out.append(Utterance(t=t, start=frame_time(piece[0].idx), end=frame_time(stop),
+                             speaker=speaker,
+                             audio=np.concatenate([f.pcm for f in piece]).astype(np.float32)))
+    return out
 
 
 def _far_runs(far: list[bool], weak: list[bool]) -> list[bool]:
