@@ -324,14 +324,19 @@ class _WindowEmbedder:
                          else self.late for c in chunks])
 
 
-def test_a_third_voice_in_a_partner_piece_is_unknown(
-        voices: dict[str, list[np.ndarray]]) -> None:
-    listener = _listener(voices)
+def _alex_and_nobody(listener: Listener) -> tuple[VoiceProfile, np.ndarray]:
+    """Alex's profile, and a unit d-vector orthogonal to both partners' (nobody's)."""
     alex = listener.bank.get("alex")
     assert alex is not None
     basis, _ = np.linalg.qr(np.stack([alex.embedding, listener.bank.profiles[1].embedding,
                                       np.random.default_rng(0).normal(size=256)]).T)
-    nobody = basis[:, 2]
+    return alex, basis[:, 2]
+
+
+def test_a_third_voice_in_a_partner_piece_is_unknown(
+        voices: dict[str, list[np.ndarray]]) -> None:
+    listener = _listener(voices)
+    alex, nobody = _alex_and_nobody(listener)
     frames = _frames_of(voices["alex"][1])
     assert len(frames) >= 4 * 28
     cut = frames[2 * 28].idx  # a stranger from the third window on
@@ -359,17 +364,14 @@ def test_a_third_voice_in_a_partner_piece_is_unknown(
 def test_a_third_voice_in_a_piece_split_off_live_is_unknown(
         voices: dict[str, list[np.ndarray]]) -> None:
     listener = _listener(voices)
-    alex = listener.bank.get("alex")
-    assert alex is not None
-    basis, _ = np.linalg.qr(np.stack([alex.embedding, listener.bank.profiles[1].embedding,
-                                      np.random.default_rng(0).normal(size=256)]).T)
+    alex, nobody = _alex_and_nobody(listener)
     frames = _frames_of(voices["alex"][1])
     voiced = [i for i, f in enumerate(frames) if f.vad]
     frames = frames[: voiced[-1] + 1]
     assert len(frames) >= 4 * 28
     cut = frames[2 * 28].idx  # a stranger from the third window on
     listener.embedder = _WindowEmbedder(frames, cut, alex.embedding,  # type: ignore[assignment]
-                                        basis[:, 2])
+                                        nobody)
     listener._embed_frames(frames[2 * 28 :], 1)  # a live re-check heard the stranger
     end = frames[-1].idx + 1
     listener._frames = list(frames)
@@ -408,11 +410,7 @@ class _ByStart:
 def test_a_weak_window_beside_a_far_one_is_the_stranger_s(
         voices: dict[str, list[np.ndarray]]) -> None:
     listener = _listener(voices)
-    alex = listener.bank.get("alex")
-    assert alex is not None
-    basis, _ = np.linalg.qr(np.stack([alex.embedding, listener.bank.profiles[1].embedding,
-                                      np.random.default_rng(0).normal(size=256)]).T)
-    nobody = basis[:, 2]
+    alex, nobody = _alex_and_nobody(listener)
     run = listener.cfg.stranger_run
     assert listener.cfg.stranger_far < run
     # Below `stranger_run` to Alex, above `stranger_far`, about nothing to Sam.
