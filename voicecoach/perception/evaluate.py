@@ -13,6 +13,9 @@ Every number comes from `analyze`, i.e. the live Listener run over the audio:
   attribution between the two enrolled partners, for same-sex and mixed-sex pairs
   (scored on what is speech by energy AND by an independent neural VAD, `_spoken`; the
   energy-only figure of earlier reports is printed beside it);
+- the same dialogues in a simulated living room (`room`: reverberation, the partners a
+  metre or two from the microphone, background noise), enrolled in that room: a proxy
+  for real rooms, which the corpus does not have;
 - strangers: a third reader (neither partner) speaking two turns amid each pair's
   dialogue: % of their speech time named as a partner (issue #3: a voice nobody enrolled
   is `unknown`, never forced), with the couple's own attribution in those dialogues;
@@ -34,6 +37,7 @@ import numpy as np
 
 from voicecoach.errors import UserError
 from voicecoach.perception.analyze import analyze, load_audio
+from voicecoach.perception.room import Room, impulse_response, pink_noise, reverberate
 from voicecoach.perception.testaudio import set_level
 from voicecoach.timebase import SAMPLE_RATE
 
@@ -205,8 +209,12 @@ class _Dialogue:
     names: tuple[str, ...]  # the partners A, B (and a stranger, bit 4, if any)
 
 
+Hear = Callable[[int, np.ndarray], np.ndarray]
+"""What the microphone hears of voice ``who`` saying ``x`` (a room; truth stays dry)."""
+
+
 def _compose(a_turns: list[np.ndarray], b_turns: list[np.ndarray], names: tuple[str, str],
-             rng: np.random.Generator) -> _Dialogue:
+             rng: np.random.Generator, hear: Hear | None = None) -> _Dialogue:
     """Alternate A and B; about half the changes of turn overlap by 0.5-1.0 s (either
     partner cutting in), the others leave a 0.3-1.2 s gap. Once one reader has run out
     of turns the other goes on alone, always after a gap: nobody cuts in on themselves."""
@@ -216,13 +224,15 @@ def _compose(a_turns: list[np.ndarray], b_turns: list[np.ndarray], names: tuple[
             seq.append((0, a_turns[i]))
         if i < len(b_turns):
             seq.append((1, b_turns[i]))
-    return _lay_out(seq, names, rng)
+    return _lay_out(seq, names, rng, hear)
 
 
 def _lay_out(seq: list[tuple[int, np.ndarray]], names: tuple[str, ...],
-             rng: np.random.Generator) -> _Dialogue:
+             rng: np.random.Generator, hear: Hear | None = None) -> _Dialogue:
     """Turns (who, audio) in order on one track, as `_compose` describes; ``who`` indexes
-    ``names`` and sets bit ``1 << who`` of the truth where that voice speaks."""
+    ``names`` and sets bit ``1 << who`` of the truth where that voice speaks. With
+    ``hear``, the track holds what it makes of each turn; timing and truth stay those of
+    the dry turns (the room's echo of a word is not a word)."""
     parts: list[tuple[int, int, np.ndarray]] = []  # (start sample, who, audio)
     t = int(0.5 * SAMPLE_RATE)
     onsets: list[tuple[float, str]] = []
@@ -249,7 +259,8 @@ def _lay_out(seq: list[tuple[int, np.ndarray]], names: tuple[str, ...],
     owner = np.zeros(total // 160, dtype=int)
     owner_energy = np.zeros(total // 160, dtype=int)
     for s, who, x in parts:
-        audio[s : s + len(x)] += x
+        wet = x if hear is None else hear(who, x)[: total - s]
+        audio[s : s + len(wet)] += wet
         i0 = s // 160
         for who_map, act in ((owner, _spoken(x)), (owner_energy, _active(x))):
             seg = who_map[i0 : i0 + len(act)]
@@ -311,10 +322,16 @@ others pair the readers differently (the pool rotated by ``shift``) with other r
 turns, so a change can be checked on ~4x as many interruptions as it was tuned on."""
 
 
+ROOM_SEED = 211  # added to a dialogue set's seed for its rooms' impulse responses and noise
+
+
 def _eval_dialogues(root: Path, timer: _Timer, n_pairs: int = 15, shift: int = 0,
-                    seed: int = 7) -> dict[str, Any]:
+                    seed: int = 7, room: Room | None = None) -> dict[str, Any]:
+    """The set's dialogues, dry or in ``room``: the same turns either way (the room has
+    its own random draws), so the two are compared pair by pair."""
     by_sex, audio = _reader_audio(root)
     rng = np.random.default_rng(seed)
+    room_rng = np.random.default_rng(seed + ROOM_SEED)
     stats: dict[str, dict[str, int]] = {}
     details = []
     for kind, fa, fb in _pairs(by_sex, n_pairs, shift):
@@ -322,13 +339,31 @@ def _eval_dialogues(root: Path, timer: _Timer, n_pairs: int = 15, shift: int = 0
         # Enrol on the first 4 s of each reader; the dialogue uses the rest.
         ea, eb = xa[: 4 * SAMPLE_RATE], xb[: 4 * SAMPLE_RATE]
         names = (_name(fa), _name(fb))
+        hear = None if room is None else _in_room(room, room_rng)
         d = _compose(_cut_turns(xa[4 * SAMPLE_RATE :], rng),
-                     _cut_turns(xb[4 * SAMPLE_RATE :], rng), names, rng)
+                     _cut_turns(xb[4 * SAMPLE_RATE :], rng), names, rng, hear)
+        if room is not None:
+            # Each partner enrols where they sit, at a speaking level like the turns'.
+            ea, eb = (_noisy(hear(k, set_level(e, NORM_LEVEL_DB)), room, room_rng)
+                      for k, e in enumerate((ea, eb)))
+            d.audio = _noisy(d.audio, room, room_rng)
         res = timer.run(d.audio, enroll={names[0]: ea, names[1]: eb})
         sc = _score_dialogue(d, res)
         details.append({"pair": kind, "names": names, **sc})
         _add(stats.setdefault(kind, {}), sc)
     return {**_summaries(stats), "counts": stats, "pairs": details}
+
+
+def _in_room(room: Room, rng: np.random.Generator) -> Hear:
+    """Each voice of a dialogue at its own place in ``room`` (`Room.distances_m`)."""
+    irs = [impulse_response(room, dist, rng) for dist in room.distances_m]
+    return lambda who, x: reverberate(x, irs[who])
+
+
+def _noisy(x: np.ndarray, room: Room, rng: np.random.Generator) -> np.ndarray:
+    """``x`` with the room's background noise."""
+    noise = pink_noise(len(x), NORM_LEVEL_DB - room.snr_db, rng)
+    return np.clip(x + noise, -1, 1).astype(np.float32)
 
 
 STRANGER_SEED = 101  # added to a dialogue set's seed for its stranger dialogues
@@ -479,6 +514,8 @@ def _eval_stranger_sets(root: Path, timer: _Timer, n_sets: int) -> dict[str, Any
 
 # ---------------------------------------------------------------- entry points
 
+ROOM = Room()  # the simulated living room of the report (`room.Room`'s defaults)
+
 
 def evaluate(data_dir: Path, dialogue_sets: int = 1) -> dict[str, Any]:
     """Run every measurement available in ``data_dir``; see the module docstring.
@@ -498,6 +535,7 @@ def evaluate(data_dir: Path, dialogue_sets: int = 1) -> dict[str, Any]:
         out["raised_levelnorm"] = _eval_ravdess(rav, timer, normalise=True)
     if libri.is_dir():
         out["dialogues"] = _eval_dialogues(libri, timer)
+        out["room"] = {"room": ROOM.describe(), **_eval_dialogues(libri, timer, room=ROOM)}
         out["strangers"] = _eval_strangers(libri, timer)
         if dialogue_sets > 1:
             out["dialogue_sets"] = _eval_dialogue_sets(libri, timer, dialogue_sets)
@@ -534,6 +572,8 @@ def format_eval(d: dict[str, Any]) -> str:
             "(target <= 20)",
         ]
     for key, title in (("dialogues", "Two-speaker dialogues (LibriSpeech, enrolled partners)"),
+                       ("room", "... the same dialogues in a simulated living room "
+                                f"({d.get('room', {}).get('room')})"),
                        ("dialogue_sets", f"... over {d.get('dialogue_sets', {}).get('sets')} "
                                          "sets of pairings and turns (--dialogue-sets)")):
         dl = d.get(key)
