@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from voicecoach.perception import evaluate
@@ -85,3 +87,41 @@ def test_a_dialogue_in_a_room_keeps_the_dry_truth_and_timing() -> None:
     noisy = evaluate._noisy(wet.audio, Room(snr_db=20.0), np.random.default_rng(7))
     quiet = noisy[-SAMPLE_RATE // 2 :]
     assert abs(active_level_db(quiet) - (evaluate.NORM_LEVEL_DB - 20.0)) < 3.0
+
+
+def _wav(path: Path, x: np.ndarray) -> str:
+    import wave
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
+    return path.name
+
+
+def test_the_raised_voice_eval_in_a_room_hears_the_same_room_every_time(tmp_path: Path) -> None:
+    """An actor calibrates and speaks from one place and the same file gets the same
+    noise, so two runs give the same numbers; calm talk in the room raises no alarm."""
+    import json
+
+    root = tmp_path / "ravdess"
+    root.mkdir()
+    calm = vowel_voice(4.0, 120.0, level_db=-32.0, seed=1)
+    talk = np.concatenate([vowel_voice(3.0, 118.0, level_db=-32.0, seed=2), np.zeros(8000),
+                           vowel_voice(3.0, 122.0, level_db=-32.0, seed=3)])
+    manifest = {
+        "speakers": {"a1": {"calibration": {"audio": "ravdess/" + _wav(root / "cal.wav",
+                                                                          calm)}}},
+        "conversations": [{"id": "c1", "speaker": "a1", "variant": "calm_only",
+                           "audio": "ravdess/" + _wav(root / "talk.wav", talk),
+                           "heated_spans": [], "heated_onsets": []}],
+        "clips": [{"speaker": "a1", "label": "calm",
+                   "audio": "ravdess/" + _wav(root / "clip.wav", talk[:SAMPLE_RATE * 3])}],
+    }
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    runs = [evaluate._eval_ravdess(root, evaluate._Timer(), normalise=False, room=Room())
+            for _ in range(2)]
+    assert runs[0] == runs[1]
+    assert runs[0]["calm_only_no_alarm_pct"] == 100.0
+    assert runs[0]["clips_n"] == {"calm": 1}

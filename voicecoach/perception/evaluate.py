@@ -28,6 +28,7 @@ import functools
 import json
 import logging
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,7 @@ import numpy as np
 from voicecoach.errors import UserError
 from voicecoach.perception.analyze import analyze, load_audio
 from voicecoach.perception.room import Room, impulse_response, pink_noise, reverberate
-from voicecoach.perception.testaudio import set_level
+from voicecoach.perception.testaudio import active_level_db, set_level
 from voicecoach.timebase import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -71,22 +72,44 @@ def _raised(res: dict[str, Any]) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- RAVDESS
 
 
-def _eval_ravdess(root: Path, timer: _Timer, normalise: bool) -> dict[str, Any]:
+def _eval_ravdess(root: Path, timer: _Timer, normalise: bool, room: Room | None = None
+                  ) -> dict[str, Any]:
+    """Raised voice on the actors' conversations and clips; with ``room``, each actor
+    speaks (and calibrates) from the room's farthest place, its noise `Room.snr_db` below
+    the actor's calm calibration."""
     manifest = json.loads((root / "manifest.json").read_text())
     cache: dict[str, np.ndarray] = {}
+    irs: dict[str, np.ndarray] = {}
+    noise_db: dict[str, float] = {}
 
-    def load(rel: str) -> np.ndarray:
+    def raw(rel: str) -> np.ndarray:
         if rel not in cache:
             cache[rel] = load_audio(root.parent / rel)
-        a = cache[rel]
+        return cache[rel]
+
+    def load(rel: str, speaker: str) -> np.ndarray:
+        a = raw(rel)
+        if room is not None:
+            # Seeded by name: the same actor stands in the same place and the same file
+            # hears the same noise every time.
+            if speaker not in irs:
+                irs[speaker] = impulse_response(room, room.distances_m[-1],
+                                                np.random.default_rng(zlib.crc32(speaker.encode())))
+                calm = raw(manifest["speakers"][speaker]["calibration"]["audio"])
+                noise_db[speaker] = active_level_db(calm) - room.snr_db
+            a = reverberate(a, irs[speaker])
+            noise = pink_noise(len(a), noise_db[speaker],
+                               np.random.default_rng(zlib.crc32(rel.encode())))
+            a = np.clip(a + noise, -1, 1)
         return set_level(a, NORM_LEVEL_DB) if normalise else a
 
-    cal = {sid: load(s["calibration"]["audio"]) for sid, s in manifest["speakers"].items()}
+    cal = {sid: load(s["calibration"]["audio"], sid) for sid, s in manifest["speakers"].items()}
     heated_hits, heated_n, onset_err, latency = 0, 0, [], []
     calm_ok, calm_n, mild_hits, mild_n, false_in_heated = 0, 0, 0, 0, 0
     per_conv = []
     for conv in manifest["conversations"]:
-        res = timer.run(load(conv["audio"]), enroll={conv["speaker"]: cal[conv["speaker"]]})
+        res = timer.run(load(conv["audio"], conv["speaker"]),
+                        enroll={conv["speaker"]: cal[conv["speaker"]]})
         alarms = _raised(res)
         spans = conv["heated_spans"]
         onset = conv["heated_onsets"][0] if conv["heated_onsets"] else None
@@ -110,7 +133,8 @@ def _eval_ravdess(root: Path, timer: _Timer, normalise: bool) -> dict[str, Any]:
                 latency.append(in_span[0]["end"] - onset)
     clip_flags: dict[str, list[int]] = {}
     for clip in manifest["clips"]:
-        res = timer.run(load(clip["audio"]), enroll={clip["speaker"]: cal[clip["speaker"]]})
+        res = timer.run(load(clip["audio"], clip["speaker"]),
+                        enroll={clip["speaker"]: cal[clip["speaker"]]})
         clip_flags.setdefault(clip["label"], []).append(int(bool(_raised(res))))
     return {
         "heated_flagged_pct": _pct(heated_hits, heated_n),
@@ -533,6 +557,8 @@ def evaluate(data_dir: Path, dialogue_sets: int = 1) -> dict[str, Any]:
     if (rav / "manifest.json").is_file():
         out["raised"] = _eval_ravdess(rav, timer, normalise=False)
         out["raised_levelnorm"] = _eval_ravdess(rav, timer, normalise=True)
+        out["raised_room"] = {"room": ROOM.describe(),
+                              **_eval_ravdess(rav, timer, normalise=False, room=ROOM)}
     if libri.is_dir():
         out["dialogues"] = _eval_dialogues(libri, timer)
         out["room"] = {"room": ROOM.describe(), **_eval_dialogues(libri, timer, room=ROOM)}
@@ -552,7 +578,9 @@ def _fmt(v: Any, unit: str = "") -> str:
 def format_eval(d: dict[str, Any]) -> str:
     lines = [f"Evaluation on {d.get('data', '?')}"]
     for key, title in (("raised", "Raised voice (as recorded)"),
-                       ("raised_levelnorm", "Raised voice (level-normalised copies)")):
+                       ("raised_levelnorm", "Raised voice (level-normalised copies)"),
+                       ("raised_room", "Raised voice in a simulated living room "
+                                       f"({d.get('raised_room', {}).get('room')})")):
         r = d.get(key)
         if not r:
             continue
