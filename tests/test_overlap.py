@@ -176,3 +176,40 @@ def test_a_cut_in_the_first_check_turned_down_is_reported_once_on_a_second_look(
         assert abs(cuts[0].time - 60 * 0.03) <= 0.3 and cuts[0].overlap >= 0.2
         assert len(overlaps) == 1 and overlaps[0].start == cuts[0].time
     assert not [c for c in det.changes if c.interruption]  # the floor was not moved
+
+
+def _second_look_cuts(plan: list[dict[str, float]],
+                      first: object = lambda *_: False) -> list[Interruption]:
+    """Interruptions reported over ``plan`` when the first check says ``first`` and the
+    second look always agrees."""
+    det = OverlapDetector(OverlapConfig(), verify=first, verify_late=lambda *_: True)
+    det.open(0, "alex")
+    out = []
+    for i, lls in enumerate(plan):
+        out += det.step(i, bool(lls), -30.0, 0.2, lls)
+    return [e for e in out if isinstance(e, Interruption)]
+
+
+def test_the_second_look_reports_no_handover_with_a_broken_pause_in_it() -> None:
+    # Alex's last words blur into Sam's (a toss-up), then 0.36 s of silence broken by a
+    # breath (no single pause as long as `gap_frames`), then Sam alone: the first check
+    # sees no pause near the onset, the second look's window is Sam's; still a turn.
+    alex, sam = _lls("alex", False, False), _lls("sam", False, False)
+    both = _lls("alex", True, False)
+    turn = [alex] * 60 + [both] * 8 + [{}] * 6 + [both] + [{}] * 6 + [sam] * 80
+    assert _second_look_cuts(turn) == []
+    # The same without the silence is a cut-in, and the second look reports it.
+    cut = [alex] * 60 + [both] * 8 + [alex, both] * 6 + [sam] * 80
+    assert [(c.speaker, c.interrupted) for c in _second_look_cuts(cut)] == [("sam", "alex")]
+
+
+def test_the_intruder_going_on_after_a_second_look_report_is_not_a_new_cut_in() -> None:
+    # Sam cuts in on Alex, a frame in five like Alex's (similar voices); the second look
+    # reports it but leaves Alex the floor. Sam talks on, and the first check, seeing
+    # Sam alone from 0.9 s past the onset, would confirm Sam "cutting in" again.
+    def first(onset: int, intruder: str, floor: str) -> bool:
+        return onset >= 90  # from 1.2 s past the onset, 0.8 s past the overlap
+
+    on = [_lls("sam", False, i % 5 == 0) for i in range(120)]
+    cuts = _second_look_cuts([_lls("alex", False, False)] * 60 + on, first)
+    assert [(c.speaker, c.interrupted) for c in cuts] == [("sam", "alex")]

@@ -62,7 +62,8 @@ class OverlapConfig:
     # the floor holder's last faint frame, before the pause of a handover)
     gap_frames: int = 9  # a pause this long (0.27 s) between voices: a turn, not a cut
     same_cut_s: float = 1.0  # a cut-in the second look reported and one found again
-    # within this of its onset, by the same voice, are the same cut-in (reported once)
+    # by the same voice from this before its onset to this after its overlap's end are
+    # the same cut-in (reported once)
     overlap_end_s: float = 0.6  # floor holder silent this long: overlap over
     alone_frames: int = 20  # ... or the last this many speech frames clearly the
     alone_slips: int = 3  # intruder's, with at most this many won by the floor holder
@@ -291,6 +292,13 @@ class OverlapDetector:
         self._doubted = None
         if not verdict:
             return []
+        # The first check saw no pause around the onset, but the CUSUM can start the
+        # other voice up to a second early, inside the floor holder's last words: a pause
+        # between the onset and the end of the "overlap" means a turn handover.
+        if self._silent(doubted.onset, doubted.overlap_end) >= self.cfg.gap_frames:
+            log.debug("change to %s at %.2f: a pause before the overlap's end, a handover",
+                      doubted.intruder, frame_time(doubted.onset))
+            return []
         log.debug("interruption by %s of %s at %.2f (second look)", doubted.intruder,
                   doubted.floor, frame_time(doubted.onset))
         self._late_reported = doubted
@@ -301,11 +309,18 @@ class OverlapDetector:
                         end=frame_time(doubted.overlap_end))]
 
     def _reported_late(self, onset: int, intruder: str) -> bool:
-        """Was this cut-in (the same intruder, onset within `same_cut_s`) already
-        reported by the second look?"""
+        """Was this cut-in (the same intruder, onset from `same_cut_s` before the
+        reported one's onset to `same_cut_s` after its overlap's end) already reported by
+        the second look? The second look leaves the floor to the old holder, so the
+        intruder still talking after the overlap looks like a new cut-in on it."""
         late = self._late_reported
+        slack = self.cfg.same_cut_s / FRAME_S
         return (late is not None and late.intruder == intruder
-                and abs(onset - late.onset) * FRAME_S <= self.cfg.same_cut_s)
+                and late.onset - slack <= onset <= late.overlap_end + slack)
+
+    def _silent(self, lo: int, hi: int) -> int:
+        """Non-speech frames between frames lo and hi."""
+        return sum(not sp for i, sp in self._speech if lo <= i <= hi)
 
     def _longest_gap(self, lo: int, hi: int) -> int:
         """Longest run of non-speech frames between frames lo and hi."""
