@@ -213,3 +213,23 @@ def test_the_intruder_going_on_after_a_second_look_report_is_not_a_new_cut_in() 
     on = [_lls("sam", False, i % 5 == 0) for i in range(120)]
     cuts = _second_look_cuts([_lls("alex", False, False)] * 60 + on, first)
     assert [(c.speaker, c.interrupted) for c in cuts] == [("sam", "alex")]
+
+
+def test_the_old_floor_holder_cutting_back_in_after_a_second_look_report_is_heard() -> None:
+    # As above, Sam cuts in, the second look reports it, and the first check confirms
+    # Sam again later: Sam has the floor from there (the overlap was reported already,
+    # none is left open), so Alex cutting back in on Sam 3 s on is an interruption too.
+    def first(onset: int, intruder: str, floor: str) -> bool:
+        return onset >= 90 or intruder == "alex"
+
+    on = [_lls("sam", False, i % 5 == 0) for i in range(100)]
+    both, alex = _lls("alex", True, False), _lls("alex", False, False)
+    det = OverlapDetector(OverlapConfig(), verify=first, verify_late=lambda *_: True)
+    det.open(0, "alex")
+    out = []
+    for i, lls in enumerate([alex] * 60 + on + [both] * 20 + [alex] * 60):
+        out += det.step(i, True, -30.0, 0.2, lls)
+    cuts = [e for e in out if isinstance(e, Interruption)]
+    assert [(c.speaker, c.interrupted) for c in cuts] == [("sam", "alex"), ("alex", "sam")]
+    assert abs(cuts[1].time - 160 * 0.03) <= 0.3
+    assert len([e for e in out if isinstance(e, Overlap)]) == 2

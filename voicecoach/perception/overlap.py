@@ -118,6 +118,7 @@ class OverlapDetector:
         self._idx: list[int] = []
         self._d: list[float] = []
         self._other: list[str] = []
+        self._lls: list[dict[str, float]] = []  # each frame's log-likelihoods (rebase)
         self._cand: tuple[str, int, int] | None = None  # (intruder, onset idx, list pos)
         self._overlap: tuple[int, int] | None = None  # (onset frame, last floor frame)
         self._intruder: str | None = None
@@ -139,7 +140,7 @@ class OverlapDetector:
         """The segment's speaker as named by the embedder (ignored mid-change)."""
         if self._cand is None and self._overlap is None and speaker != self.floor:
             self.floor = speaker
-            self._idx, self._d, self._other = [], [], []
+            self._idx, self._d, self._other, self._lls = [], [], [], []
 
     def step(self, idx: int, speech: bool, level: float, aper: float,
              lls: dict[str, float]) -> list[Interruption | Overlap]:
@@ -159,7 +160,7 @@ class OverlapDetector:
             self._idx.append(idx)
             if len(self._idx) >= cfg.floor_frames:
                 self.floor = max(self._ll_sum, key=lambda k: self._ll_sum[k])
-                self._idx, self._d, self._other = [], [], []
+                self._idx, self._d, self._other, self._lls = [], [], [], []
             return out
         others = {k: v for k, v in lls.items() if k != self.floor}
         other = max(others, key=lambda k: others[k])
@@ -167,6 +168,7 @@ class OverlapDetector:
         self._idx.append(idx)
         self._d.append(d)
         self._other.append(other)
+        self._lls.append(lls)
         if self._overlap is not None:
             if d <= -cfg.frame_margin:
                 self._overlap = (self._overlap[0], idx)
@@ -237,11 +239,15 @@ class OverlapDetector:
         if cut_in:
             self._cand = None
             self._doubted = None  # this one is judged on the first check's word
-            self._intruder = intruder
-            self._overlap = (onset, overlap_end - 1)
             self.changes.append(TurnChange(onset, intruder, self.floor, overlap_end, True))
             if self._reported_late(onset, intruder):
-                return []  # the second look already reported this cut-in
+                # The second look already reported this cut-in and its overlap: the
+                # intruder has the floor from the overlap's end (no overlap left open to
+                # hide the old holder cutting back in).
+                self._rebase(intruder, overlap_end)
+                return []
+            self._intruder = intruder
+            self._overlap = (onset, overlap_end - 1)
             log.debug("interruption by %s of %s at %.2f", intruder, self.floor,
                       frame_time(onset))
             return [Interruption(t=frame_time(idx + 1), time=frame_time(onset),
@@ -257,7 +263,7 @@ class OverlapDetector:
                                        (before[-1] + 1) if before else onset, False))
         self.floor = intruder
         self._cand = None
-        self._idx, self._d, self._other = [], [], []
+        self._idx, self._d, self._other, self._lls = [], [], [], []
         return []
 
     def _measure(self, pos: int, onset: int, idx: int) -> tuple[int, float, int]:
@@ -338,8 +344,25 @@ class OverlapDetector:
         if self._intruder is not None:
             self.floor = self._intruder
         self._intruder = None
-        self._idx, self._d, self._other = [], [], []
+        self._idx, self._d, self._other, self._lls = [], [], [], []
         return [Overlap(t=frame_time(idx + 1), start=frame_time(start), end=frame_time(last + 1))]
+
+    def _rebase(self, floor: str, start: int) -> None:
+        """``floor`` holds the floor from frame ``start``: its speech since then is the
+        new floor's evidence, so the old holder cutting back in soon after is judged
+        without waiting for `floor_frames` more speech frames."""
+        cfg = self.cfg
+        self.floor = floor
+        keep = [(i, ll) for i, ll in zip(self._idx, self._lls, strict=True)
+                if i >= start and floor in ll]
+        self._idx, self._d, self._other, self._lls = [], [], [], []
+        for i, ll in keep:
+            others = {k: v for k, v in ll.items() if k != floor}
+            other = max(others, key=lambda k: others[k])
+            self._idx.append(i)
+            self._d.append(float(np.clip(others[other] - ll[floor], -cfg.clip, cfg.clip)))
+            self._other.append(other)
+            self._lls.append(ll)
 
     def silence(self, idx: int) -> list[Interruption | Overlap]:
         return []
