@@ -101,3 +101,24 @@ def test_mute_closes_an_open_utterance() -> None:
     out += listener.feed(x[32000:]) + listener.flush()
     utts = [e for e in out if isinstance(e, Utterance)]
     assert len(utts) == 1 and utts[0].end <= 2.0 + 1e-9
+
+
+@pytest.mark.parametrize(("first", "asked"), [(-0.3, True), (-0.5, False)])
+def test_second_look_is_asked_unless_the_first_window_is_the_floor_holders_beyond_doubt(
+        first: float, asked: bool) -> None:
+    # While both talk the floor holder's voice can pull the first window well to her side
+    # (-0.26..-0.33 on real same-sex pairs); only a window leaning further is taken as
+    # her alone, and the second window is not looked at.
+    listener = Listener()
+    looked: list[int] = []
+
+    def lean(start: int, axis: object) -> float:
+        if start > 100:
+            looked.append(start)
+            return 0.5
+        return first
+
+    listener._window_lean = lean  # type: ignore[method-assign]
+    listener._axis = lambda *_: np.ones(3)  # type: ignore[method-assign]
+    assert listener._verify_late(100, "sam", "alex") is asked
+    assert bool(looked) is asked
