@@ -140,7 +140,7 @@ class OverlapDetector:
         """The segment's speaker as named by the embedder (ignored mid-change)."""
         if self._cand is None and self._overlap is None and speaker != self.floor:
             self.floor = speaker
-            self._idx, self._d, self._other, self._lls = [], [], [], []
+            self._forget()
 
     def step(self, idx: int, speech: bool, level: float, aper: float,
              lls: dict[str, float]) -> list[Interruption | Overlap]:
@@ -160,15 +160,9 @@ class OverlapDetector:
             self._idx.append(idx)
             if len(self._idx) >= cfg.floor_frames:
                 self.floor = max(self._ll_sum, key=lambda k: self._ll_sum[k])
-                self._idx, self._d, self._other, self._lls = [], [], [], []
+                self._forget()
             return out
-        others = {k: v for k, v in lls.items() if k != self.floor}
-        other = max(others, key=lambda k: others[k])
-        d = float(np.clip(others[other] - lls[self.floor], -cfg.clip, cfg.clip))
-        self._idx.append(idx)
-        self._d.append(d)
-        self._other.append(other)
-        self._lls.append(lls)
+        d = self._remember(idx, lls)
         if self._overlap is not None:
             if d <= -cfg.frame_margin:
                 self._overlap = (self._overlap[0], idx)
@@ -263,7 +257,7 @@ class OverlapDetector:
                                        (before[-1] + 1) if before else onset, False))
         self.floor = intruder
         self._cand = None
-        self._idx, self._d, self._other, self._lls = [], [], [], []
+        self._forget()
         return []
 
     def _measure(self, pos: int, onset: int, idx: int) -> tuple[int, float, int]:
@@ -344,25 +338,35 @@ class OverlapDetector:
         if self._intruder is not None:
             self.floor = self._intruder
         self._intruder = None
-        self._idx, self._d, self._other, self._lls = [], [], [], []
+        self._forget()
         return [Overlap(t=frame_time(idx + 1), start=frame_time(start), end=frame_time(last + 1))]
 
     def _rebase(self, floor: str, start: int) -> None:
         """``floor`` holds the floor from frame ``start``: its speech since then is the
         new floor's evidence, so the old holder cutting back in soon after is judged
         without waiting for `floor_frames` more speech frames."""
-        cfg = self.cfg
         self.floor = floor
         keep = [(i, ll) for i, ll in zip(self._idx, self._lls, strict=True)
                 if i >= start and floor in ll]
-        self._idx, self._d, self._other, self._lls = [], [], [], []
+        self._forget()
         for i, ll in keep:
-            others = {k: v for k, v in ll.items() if k != floor}
-            other = max(others, key=lambda k: others[k])
-            self._idx.append(i)
-            self._d.append(float(np.clip(others[other] - ll[floor], -cfg.clip, cfg.clip)))
-            self._other.append(other)
-            self._lls.append(ll)
+            self._remember(i, ll)
+
+    def _remember(self, idx: int, lls: dict[str, float]) -> float:
+        """Add frame ``idx`` to the evidence against the floor; return its ``d`` (the
+        best other voice's log-likelihood less the floor holder's, clipped)."""
+        others = {k: v for k, v in lls.items() if k != self.floor}
+        other = max(others, key=lambda k: others[k])
+        d = float(np.clip(others[other] - lls[self.floor], -self.cfg.clip, self.cfg.clip))
+        self._idx.append(idx)
+        self._d.append(d)
+        self._other.append(other)
+        self._lls.append(lls)
+        return d
+
+    def _forget(self) -> None:
+        """Drop the evidence gathered against the floor (a new floor starts afresh)."""
+        self._idx, self._d, self._other, self._lls = [], [], [], []
 
     def silence(self, idx: int) -> list[Interruption | Overlap]:
         return []
