@@ -56,7 +56,7 @@ from voicecoach.perception.types import (
     Utterance,
     VoiceStart,
 )
-from voicecoach.perception.vad import AGGRESSIVENESS, Segmenter, vad_flags
+from voicecoach.perception.vad import AGGRESSIVENESS, QuietTail, Segmenter, vad_flags
 from voicecoach.timebase import FRAME_SAMPLES, SAMPLE_RATE, seconds
 
 log = logging.getLogger(__name__)
@@ -142,6 +142,7 @@ class Listener:
         self.cfg = config or ListenerConfig()
         self._analyzer = FrameAnalyzer()
         self._vad = webrtcvad.Vad(self.cfg.vad_aggressiveness)
+        self._tail = QuietTail()
         self._seg = Segmenter(
             hangover=int(round(self.cfg.hangover_s / FRAME_S)),
             soft_max=int(round(0.8 * self.cfg.max_utterance_s / FRAME_S)),
@@ -268,13 +269,15 @@ class Listener:
             self._recent.clear()
             return out
         flags = vad_flags(block.pcm, block.level_db, self._vad)
+        # The segment keeps a quiet tail in noise; the frame evidence stays webrtcvad's.
+        held = self._tail.extend(block.level_db, flags)
         pitch = semitones(block.f0)
         for i in range(len(block)):
             fr = _Frame(block.first + i, block.pcm[i], float(block.level_db[i]),
                         float(block.f0[i]), float(block.aper[i]), float(block.tilt_db[i]),
                         block.mfcc[i], bool(flags[i]), float(block.h1h2_db[i]))
             self._recent.append(fr)
-            for ev in self._seg.step(fr.idx, fr.vad):
+            for ev in self._seg.step(fr.idx, fr.vad, bool(held[i])):
                 if ev.kind == "start":
                     out.extend(self._open_segment(ev.start, fr.idx))
                 else:

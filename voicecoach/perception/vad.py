@@ -66,9 +66,12 @@ class Segmenter:
         self.active = False
         self.start = 0
         self._last_voiced = 0
+        self._last_kept = 0  # last voiced or quiet-tail frame: where the segment ends
         self._silent = 0
 
-    def step(self, frame: int, voiced: bool) -> list[SegmentEvent]:
+    def step(self, frame: int, voiced: bool, tail: bool = False) -> list[SegmentEvent]:
+        """``tail``: a frame that only `QuietTail` keeps; it moves the segment's end but
+        not the hangover's count (a 0.6 s gap between two turns stays a gap)."""
         out: list[SegmentEvent] = []
         if not self.active:
             self._ring.append((frame, voiced))
@@ -76,25 +79,29 @@ class Segmenter:
                 self.active = True
                 self.start = next(f for f, v in self._ring if v)
                 self._last_voiced = frame if voiced else self.start
+                self._last_kept = self._last_voiced
                 self._silent = 0 if voiced else frame - self._last_voiced
                 self._ring.clear()
                 out.append(SegmentEvent("start", frame, self.start))
             return out
         if voiced:
             self._last_voiced = frame
+            self._last_kept = frame
             self._silent = 0
         else:
             self._silent += 1
+            if tail:
+                self._last_kept = frame
         length = frame + 1 - self.start
         if self._silent >= self.hangover:
-            out.append(self._close(frame, self._last_voiced + 1))
+            out.append(self._close(frame, self._last_kept + 1))
         elif length >= self.hard_max or (length >= self.soft_max and not voiced):
             # Cut the over-long segment here; speech continuing reopens at once.
             out.append(self._close(frame, frame + 1))
             if voiced:
                 self.active = True
                 self.start = frame + 1
-                self._last_voiced = frame
+                self._last_voiced = self._last_kept = frame
                 out.append(SegmentEvent("start", frame, frame + 1))
         return out
 
@@ -103,7 +110,7 @@ class Segmenter:
         if not self.active:
             self._ring.clear()
             return None
-        return self._close(frame, self._last_voiced + 1)
+        return self._close(frame, self._last_kept + 1)
 
     def _close(self, frame: int, end: int) -> SegmentEvent:
         ev = SegmentEvent("end", frame, self.start, max(end, self.start + 1))
@@ -111,3 +118,44 @@ class Segmenter:
         self._silent = 0
         self._ring.clear()
         return ev
+
+
+class QuietTail:
+    """Keeps a turn's quiet end voiced where webrtcvad lets it go in steady noise.
+
+    In a fan's or fridge's hum (pink noise ~20 dB below speech) webrtcvad mode 2 drops
+    the soft ends of words and sentences (measured on composed LibriSpeech dialogues:
+    speech-frame recall 98 % dry, 85 % in that noise). Frames right after webrtcvad
+    speech that stay well above the running noise floor are still the voice trailing
+    off: the segment's end moves over them (`Segmenter.step`'s ``tail``), for at most
+    ``max_frames``, so neither noise that is not steady nor a reverberant tail can drag
+    it on, and the hangover still counts from webrtcvad's speech (a gap between two
+    turns stays a gap; counting the tail too merged turns and cost precision). They are
+    not speech evidence for the frame model. The floor is the minimum frame level
+    over the last ``window`` frames (minimum statistics: pauses reach the floor within a
+    few seconds), decided frame by frame, so chunking never changes it."""
+
+    def __init__(self, window: int = 100, margin_db: float = 6.0, max_frames: int = 10
+                 ) -> None:
+        self.window = window  # frames (3 s)
+        # Above the 3 s minimum: a steady hum's 30 ms levels sit 2-3 dB above it, so 6 dB
+        # is a voice over the hum (10 dB kept about half as much of the missed speech).
+        self.margin_db = margin_db
+        self.max_frames = max_frames  # 0.3 s after the last webrtcvad speech frame
+        self._levels: deque[float] = deque(maxlen=window)
+        self._since = max_frames  # frames since the last webrtcvad speech frame
+
+    def step(self, level_db: float, speech: bool) -> bool:
+        """Is the next frame (its level, webrtcvad's verdict) kept as speech?"""
+        self._levels.append(level_db)
+        if speech:
+            self._since = 0
+            return True
+        self._since += 1
+        floor = min(self._levels)
+        return self._since <= self.max_frames and level_db > floor + self.margin_db
+
+    def extend(self, level_db: np.ndarray, flags: np.ndarray) -> np.ndarray:
+        """``flags`` with the quiet tails kept (see the class)."""
+        return np.array([self.step(float(lv), bool(f))
+                         for lv, f in zip(level_db, flags, strict=True)], dtype=bool)
