@@ -13,7 +13,7 @@ Every number comes from `analyze`, i.e. the live Listener run over the audio:
   attribution between the two enrolled partners, for same-sex and mixed-sex pairs
   (scored on what is speech by energy AND by an independent neural VAD, `_spoken`; the
   energy-only figure of earlier reports is printed beside it);
-- the same dialogues in a simulated living room (`room`: reverberation, the partners a
+- the same dialogues in a simulated living room (`acoustics`: reverberation, the partners a
   metre or two from the microphone, background noise), enrolled in that room: a proxy
   for real rooms, which the corpus does not have;
 - strangers: a third reader (neither partner) speaking two turns amid each pair's
@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 
 from voicecoach.errors import UserError
+from voicecoach.perception.acoustics import Room, impulse_response, pink_noise, reverberate
 from voicecoach.perception.analyze import analyze, load_audio
-from voicecoach.perception.room import Room, impulse_response, pink_noise, reverberate
 from voicecoach.perception.testaudio import active_level_db, set_level
 from voicecoach.timebase import SAMPLE_RATE
 
@@ -538,7 +538,7 @@ def _eval_stranger_sets(root: Path, timer: _Timer, n_sets: int) -> dict[str, Any
 
 # ---------------------------------------------------------------- entry points
 
-ROOM = Room()  # the simulated living room of the report (`room.Room`'s defaults)
+ROOM = Room()  # the simulated living room of the report (`acoustics.Room`'s defaults)
 
 
 def evaluate(data_dir: Path, dialogue_sets: int = 1) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The simulated living room of `voicecoach eval`: it must ring, fade and hiss as stated."""
+"""The simulated living room of `voicecoach eval`: it rings, fades and hisses as stated."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.perception import evaluate
-from voicecoach.perception.room import Room, impulse_response, pink_noise, reverberate
+from voicecoach.perception.acoustics import Room, impulse_response, pink_noise, reverberate
 from voicecoach.perception.testaudio import active_level_db, vowel_voice
 from voicecoach.timebase import SAMPLE_RATE
 

@@ -1,4 +1,4 @@
-"""A simulated living room for the evaluation: reverberation, distance and background noise.
+"""Room acoustics for the evaluation: reverberation, distance and background noise.
 
 The product listens from a laptop on the coffee table or a box by the sofa, a metre or
 two from each partner, in a room that rings. No such recordings are at hand (LibriSpeech
