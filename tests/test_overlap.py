@@ -233,3 +233,19 @@ def test_the_old_floor_holder_cutting_back_in_after_a_second_look_report_is_hear
     assert [(c.speaker, c.interrupted) for c in cuts] == [("sam", "alex"), ("alex", "sam")]
     assert abs(cuts[1].time - 160 * 0.03) <= 0.3
     assert len([e for e in out if isinstance(e, Overlap)]) == 2
+
+
+@pytest.mark.parametrize("after_pause", [False, True])
+def test_a_change_after_a_pause_is_not_placed_before_it(after_pause: bool) -> None:
+    # Alex's soft, reverberant last words (0.6 s the frame model hardly prefers Alex),
+    # a 0.36 s pause, then Sam with Alex joining in: a turn (the pause), not a cut-in
+    # reported back on Alex's soft words, out of reach of the pause around the onset.
+    det = OverlapDetector(OverlapConfig(onset_after_pause=after_pause), verify=None)
+    det.open(0, "alex")
+    faint = {"alex": 0.0, "sam": -0.3}
+    plan = [_lls("alex", False, False)] * 60 + [faint] * 20 + [{}] * 12 + _cut_in_plan(0)[60:]
+    out = []
+    for i, lls in enumerate(plan):
+        out += det.step(i, bool(lls), -30.0, 0.2, lls)
+    times = [round(c.time / 0.03) for c in out if isinstance(c, Interruption)]
+    assert times == ([] if after_pause else [60])

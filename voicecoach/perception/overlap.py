@@ -9,7 +9,8 @@ with frames won by either.
 1. A change is suspected when the mean of d over the last ~0.3 s of speech rises above
    ``trigger`` after the floor was established.
 2. The intruder's onset is the start of the maximum-sum suffix of d (CUSUM): the point
-   from which the evidence for the other voice accumulates.
+   from which the evidence for the other voice accumulates (searched from the last pause
+   of a turn's length on: a voice heard after a pause started after it).
 3. It is an interruption if the floor holder still clearly wins frames at least
    ``min_overlap_s`` after that onset (both talking); decided as soon as that is seen,
    at most ``decide_s`` after the onset. Otherwise it was a turn handover: the other
@@ -64,6 +65,11 @@ class OverlapConfig:
     same_cut_s: float = 1.0  # a cut-in the second look reported and one found again
     # by the same voice from this before its onset to this after its overlap's end are
     # the same cut-in (reported once)
+    onset_after_pause: bool = True  # the onset's search starts after the last pause of
+    # `gap_frames` in the lookback: a voice starting after a pause started there. In a
+    # room the floor holder's soft, reverberant last words before a pause sit near d = 0
+    # and the CUSUM ran back over the pause to them, so a change found after the pause was
+    # placed up to a second early and outside the window where the gap rule looks
     overlap_end_s: float = 0.6  # floor holder silent this long: overlap over
     alone_frames: int = 20  # ... or the last this many speech frames clearly the
     alone_slips: int = 3  # intruder's, with at most this many won by the floor holder
@@ -122,7 +128,7 @@ class OverlapDetector:
         self._cand: tuple[str, int, int] | None = None  # (intruder, onset idx, list pos)
         self._overlap: tuple[int, int] | None = None  # (onset frame, last floor frame)
         self._intruder: str | None = None
-        self._speech: deque[tuple[int, bool]] = deque(maxlen=64)
+        self._speech: deque[tuple[int, bool]] = deque(maxlen=128)
         self._quiet_until = -1
         self._doubted: _Doubted | None = None
         self._late_reported: _Doubted | None = None  # the last one the second look confirmed
@@ -203,11 +209,27 @@ class OverlapDetector:
         # holder's usual level and zero (`onset_shift`): while both talk, d hovers near
         # zero, so the evidence starts accumulating when the second voice joins, not
         # when the first one stops.
+        if cfg.onset_after_pause:
+            lo = self._after_pause(lo)
         seg = np.array(self._d[lo:]) - cfg.onset_shift * floor_level
         suffix = np.cumsum(seg[::-1])[::-1]
         pos = lo + int(np.argmax(suffix))
         intruder = max(set(self._other[pos:]), key=self._other[pos:].count)
         self._cand = (intruder, self._idx[pos], pos)
+
+    def _after_pause(self, lo: int) -> int:
+        """The first list position from ``lo`` on that follows the last pause of at least
+        `gap_frames` (``lo`` if none; never past the latest frame)."""
+        first = self._idx[lo]
+        end = run = 0
+        for i, sp in self._speech:
+            run = 0 if sp else run + 1
+            if i > first and run >= self.cfg.gap_frames:
+                end = i
+        if not end:
+            return lo
+        pos = next((p for p in range(lo, len(self._idx)) if self._idx[p] > end), None)
+        return len(self._idx) - 1 if pos is None else pos
 
     def _judge(self, idx: int) -> list[Interruption | Overlap]:
         cfg = self.cfg
