@@ -84,7 +84,7 @@ def test_a_dialogue_in_a_room_keeps_the_dry_truth_and_timing() -> None:
     last = int(np.flatnonzero(dry.owner_energy)[-1]) * 160 + 160
     assert np.abs(dry.audio[last + 400 : last + 1200]).max() < 1e-6
     assert np.abs(wet.audio[last + 400 : last + 1200]).max() > 1e-3
-    noisy = evaluate._noisy(wet.audio, Room(snr_db=20.0), np.random.default_rng(7))
+    noisy = evaluate._noisy(wet.audio, evaluate.NORM_LEVEL_DB - 20.0, np.random.default_rng(7))
     quiet = noisy[-SAMPLE_RATE // 2 :]
     assert abs(active_level_db(quiet) - (evaluate.NORM_LEVEL_DB - 20.0)) < 3.0
 

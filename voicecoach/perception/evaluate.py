@@ -97,10 +97,8 @@ def _eval_ravdess(root: Path, timer: _Timer, normalise: bool, room: Room | None 
                                                 np.random.default_rng(zlib.crc32(speaker.encode())))
                 calm = raw(manifest["speakers"][speaker]["calibration"]["audio"])
                 noise_db[speaker] = active_level_db(calm) - room.snr_db
-            a = reverberate(a, irs[speaker])
-            noise = pink_noise(len(a), noise_db[speaker],
-                               np.random.default_rng(zlib.crc32(rel.encode())))
-            a = np.clip(a + noise, -1, 1)
+            a = _noisy(reverberate(a, irs[speaker]), noise_db[speaker],
+                       np.random.default_rng(zlib.crc32(rel.encode())))
         return set_level(a, NORM_LEVEL_DB) if normalise else a
 
     cal = {sid: load(s["calibration"]["audio"], sid) for sid, s in manifest["speakers"].items()}
@@ -293,6 +291,21 @@ def _lay_out(seq: list[tuple[int, np.ndarray]], names: tuple[str, ...],
                      names)
 
 
+def _labels(n: int, res: dict[str, Any]) -> np.ndarray:
+    """Per 10 ms block, the speaker `analyze` named there ("" where no segment)."""
+    label = np.full(n, "", dtype=object)
+    for s in res["segments"]:
+        label[int(s["start"] * 100) : int(s["end"] * 100)] = s["speaker"]
+    return label
+
+
+def _partner_alone(owner: np.ndarray, names: tuple[str, ...]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The blocks where exactly one partner speaks (bit 1 or 2 alone), and per block
+    that partner's name."""
+    return (owner == 1) | (owner == 2), np.where(owner == 1, names[0], names[1])
+
+
 def _score_dialogue(d: _Dialogue, res: dict[str, Any]) -> dict[str, Any]:
     inter = [e for e in res["events"] if e["type"] == "interruption"]
     matched = set()
@@ -304,14 +317,10 @@ def _score_dialogue(d: _Dialogue, res: dict[str, Any]) -> dict[str, Any]:
             matched.add(ok[0])
             tp += 1
     # Attribution over single-speaker 10 ms blocks.
-    label = np.full(len(d.owner), "", dtype=object)
-    for s in res["segments"]:
-        label[int(s["start"] * 100) : int(s["end"] * 100)] = s["speaker"]
-    single = (d.owner == 1) | (d.owner == 2)
-    truth = np.where(d.owner == 1, d.names[0], d.names[1])
+    label = _labels(len(d.owner), res)
+    single, truth = _partner_alone(d.owner, d.names)
     said = label[single]
-    single_e = (d.owner_energy == 1) | (d.owner_energy == 2)
-    truth_e = np.where(d.owner_energy == 1, d.names[0], d.names[1])
+    single_e, truth_e = _partner_alone(d.owner_energy, d.names)
     return {
         "true": len(d.onsets), "found": len(matched), "detected": len(inter), "tp": tp,
         "single_blocks": int(single.sum()),
@@ -368,9 +377,10 @@ def _eval_dialogues(root: Path, timer: _Timer, n_pairs: int = 15, shift: int = 0
                      _cut_turns(xb[4 * SAMPLE_RATE :], rng), names, rng, hear)
         if room is not None:
             # Each partner enrols where they sit, at a speaking level like the turns'.
-            ea, eb = (_noisy(hear(k, set_level(e, NORM_LEVEL_DB)), room, room_rng)
+            noise_db = NORM_LEVEL_DB - room.snr_db
+            ea, eb = (_noisy(hear(k, set_level(e, NORM_LEVEL_DB)), noise_db, room_rng)
                       for k, e in enumerate((ea, eb)))
-            d.audio = _noisy(d.audio, room, room_rng)
+            d.audio = _noisy(d.audio, noise_db, room_rng)
         res = timer.run(d.audio, enroll={names[0]: ea, names[1]: eb})
         sc = _score_dialogue(d, res)
         details.append({"pair": kind, "names": names, **sc})
@@ -384,9 +394,9 @@ def _in_room(room: Room, rng: np.random.Generator) -> Hear:
     return lambda who, x: reverberate(x, irs[who])
 
 
-def _noisy(x: np.ndarray, room: Room, rng: np.random.Generator) -> np.ndarray:
-    """``x`` with the room's background noise."""
-    noise = pink_noise(len(x), NORM_LEVEL_DB - room.snr_db, rng)
+def _noisy(x: np.ndarray, noise_db: float, rng: np.random.Generator) -> np.ndarray:
+    """``x`` with a room's background noise at ``noise_db`` dBFS."""
+    noise = pink_noise(len(x), noise_db, rng)
     return np.clip(x + noise, -1, 1).astype(np.float32)
 
 
@@ -427,13 +437,10 @@ def _eval_strangers(root: Path, timer: _Timer, n_pairs: int = 15, shift: int = 0
 def _score_stranger(d: _Dialogue, res: dict[str, Any]) -> dict[str, int]:
     """10 ms blocks where only the stranger (bit 4) speaks, and how they were labelled;
     the couple's single-speaker blocks and how many of those were named right."""
-    label = np.full(len(d.owner), "", dtype=object)
-    for s in res["segments"]:
-        label[int(s["start"] * 100) : int(s["end"] * 100)] = s["speaker"]
+    label = _labels(len(d.owner), res)
     alone = d.owner == 4
     said = label[alone]
-    single = (d.owner == 1) | (d.owner == 2)
-    truth = np.where(d.owner == 1, d.names[0], d.names[1])
+    single, truth = _partner_alone(d.owner, d.names)
     return {
         "stranger_blocks": int(alone.sum()),
         "stranger_named": int(np.isin(said, list(d.names[:2])).sum()),
