@@ -17,7 +17,7 @@ import numpy as np
 
 
 def build(minutes: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from voicecoach.perception.testaudio import piper_speech, place
+    from voicecoach.lab.testaudio import piper_speech, place
 
     lines_a = [
         "I feel alone when you work late, and I need you to call me when you can.",
@@ -31,8 +31,10 @@ def build(minutes: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ]
     a = [piper_speech(t) for t in lines_a]
     b = [piper_speech(t, shift=1.45) for t in lines_b]
-    ea, eb = piper_speech("Hello, this is my calm voice, speaking slowly and clearly."), \
-        piper_speech("Hi, I am the other partner and this is how I usually sound.", shift=1.45)
+    ea, eb = (
+        piper_speech("Hello, this is my calm voice, speaking slowly and clearly."),
+        piper_speech("Hi, I am the other partner and this is how I usually sound.", shift=1.45),
+    )
     rng = np.random.default_rng(0)
     parts, t, k = [], 0.5, 0
     total = minutes * 60.0
@@ -64,13 +66,17 @@ def main() -> None:
     cpu = time.process_time() - cpu0
     dur = len(audio) / 16000
     n_int = sum(e["type"] == "interruption" for e in res["events"])
-    print(f"analyze: {dur:.0f} s of audio in {wall:.2f} s wall ({cpu:.2f} s CPU): "
-          f"{dur / wall:.1f}x real time ({len(res['segments'])} segments, "
-          f"{n_int} interruptions)")
+    print(
+        f"analyze: {dur:.0f} s of audio in {wall:.2f} s wall ({cpu:.2f} s CPU): "
+        f"{dur / wall:.1f}x real time ({len(res['segments'])} segments, "
+        f"{n_int} interruptions)"
+    )
     load = os.getloadavg()[0]
     if load > 1.5:
-        print(f"note: load average {load:.1f} - other processes share the CPU; "
-              "the figure is pessimistic")
+        print(
+            f"note: load average {load:.1f} - other processes share the CPU; "
+            "the figure is pessimistic"
+        )
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ POLICIES: dict[str, tuple[float | None, float, bool, float | None]] = {
     "w8/ctx30": (8.0, 1.0, False, 30.0),
 }
 
-# Lines partners say to the coach (voicecoach/dialogue/rehearse.py happy_replies and the
+# Lines partners say to the coach (voicecoach/lab/rehearse.py happy_replies and the
 # safety/imago answers), 0.5-8 s when spoken.
 PARTNER_LINES = (
     "Yes.",
@@ -222,7 +222,7 @@ def _pieces(audio: np.ndarray, lo: int, hi: int, hangover_s: float) -> list[tupl
 
 
 def partner_clips(cache: Path) -> list[Clip]:
-    from voicecoach.speech.partners import partner_voice
+    from voicecoach.lab.partners import partner_voice
 
     cache.mkdir(parents=True, exist_ok=True)
     jobs = [("joe", t, 0.0) for t in PARTNER_LINES] + [("mia", t, 0.0) for t in PARTNER_LINES]
@@ -302,8 +302,10 @@ def timing(model: str, policies: list[str], clips: list[Clip], runs: int) -> dic
     from voicecoach.speech.whisper import WhisperTranscriber
 
     joe = [c for c in clips if c.id.startswith("joe:")]
-    picks = {b: min(joe, key=lambda c, t=t: abs(c.seconds - t)) for b, t in
-             (("1s", 1.0), ("3s", 3.0), ("6s", 6.0))}
+    picks = {
+        b: min(joe, key=lambda c, t=t: abs(c.seconds - t))
+        for b, t in (("1s", 1.0), ("3s", 3.0), ("6s", 6.0))
+    }
     out: dict = {}
     for policy in policies:
         w = WhisperTranscriber(model, window=_window(policy), progress=False)
@@ -316,12 +318,20 @@ def timing(model: str, policies: list[str], clips: list[Clip], runs: int) -> dic
                 w.transcribe(c.audio)
                 wall.append(1000 * (time.perf_counter() - t0))
                 cpu.append(1000 * (time.process_time() - c0))
-            row[b] = {"s": round(c.seconds, 2), "wall_ms": round(statistics.median(wall)),
-                      "cpu_ms": round(statistics.median(cpu))}
+            row[b] = {
+                "s": round(c.seconds, 2),
+                "wall_ms": round(statistics.median(wall)),
+                "cpu_ms": round(statistics.median(cpu)),
+            }
         out[f"{model}/{policy}"] = row
-        print(f"  timing {model}/{policy}: " + ", ".join(
-            f"{b} ({v['s']} s) {v['wall_ms']} ms wall {v['cpu_ms']} ms CPU" for b, v in row.items()
-        ), flush=True)
+        print(
+            f"  timing {model}/{policy}: "
+            + ", ".join(
+                f"{b} ({v['s']} s) {v['wall_ms']} ms wall {v['cpu_ms']} ms CPU"
+                for b, v in row.items()
+            ),
+            flush=True,
+        )
     return out
 
 
@@ -340,7 +350,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the numbers here")
     parser.add_argument("--show-diffs", action="store_true", help="print texts that differ")
     parser.add_argument(
-        "--timing", type=int, default=0, metavar="RUNS",
+        "--timing",
+        type=int,
+        default=0,
+        metavar="RUNS",
         help="only time a ~1/3/6 s clip RUNS times per model/policy (no WER pass)",
     )
     args = parser.parse_args()
@@ -364,9 +377,7 @@ def main() -> None:
         f"{len(clips)} utterances ({sum(c.set == 'ravdess' for c in clips)} ravdess, "
         f"{sum(c.set == 'partners' for c in clips)} partners, {len(libri)} libri), "
         f"{min(secs):.1f}-{max(secs):.1f} s, median {statistics.median(secs):.1f} s; "
-        + ", ".join(
-            f"{b}: {sum(lo <= s < hi for s in secs)}" for b, (lo, hi) in BUCKETS.items()
-        ),
+        + ", ".join(f"{b}: {sum(lo <= s < hi for s in secs)}" for b, (lo, hi) in BUCKETS.items()),
         flush=True,
     )
     policies = args.policies.split(",")
@@ -394,8 +405,17 @@ def main() -> None:
                             f"      {policy:6s} {res['texts'][i]!r}"
                         )
 
-    cols = ["wer_ravdess", "wer_partners", "wer_libri", "ms_1s", "ms_3s", "ms_6s",
-            "cpu_per_speech_s", "fallbacks", "loops_left"]
+    cols = [
+        "wer_ravdess",
+        "wer_partners",
+        "wer_libri",
+        "ms_1s",
+        "ms_3s",
+        "ms_6s",
+        "cpu_per_speech_s",
+        "fallbacks",
+        "loops_left",
+    ]
     print("\nWER % (libri: vs pseudo-reference), median wall ms, CPU s per s of speech")
     print(f"{'model/policy':20s}" + "".join(f"{c:>17s}" for c in cols))
     for name, row in table.items():

@@ -1,7 +1,7 @@
 """Shared test fixtures: virtual audio devices and generated speech.
 
 Tests marked ``@pytest.mark.devices`` get the session fixture ``virtual_audio`` automatically:
-a private PulseAudio (see ``voicecoach.audio.virtual``) with a virtual microphone and
+a private PulseAudio (see ``voicecoach.lab.virtual``) with a virtual microphone and
 speaker. Off CI it skips when PulseAudio cannot be had; on CI (``CI`` set) it fails loudly.
 """
 
@@ -41,7 +41,7 @@ def virtual_audio() -> Iterator[object]:
     Uses ``$VC_AUDIO_DIR`` when set (e.g. `.ci/run` started the daemon already), else a
     private directory, so concurrent test sessions do not hear each other.
     """
-    from voicecoach.audio import virtual
+    from voicecoach.lab import virtual
 
     on_ci = bool(os.environ.get("CI"))
     saved_env = {k: os.environ.get(k) for k in ("PULSE_SERVER", "ALSA_CONFIG_PATH")}

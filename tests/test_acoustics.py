@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.perception import evaluate
-from voicecoach.perception.acoustics import Room, impulse_response, pink_noise, reverberate
-from voicecoach.perception.testaudio import active_level_db, vowel_voice
+from voicecoach.lab import evaluate
+from voicecoach.lab.acoustics import Room, impulse_response, pink_noise, reverberate
+from voicecoach.lab.testaudio import active_level_db, vowel_voice
 from voicecoach.timebase import SAMPLE_RATE
 
 
@@ -108,20 +108,38 @@ def test_the_raised_voice_eval_in_a_room_hears_the_same_room_every_time(tmp_path
     root = tmp_path / "ravdess"
     root.mkdir()
     calm = vowel_voice(4.0, 120.0, level_db=-32.0, seed=1)
-    talk = np.concatenate([vowel_voice(3.0, 118.0, level_db=-32.0, seed=2), np.zeros(8000),
-                           vowel_voice(3.0, 122.0, level_db=-32.0, seed=3)])
+    talk = np.concatenate(
+        [
+            vowel_voice(3.0, 118.0, level_db=-32.0, seed=2),
+            np.zeros(8000),
+            vowel_voice(3.0, 122.0, level_db=-32.0, seed=3),
+        ]
+    )
     manifest = {
-        "speakers": {"a1": {"calibration": {"audio": "ravdess/" + _wav(root / "cal.wav",
-                                                                          calm)}}},
-        "conversations": [{"id": "c1", "speaker": "a1", "variant": "calm_only",
-                           "audio": "ravdess/" + _wav(root / "talk.wav", talk),
-                           "heated_spans": [], "heated_onsets": []}],
-        "clips": [{"speaker": "a1", "label": "calm",
-                   "audio": "ravdess/" + _wav(root / "clip.wav", talk[:SAMPLE_RATE * 3])}],
+        "speakers": {"a1": {"calibration": {"audio": "ravdess/" + _wav(root / "cal.wav", calm)}}},
+        "conversations": [
+            {
+                "id": "c1",
+                "speaker": "a1",
+                "variant": "calm_only",
+                "audio": "ravdess/" + _wav(root / "talk.wav", talk),
+                "heated_spans": [],
+                "heated_onsets": [],
+            }
+        ],
+        "clips": [
+            {
+                "speaker": "a1",
+                "label": "calm",
+                "audio": "ravdess/" + _wav(root / "clip.wav", talk[: SAMPLE_RATE * 3]),
+            }
+        ],
     }
     (root / "manifest.json").write_text(json.dumps(manifest))
-    runs = [evaluate._eval_ravdess(root, evaluate._Timer(), normalise=False, room=Room())
-            for _ in range(2)]
+    runs = [
+        evaluate._eval_ravdess(root, evaluate._Timer(), normalise=False, room=Room())
+        for _ in range(2)
+    ]
     assert runs[0] == runs[1]
     assert runs[0]["calm_only_no_alarm_pct"] == 100.0
     assert runs[0]["clips_n"] == {"calm": 1}

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from voicecoach.errors import UserError
+from voicecoach.lab.testaudio import piper_speech, place
 from voicecoach.perception.analyze import analyze, format_report
-from voicecoach.perception.testaudio import piper_speech, place
 
 
 def _write_wav(path: Path, x: np.ndarray) -> Path:
@@ -25,11 +25,13 @@ def _write_wav(path: Path, x: np.ndarray) -> Path:
 @pytest.fixture(scope="module")
 def dialogue() -> dict:
     a = piper_speech("I feel alone when you work late, and I need you to call me when you can.")
-    b = piper_speech("I was stuck at the office and my phone battery was dead the whole evening.",
-                     shift=1.45)
+    b = piper_speech(
+        "I was stuck at the office and my phone battery was dead the whole evening.", shift=1.45
+    )
     ea = piper_speech("Yesterday I waited for two hours and nobody told me anything about it.")
-    eb = piper_speech("When you say that, I hear that you are tired and that you miss me.",
-                      shift=1.45)
+    eb = piper_speech(
+        "When you say that, I hear that you are tired and that you miss me.", shift=1.45
+    )
     onset = 0.5 + len(a) / 16000 - 1.0
     x = place(onset + len(b) / 16000 + 1.0, [(0.5, a), (onset, b)])
     return {"x": x, "ea": ea, "eb": eb, "onset": onset}
@@ -57,8 +59,9 @@ def test_analyze_file_with_enrolment(tmp_path: Path, dialogue: dict) -> None:
 def test_analyze_array_is_the_same_as_the_file(tmp_path: Path, dialogue: dict) -> None:
     x = dialogue["x"]
     q = (np.clip(x, -1, 1) * 32767).astype("<i2").astype(np.float32) / 32768
-    from_file = analyze(_write_wav(tmp_path / "t.wav", x),
-                        enroll={"alex": dialogue["ea"], "sam": dialogue["eb"]})
+    from_file = analyze(
+        _write_wav(tmp_path / "t.wav", x), enroll={"alex": dialogue["ea"], "sam": dialogue["eb"]}
+    )
     from_array = analyze(q, enroll={"alex": dialogue["ea"], "sam": dialogue["eb"]})
     assert from_file == from_array
 
@@ -81,14 +84,16 @@ def test_silence_report() -> None:
 
 
 def test_calibration_for_a_single_voice() -> None:
-    from voicecoach.perception.testaudio import vowel_voice
+    from voicecoach.lab.testaudio import vowel_voice
 
     def calm(seconds: float, seed: int) -> np.ndarray:
-        return vowel_voice(seconds, np.array([120, 135, 110, 125, 105.0]), tilt_db_oct=-12,
-                           level_db=-30, seed=seed)
+        return vowel_voice(
+            seconds, np.array([120, 135, 110, 125, 105.0]), tilt_db_oct=-12, level_db=-30, seed=seed
+        )
 
-    raised = vowel_voice(3.0, np.array([170, 195, 160, 185, 165.0]), tilt_db_oct=-7,
-                         level_db=-22, seed=4)
+    raised = vowel_voice(
+        3.0, np.array([170, 195, 160, 185, 165.0]), tilt_db_oct=-7, level_db=-22, seed=4
+    )
     x = place(12, [(0.5, calm(2.5, 2)), (3.5, calm(2.5, 3)), (6.5, raised)])
     res = analyze(x, calibration=calm(3.0, 1))
     assert {s["speaker"] for s in res["segments"]} == {"speaker1"}

@@ -148,10 +148,12 @@ def test_the_words_that_cut_in_reach_the_transcriber(tmp_path):
     mic = np.concatenate([silence(0.6), voiced(1.0), silence(3.0)])
     start = 0.75  # where the (unmuted) listener's utterance begins
     u_audio = mic[round(start * SAMPLE_RATE) : round(1.6 * SAMPLE_RATE)]
-    listener = ScriptedListener([
-        pt.VoiceStart(t=0.87, start=start, speaker="unknown"),
-        pt.Utterance(t=2.0, start=start, end=1.6, speaker="unknown", audio=u_audio),
-    ])
+    listener = ScriptedListener(
+        [
+            pt.VoiceStart(t=0.87, start=start, speaker="unknown"),
+            pt.Utterance(t=2.0, start=start, end=1.6, speaker="unknown", audio=u_audio),
+        ]
+    )
     tr = RecordingTranscriber()
     s = Session(
         listener=listener,
@@ -175,10 +177,12 @@ def test_no_preroll_without_a_barge_in(tmp_path):
     from voicecoach.perception import types as pt
 
     audio = voiced(1.0)
-    listener = ScriptedListener([
-        pt.VoiceStart(t=3.2, start=3.0, speaker="unknown"),
-        pt.Utterance(t=4.5, start=3.0, end=4.0, speaker="unknown", audio=audio),
-    ])
+    listener = ScriptedListener(
+        [
+            pt.VoiceStart(t=3.2, start=3.0, speaker="unknown"),
+            pt.Utterance(t=4.5, start=3.0, end=4.0, speaker="unknown", audio=audio),
+        ]
+    )
     tr = RecordingTranscriber()
     s = Session(
         listener=listener,

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from voicecoach import bench
+from voicecoach.lab import bench
 
 SR = 16_000
 

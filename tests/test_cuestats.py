@@ -5,18 +5,36 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voicecoach.perception.cuestats import CUES, auc, deltas, group_of, measure, report
-from voicecoach.perception.testaudio import place, vowel_voice
+from voicecoach.lab.cuestats import CUES, auc, deltas, group_of, measure, report
+from voicecoach.lab.testaudio import place, vowel_voice
 
 
 def _calm(seed: int) -> np.ndarray:
-    return place(3.0, [(0.3, vowel_voice(2.4, np.array([120, 130, 110, 125.0]), tilt_db_oct=-12,
-                                         level_db=-30, seed=seed))])
+    return place(
+        3.0,
+        [
+            (
+                0.3,
+                vowel_voice(
+                    2.4, np.array([120, 130, 110, 125.0]), tilt_db_oct=-12, level_db=-30, seed=seed
+                ),
+            )
+        ],
+    )
 
 
 def _effortful(seed: int) -> np.ndarray:
-    return place(3.0, [(0.3, vowel_voice(2.4, np.array([170, 190, 160, 180.0]), tilt_db_oct=-6,
-                                         level_db=-22, seed=seed))])
+    return place(
+        3.0,
+        [
+            (
+                0.3,
+                vowel_voice(
+                    2.4, np.array([170, 190, 160, 180.0]), tilt_db_oct=-6, level_db=-22, seed=seed
+                ),
+            )
+        ],
+    )
 
 
 def test_effortful_voice_shows_positive_deltas_and_calm_none() -> None:
@@ -46,9 +64,13 @@ def test_auc_ranks_and_ties() -> None:
 
 def test_report_groups_other_by_emotion_and_intensity() -> None:
     d = {k: 1.0 for k in CUES}
-    rows = [({"label": "heated_normal", "emotion": "angry", "intensity": "normal", "actor": 1},
-             {**d, "h1h2": 2.0}),
-            ({"label": "other", "emotion": "happy", "intensity": "strong", "actor": 1}, d)]
+    rows = [
+        (
+            {"label": "heated_normal", "emotion": "angry", "intensity": "normal", "actor": 1},
+            {**d, "h1h2": 2.0},
+        ),
+        ({"label": "other", "emotion": "happy", "intensity": "strong", "actor": 1}, d),
+    ]
     assert group_of(rows[1][0]) == "happy_strong"
     text = report(rows)
     assert "happy_strong" in text and "heated_normal" in text

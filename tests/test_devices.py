@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from voicecoach.audio import devices, virtual
+from voicecoach.audio import devices
 from voicecoach.errors import UserError
+from voicecoach.lab import virtual
 
 SR = 16_000
 

@@ -222,7 +222,8 @@ def test_echo_loopback_cancelled_partner_kept(
     partner_speech: np.ndarray,
     tmp_path: Path,
 ) -> None:
-    from voicecoach.audio import devices, virtual
+    from voicecoach.audio import devices
+    from voicecoach.lab import virtual
 
     wav = tmp_path / "partner.wav"
     with wave.open(str(wav), "wb") as w:
@@ -291,7 +292,8 @@ def test_echo_loopback_cancelled_partner_kept(
 @pytest.mark.devices
 def test_echo_cancelled_mic_source(virtual_audio: Any, coach_long_speech: np.ndarray) -> None:
     """The AudioSource the session uses: mic chunks come out with the coach taken away."""
-    from voicecoach.audio import devices, virtual
+    from voicecoach.audio import devices
+    from voicecoach.lab import virtual
 
     module = virtual.load_echo_loopback(latency_ms=60, volume=0.5, audio_dir=virtual_audio.dir)
     sink = devices.SpeakerSink("vc_speaker")

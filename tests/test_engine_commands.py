@@ -15,7 +15,7 @@ from voicecoach.dialogue.protocol import (
     Show,
     StopSpeaking,
 )
-from voicecoach.dialogue.rehearse import Line, Rehearsal, happy_replies
+from voicecoach.lab.rehearse import Line, Rehearsal, happy_replies
 
 PARTNERS = ("Alex", "Sam")
 
@@ -54,8 +54,14 @@ def test_stop_inside_a_sentence_is_not_a_command() -> None:
 
 
 def test_pause_runs_the_pause_then_resumes_the_step() -> None:
-    r = rehearse(**{"imago.mirror@Sam": ["Can we pause?", "If I got it, you felt lonely "
-                                         "when I worked late every night this week."]})
+    r = rehearse(
+        **{
+            "imago.mirror@Sam": [
+                "Can we pause?",
+                "If I got it, you felt lonely when I worked late every night this week.",
+            ]
+        }
+    )
     steps = r.steps()
     i = steps.index("pause.breath")
     assert steps[i - 1] == "imago.mirror"
@@ -72,11 +78,15 @@ def test_repeat_that_says_the_last_prompt_again() -> None:
     r = rehearse(**{"imago.appointment@Sam": ["Repeat that, please.", "Yes."]})
     says = r.actions(Say)
     i = next(i for i, s in enumerate(says) if s.id == "engine.repeat")
-    assert says[i].text == says[i - 1].text == "Sam, Alex would like to share something. Is now a "\
+    assert (
+        says[i].text == says[i - 1].text == "Sam, Alex would like to share something. Is now a "
         "good time?"
+    )
     # Listening again for the same answer, which then counts.
-    assert [a.speaker for a in r.actions(Listen) if a.step == "imago.appointment"][:2] == \
-        ["Sam", "Sam"]
+    assert [a.speaker for a in r.actions(Listen) if a.step == "imago.appointment"][:2] == [
+        "Sam",
+        "Sam",
+    ]
     assert "imago.send_prompt" in r.said()
 
 
@@ -130,8 +140,9 @@ def test_key_press_ends_quietly(at: float) -> None:
 def _is_input(x: object) -> bool:
     from voicecoach.dialogue import protocol as p
 
-    return isinstance(x, p.Tick | p.SayDone | p.SpeechStarted | p.PartnerSaid | p.HeatAlarm
-                      | p.KeyPressed)
+    return isinstance(
+        x, p.Tick | p.SayDone | p.SpeechStarted | p.PartnerSaid | p.HeatAlarm | p.KeyPressed
+    )
 
 
 def test_key_press_while_speaking_stops_the_voice() -> None:
@@ -159,13 +170,16 @@ def test_still_unclear_is_a_doubt_never_a_yes() -> None:
     assert "imago.later" in r.steps() and "imago.send" not in r.steps()
 
 
-@pytest.mark.parametrize("reply,goes_to", [
-    ("yeah I think so", "imago.send_prompt"),
-    ("Sure, go ahead.", "imago.send_prompt"),
-    ("not really", "imago.later"),
-    ("I guess", "imago.later"),
-    ("I don't know", "imago.later"),
-])
+@pytest.mark.parametrize(
+    "reply,goes_to",
+    [
+        ("yeah I think so", "imago.send_prompt"),
+        ("Sure, go ahead.", "imago.send_prompt"),
+        ("not really", "imago.later"),
+        ("I guess", "imago.later"),
+        ("I don't know", "imago.later"),
+    ],
+)
 def test_loose_answers_are_understood(reply: str, goes_to: str) -> None:
     r = rehearse(**{"imago.appointment@Sam": reply})
     steps = r.steps()
@@ -192,9 +206,14 @@ def test_key_during_the_safety_stop_keeps_the_reason() -> None:
 
 
 def test_a_command_from_the_listener_waits_for_a_gap_in_the_senders_speech() -> None:
-    send = (Line("I have been thinking about this for a long time, and I want you to know "
-                 "how it felt for me.", dur=8.0),
-            Line("Slower, please.", speaker="Sam", after=-6.0, dur=1.0))
+    send = (
+        Line(
+            "I have been thinking about this for a long time, and I want you to know "
+            "how it felt for me.",
+            dur=8.0,
+        ),
+        Line("Slower, please.", speaker="Sam", after=-6.0, dur=1.0),
+    )
     r = rehearse(**{"imago.send@Alex": send})
     t_slower = next(t for t, x in r.log if isinstance(x, Say) and x.id == "engine.slower")
     alex_said = next(t for t, x in r.log if isinstance(x, PartnerSaid) and x.speaker == "Alex")

@@ -12,8 +12,9 @@ def turn(speaker: str = "Alex", end_s: float = 0.6, max_s: float = 60.0) -> Turn
     return Turn(speaker, "imago.send", started=0.0, max_s=max_s, end_s=end_s, quiet_from=0.0)
 
 
-def first_decision(tu: Turn, start: float, talking: dict[str, float] | None = None,
-                   until: float = 100.0):
+def first_decision(
+    tu: Turn, start: float, talking: dict[str, float] | None = None, until: float = 100.0
+):
     t = start
     while t < until:
         d = tu.decide(t, talking or {}, S)

@@ -20,15 +20,33 @@ from voicecoach.dialogue.protocol import (
     Listen,
     Show,
 )
-from voicecoach.dialogue.rehearse import Line, Rehearsal
+from voicecoach.lab.rehearse import Line, Rehearsal
 
 PARTNERS = ("Alex", "Sam")
 SAYINGS = [
-    "Yes.", "No.", "I'm not sure.", "yeah I think so", "not really", "I guess", "", "Hmm.",
-    "Breathing.", "A timeout.", "I felt lonely when you worked late.", "and I", "because",
-    "If I got it, you felt lonely.", "You make sense.", "Repeat that.", "Slower, please.",
-    "Skip.", "Pause.", "Don't stop talking to me.", "I value that you cooked.",
-    "That's not fair!", "Okay.",
+    "Yes.",
+    "No.",
+    "I'm not sure.",
+    "yeah I think so",
+    "not really",
+    "I guess",
+    "",
+    "Hmm.",
+    "Breathing.",
+    "A timeout.",
+    "I felt lonely when you worked late.",
+    "and I",
+    "because",
+    "If I got it, you felt lonely.",
+    "You make sense.",
+    "Repeat that.",
+    "Slower, please.",
+    "Skip.",
+    "Pause.",
+    "Don't stop talking to me.",
+    "I value that you cooked.",
+    "That's not fair!",
+    "Okay.",
 ]
 RARE = ["Stop.", "He hit me.", "I'm scared of him."]
 
@@ -47,10 +65,16 @@ def random_reply(rng: random.Random):
                 speaker = rng.choice(PARTNERS)
             elif r < 0.22:
                 speaker = "unknown"
-            lines.append(Line(rng.choice(pool), speaker=speaker if speaker != "both" else None,
-                              after=rng.choice([-1.0, 0.2, 0.4, 1.5, 3.0]),
-                              dur=rng.uniform(0.3, 4.0)))
+            lines.append(
+                Line(
+                    rng.choice(pool),
+                    speaker=speaker if speaker != "both" else None,
+                    after=rng.choice([-1.0, 0.2, 0.4, 1.5, 3.0]),
+                    dur=rng.uniform(0.3, 4.0),
+                )
+            )
         return tuple(lines)
+
     return reply
 
 
@@ -63,9 +87,10 @@ def check(r: Rehearsal) -> None:
         assert ends[0] == len(acts) - 1  # nothing after the end
     helps = [i for i, a in enumerate(acts) if isinstance(a, Show) and a.kind == "help"]
     if helps:
-        later = acts[helps[0]:]
-        assert not [a for a in later if isinstance(a, EnterStep)
-                    and a.script in ("imago", "appreciation")]
+        later = acts[helps[0] :]
+        assert not [
+            a for a in later if isinstance(a, EnterStep) and a.script in ("imago", "appreciation")
+        ]
         assert not [a for a in later if isinstance(a, Listen)]
 
 
@@ -77,8 +102,16 @@ def test_random_couples(seed: int) -> None:
     r = Rehearsal(engine, default=random_reply(rng))
     for _ in range(rng.randrange(0, 4)):
         t = rng.uniform(5, 400)
-        r.at(t, HeatAlarm(t, rng.choice(["raised_voice", "interruption"]),
-                          rng.choice(PARTNERS), 0.8, by=rng.choice(PARTNERS)))
+        r.at(
+            t,
+            HeatAlarm(
+                t,
+                rng.choice(["raised_voice", "interruption"]),
+                rng.choice(PARTNERS),
+                0.8,
+                by=rng.choice(PARTNERS),
+            ),
+        )
     if rng.random() < 0.1:
         t = rng.uniform(5, 600)
         r.at(t, KeyPressed(t, "q"))

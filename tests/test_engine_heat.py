@@ -12,7 +12,7 @@ from voicecoach.dialogue.protocol import (
     SpeechStarted,
     StopSpeaking,
 )
-from voicecoach.dialogue.rehearse import Line, Rehearsal, happy_replies
+from voicecoach.lab.rehearse import Line, Rehearsal, happy_replies
 
 PARTNERS = ("Alex", "Sam")
 
@@ -69,8 +69,12 @@ def test_heat_waits_for_a_gap_in_speech() -> None:
     table["imago.send@Alex"] = send
     engine = Engine(None, PARTNERS, entry="imago")
     r = Rehearsal(engine, table)
-    r.run(stop=lambda rr: any(isinstance(x, SpeechStarted) and x.speaker == "Alex"
-                              and x.t > 20 for _, x in rr.log[-3:]))
+    r.run(
+        stop=lambda rr: any(
+            isinstance(x, SpeechStarted) and x.speaker == "Alex" and x.t > 20
+            for _, x in rr.log[-3:]
+        )
+    )
     t_alarm = r.t + 0.5
     r.at(t_alarm, HeatAlarm(t_alarm, "raised_voice", "Alex", 0.9))
     r.run(until=3000)
@@ -94,20 +98,24 @@ def test_heat_in_the_session_monitor_runs_pause_then_imago() -> None:
     engine = Engine(None, PARTNERS, entry="session")
     r = Rehearsal(engine, happy_replies()).run(until=3000)
     steps = r.steps()
-    assert steps.index("session.monitor") < steps.index("pause.breath") < \
-        steps.index("imago.intro")
+    assert steps.index("session.monitor") < steps.index("pause.breath") < steps.index("imago.intro")
 
 
 def test_an_interruption_alarm_during_the_senders_turn_holds_the_floor_first() -> None:
-    send = (Line("I felt alone last week when you", dur=2.5),
-            Line("That's not fair!", speaker="Sam", after=-1.0, dur=1.0),
-            Line("and I missed you.", after=5.5, dur=1.5))
+    send = (
+        Line("I felt alone last week when you", dur=2.5),
+        Line("That's not fair!", speaker="Sam", after=-1.0, dur=1.0),
+        Line("and I missed you.", after=5.5, dur=1.5),
+    )
     table = happy_replies()
     table["imago.send@Alex"] = send
     engine = Engine(None, PARTNERS, entry="imago")
     r = Rehearsal(engine, table)
-    r.run(stop=lambda rr: any(isinstance(x, SpeechStarted) and x.speaker == "Sam"
-                              and x.t > 20 for _, x in rr.log[-3:]))
+    r.run(
+        stop=lambda rr: any(
+            isinstance(x, SpeechStarted) and x.speaker == "Sam" and x.t > 20 for _, x in rr.log[-3:]
+        )
+    )
     r.at(r.t + 0.3, HeatAlarm(r.t + 0.3, "interruption", "Alex", 0.7, by="Sam"))
     r.run(until=3000)
     said = r.said()
@@ -118,13 +126,18 @@ def test_an_interruption_alarm_during_the_senders_turn_holds_the_floor_first() -
 
 def test_repeated_interruptions_become_a_pause() -> None:
     table = happy_replies()
-    table["imago.send@Alex"] = (Line("I felt alone last week when you", dur=2.5),
-                                Line("and I", after=9.0, dur=1.0),
-                                Line("and", after=9.0, dur=1.0))
+    table["imago.send@Alex"] = (
+        Line("I felt alone last week when you", dur=2.5),
+        Line("and I", after=9.0, dur=1.0),
+        Line("and", after=9.0, dur=1.0),
+    )
     engine = Engine(None, PARTNERS, entry="imago")
     r = Rehearsal(engine, table)
-    r.run(stop=lambda rr: any(isinstance(x, Listen) and x.step == "imago.send"
-                              for _, x in rr.log[-3:]))
+    r.run(
+        stop=lambda rr: any(
+            isinstance(x, Listen) and x.step == "imago.send" for _, x in rr.log[-3:]
+        )
+    )
     t0 = r.t
     for k in range(3):
         t = t0 + 3.5 + 10.0 * k

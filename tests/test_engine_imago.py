@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from voicecoach.dialogue.engine import Engine
 from voicecoach.dialogue.protocol import EndSession, EnterStep, Listen, Say, SayDone
-from voicecoach.dialogue.rehearse import Rehearsal, happy_replies
+from voicecoach.lab.rehearse import Rehearsal, happy_replies
 
 PARTNERS = ("Alex", "Sam")
 
@@ -38,8 +38,16 @@ def test_full_round_both_ways() -> None:
     assert steps.index("imago.swap") < steps.index("appreciation.intro")
     # The step order of one round is the Imago order.
     round1 = steps[: steps.index("imago.swap")]
-    order = ["imago.appointment", "imago.send", "imago.mirror", "imago.got_it", "imago.more",
-             "imago.summary", "imago.validate", "imago.empathy"]
+    order = [
+        "imago.appointment",
+        "imago.send",
+        "imago.mirror",
+        "imago.got_it",
+        "imago.more",
+        "imago.summary",
+        "imago.validate",
+        "imago.empathy",
+    ]
     assert [s for s in round1 if s in order] == order
     assert r.talk_over() == []
 
@@ -123,8 +131,14 @@ def test_session_from_welcome_to_goodbye() -> None:
     enrolls = [a for a in r.actions(Listen) if a.enroll]
     assert [a.speaker for a in enrolls] == ["Alex", "Sam"]
     assert [a.step for a in enrolls] == ["session.enroll_first", "session.enroll_second"]
-    order = ["session.monitor", "pause.breath", "pause.safety", "imago.intro",
-             "appreciation.intro", "session.closing"]
+    order = [
+        "session.monitor",
+        "pause.breath",
+        "pause.safety",
+        "imago.intro",
+        "appreciation.intro",
+        "session.closing",
+    ]
     assert [s for s in steps if s in order] == order
     assert r.actions(EndSession) == [EndSession("done")]
     assert r.talk_over() == []

@@ -9,8 +9,8 @@ import pytest
 
 from voicecoach.dialogue.engine import Engine
 from voicecoach.dialogue.protocol import EndSession, Listen, Say, Show
-from voicecoach.dialogue.rehearse import Rehearsal
 from voicecoach.dialogue.script import Script, load_script
+from voicecoach.lab.rehearse import Rehearsal
 
 PARTNERS = ("Alex", "Sam")
 
@@ -22,7 +22,10 @@ def script(tmp_path: Path, name: str, text: str) -> Script:
 
 
 def test_free_answers_choices_and_variables(tmp_path: Path) -> None:
-    main = script(tmp_path, "main", """\
+    main = script(
+        tmp_path,
+        "main",
+        """\
         steps:
           - id: wish
             kind: ask
@@ -51,7 +54,8 @@ def test_free_answers_choices_and_variables(tmp_path: Path) -> None:
           - id: coffee
             kind: end
             result: coffee
-        """)
+        """,
+    )
     engine = Engine({"main": main}, PARTNERS, entry="main")
     r = Rehearsal(engine, {"main.wish@Sam": "A quiet walk.", "main.drink": "An espresso."})
     r.run(until=200)
@@ -62,7 +66,10 @@ def test_free_answers_choices_and_variables(tmp_path: Path) -> None:
 
 
 def test_run_results_branch_in_the_caller_and_rounds(tmp_path: Path) -> None:
-    inner = script(tmp_path, "inner", """\
+    inner = script(
+        tmp_path,
+        "inner",
+        """\
         steps:
           - id: q
             kind: ask
@@ -75,8 +82,12 @@ def test_run_results_branch_in_the_caller_and_rounds(tmp_path: Path) -> None:
             result: again
           - id: enough
             kind: end
-        """)
-    outer = script(tmp_path, "outer", """\
+        """,
+    )
+    outer = script(
+        tmp_path,
+        "outer",
+        """\
         steps:
           - id: start
             kind: run
@@ -97,9 +108,9 @@ def test_run_results_branch_in_the_caller_and_rounds(tmp_path: Path) -> None:
           - id: talk
             kind: listen
             who: sender
-        """)
-    engine = Engine(lambda name: {"inner": inner, "outer": outer}[name], PARTNERS,
-                    entry="outer")
+        """,
+    )
+    engine = Engine(lambda name: {"inner": inner, "outer": outer}[name], PARTNERS, entry="outer")
     r = Rehearsal(engine, {"inner.q": ["Yes.", "No."]}).run(until=300)
     assert r.actions(Say)[-1].text == "Bye, round 2."
     assert engine.roles == ("Sam", "Alex")
@@ -107,7 +118,10 @@ def test_run_results_branch_in_the_caller_and_rounds(tmp_path: Path) -> None:
 
 
 def test_timer_in_seconds_breathe_pace_and_monitor_max(tmp_path: Path) -> None:
-    s = script(tmp_path, "quiet", """\
+    s = script(
+        tmp_path,
+        "quiet",
+        """\
         steps:
           - id: wait
             kind: timer
@@ -124,12 +138,17 @@ def test_timer_in_seconds_breathe_pace_and_monitor_max(tmp_path: Path) -> None:
           - id: done
             kind: say
             text: Done watching.
-        """)
+        """,
+    )
     engine = Engine({"quiet": s}, PARTNERS, entry="quiet")
     r = Rehearsal(engine).run(until=200)
     says = [(t, x.text) for t, x in r.log if isinstance(x, Say)]
-    assert [x for _, x in says] == ["Back.", "Breathe in, slowly...", "and out...",
-                                    "Done watching."]
+    assert [x for _, x in says] == [
+        "Back.",
+        "Breathe in, slowly...",
+        "and out...",
+        "Done watching.",
+    ]
     t_show = next(t for t, x in r.log if isinstance(x, Show) and x.kind == "timer")
     assert says[0][0] - t_show == pytest.approx(5.0, abs=0.05)
     assert says[2][0] - says[1][0] == pytest.approx(2.0, abs=0.05)
@@ -139,7 +158,10 @@ def test_timer_in_seconds_breathe_pace_and_monitor_max(tmp_path: Path) -> None:
 
 
 def test_help_then_only_words_and_the_end(tmp_path: Path) -> None:
-    s = script(tmp_path, "helper", """\
+    s = script(
+        tmp_path,
+        "helper",
+        """\
         steps:
           - id: info
             kind: help
@@ -154,9 +176,11 @@ def test_help_then_only_words_and_the_end(tmp_path: Path) -> None:
             kind: enroll
             who: partner2
             text: And you.
-        """)
-    engine = Engine({"helper": s}, PARTNERS, entry="helper",
-                    settings={"help_text": "Call someone you trust."})
+        """,
+    )
+    engine = Engine(
+        {"helper": s}, PARTNERS, entry="helper", settings={"help_text": "Call someone you trust."}
+    )
     r = Rehearsal(engine).run(until=100)
     assert r.actions(Show) == [Show("Call someone you trust.", kind="help")]
     assert [a.text for a in r.actions(Say)] == ["Take care."]

@@ -6,16 +6,17 @@ import pytest
 
 from voicecoach.dialogue.engine import Engine
 from voicecoach.dialogue.protocol import EndSession, Say, Show
-from voicecoach.dialogue.rehearse import Rehearsal, happy_replies
 from voicecoach.dialogue.settings import Settings
 from voicecoach.errors import UserError
+from voicecoach.lab.rehearse import Rehearsal, happy_replies
 
 PARTNERS = ("Alex", "Sam")
 
 
 def test_breathing_cues_are_paced_on_media_time() -> None:
-    engine = Engine(None, PARTNERS, entry="pause",
-                    settings={"breathe_in_s": 4.0, "breathe_out_s": 6.0})
+    engine = Engine(
+        None, PARTNERS, entry="pause", settings={"breathe_in_s": 4.0, "breathe_out_s": 6.0}
+    )
     r = Rehearsal(engine, happy_replies()).run(until=600)
     says = [(t, x) for t, x in r.log if isinstance(x, Say) and x.id == "pause.settle"]
     assert says[0][1].text.startswith("Thank you both.")
@@ -60,7 +61,12 @@ def test_danger_words_stop_even_during_a_breath_or_a_timeout(when: str) -> None:
 def test_settings_from_a_mapping_are_checked() -> None:
     assert Settings.of({"timeout_s": 30}).timeout_s == 30.0
     assert Settings.of(None) == Settings()
-    for bad in ({"timeout_s": "20"}, {"speak_help": "yes"}, {"timeout_s": -1},
-                {"help_country": 1}, {"nope": 1}):
+    for bad in (
+        {"timeout_s": "20"},
+        {"speak_help": "yes"},
+        {"timeout_s": -1},
+        {"help_country": 1},
+        {"nope": 1},
+    ):
         with pytest.raises(UserError):
             Settings.of(bad)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from voicecoach.dialogue.engine import Engine
 from voicecoach.dialogue.protocol import Listen, PartnerSaid, Say, SpeechStarted, StopSpeaking
-from voicecoach.dialogue.rehearse import Line, Rehearsal, happy_replies
+from voicecoach.lab.rehearse import Line, Rehearsal, happy_replies
 
 PARTNERS = ("Alex", "Sam")
 
@@ -28,8 +28,11 @@ def sender_words(r: Rehearsal) -> list[str]:
     """What Alex said during their first send, up to the mirror prompt."""
     start = first(r, lambda x: isinstance(x, Listen) and x.step == "imago.send")
     end = first(r, lambda x: isinstance(x, Say) and x.id == "imago.mirror_prompt")
-    return [x.text for t, x in r.log
-            if isinstance(x, PartnerSaid) and x.speaker == "Alex" and start <= t <= end]
+    return [
+        x.text
+        for t, x in r.log
+        if isinstance(x, PartnerSaid) and x.speaker == "Alex" and start <= t <= end
+    ]
 
 
 def test_listener_talking_over_the_sender_is_held_gently() -> None:
@@ -51,14 +54,18 @@ def test_listener_talking_over_the_sender_is_held_gently() -> None:
     # Alex's whole message is their turn; Sam's words are not part of it.
     assert sender_words(r) == ["I felt alone last week when you", "and I missed you."]
     assert mirror_listen_t(r) > first(
-        r, lambda x: isinstance(x, PartnerSaid) and x.text == "and I missed you.")
+        r, lambda x: isinstance(x, PartnerSaid) and x.text == "and I missed you."
+    )
     assert r.talk_over() == []
 
 
 def test_overlap_waits_for_the_sender_to_pause() -> None:
     send = (
-        Line("I have been feeling really tired and alone for weeks now, and I need help "
-             "with the house.", dur=6.0),
+        Line(
+            "I have been feeling really tired and alone for weeks now, and I need help "
+            "with the house.",
+            dur=6.0,
+        ),
         Line("That's not true!", speaker="Sam", after=-4.0, dur=1.0),
     )
     r = rehearse(**{"imago.send@Alex": send})
@@ -75,8 +82,9 @@ def test_coach_yields_when_the_sender_picks_up_during_the_hold_line() -> None:
     )
     r = rehearse(**{"imago.send@Alex": send})
     t_hold = first(r, lambda x: isinstance(x, Say) and x.id == "engine.hold_floor")
-    t_alex = first(r, lambda x: isinstance(x, SpeechStarted) and x.speaker == "Alex"
-                   and x.t > t_hold)
+    t_alex = first(
+        r, lambda x: isinstance(x, SpeechStarted) and x.speaker == "Alex" and x.t > t_hold
+    )
     t_stop = first(r, lambda x: isinstance(x, StopSpeaking))
     assert t_stop == t_alex
     assert "when you went out with your friends." in sender_words(r)
@@ -84,8 +92,7 @@ def test_coach_yields_when_the_sender_picks_up_during_the_hold_line() -> None:
 
 
 def test_a_mid_thought_pause_is_not_the_end_of_the_turn() -> None:
-    send = (Line("I felt hurt when you", dur=1.6),
-            Line("forgot my birthday.", after=2.0, dur=1.5))
+    send = (Line("I felt hurt when you", dur=1.6), Line("forgot my birthday.", after=2.0, dur=1.5))
     r = rehearse(**{"imago.send@Alex": send})
     assert sender_words(r) == ["I felt hurt when you", "forgot my birthday."]
     assert "engine.hold_floor" not in r.said()
@@ -93,8 +100,11 @@ def test_a_mid_thought_pause_is_not_the_end_of_the_turn() -> None:
 
 def test_a_finished_sentence_then_silence_ends_the_turn_soon() -> None:
     r = rehearse(**{"imago.send@Alex": Line("I felt lonely this week.", dur=2.0)})
-    end = next(x.end for _, x in r.log if isinstance(x, PartnerSaid)
-               and x.text == "I felt lonely this week.")
+    end = next(
+        x.end
+        for _, x in r.log
+        if isinstance(x, PartnerSaid) and x.text == "I felt lonely this week."
+    )
     prompt = first(r, lambda x: isinstance(x, Say) and x.id == "imago.mirror_prompt")
     assert 1.0 <= prompt - end <= 2.0
 
@@ -119,8 +129,9 @@ def test_long_silence_gets_a_gentle_reprompt() -> None:
 
 
 def test_continued_silence_offers_a_pause() -> None:
-    r = rehearse(**{"imago.send@Alex": [None, None, "I felt lonely."],
-                    "engine.offer_pause": "Yes, please."})
+    r = rehearse(
+        **{"imago.send@Alex": [None, None, "I felt lonely."], "engine.offer_pause": "Yes, please."}
+    )
     said = r.said()
     assert said.index("engine.reprompt") < said.index("engine.offer_pause")
     assert "pause.breath" in said
@@ -138,8 +149,11 @@ def test_declined_pause_offer_moves_on() -> None:
 def test_floor_property_follows_the_turn() -> None:
     engine = Engine(None, PARTNERS, entry="imago")
     r = Rehearsal(engine, happy_replies())
-    r.run(stop=lambda rr: any(isinstance(x, Listen) and x.step == "imago.send"
-                              for _, x in rr.log[-3:]))
+    r.run(
+        stop=lambda rr: any(
+            isinstance(x, Listen) and x.step == "imago.send" for _, x in rr.log[-3:]
+        )
+    )
     assert engine.floor == "Alex"
     assert engine.roles == ("Alex", "Sam")
 
@@ -147,12 +161,15 @@ def test_floor_property_follows_the_turn() -> None:
 def test_sender_resuming_just_after_the_turn_ended_gets_the_floor_back() -> None:
     # A finished sentence, then 1.7 s of thought: the coach begins the mirror prompt, Alex
     # picks up again, the coach stops at once and the turn goes on.
-    send = (Line("I felt lonely this week.", dur=2.0),
-            Line("And I miss our walks.", after=1.7, dur=1.6))
+    send = (
+        Line("I felt lonely this week.", dur=2.0),
+        Line("And I miss our walks.", after=1.7, dur=1.6),
+    )
     r = rehearse(**{"imago.send@Alex": send})
     t_prompt = first(r, lambda x: isinstance(x, Say) and x.id == "imago.mirror_prompt")
-    t_alex = first(r, lambda x: isinstance(x, SpeechStarted) and x.speaker == "Alex"
-                   and x.t > t_prompt - 1.0)
+    t_alex = first(
+        r, lambda x: isinstance(x, SpeechStarted) and x.speaker == "Alex" and x.t > t_prompt - 1.0
+    )
     stops = [t for t, x in r.log if isinstance(x, StopSpeaking)]
     assert stops and stops[0] == t_alex
     t0 = first(r, lambda x: isinstance(x, Listen) and x.step == "imago.send")
@@ -168,8 +185,10 @@ def test_sender_resuming_just_after_the_turn_ended_gets_the_floor_back() -> None
 
 
 def test_the_other_partner_starting_does_not_reopen_the_senders_turn() -> None:
-    send = (Line("I felt lonely this week.", dur=2.0),
-            Line("Okay.", speaker="Sam", after=1.7, dur=0.5))
+    send = (
+        Line("I felt lonely this week.", dur=2.0),
+        Line("Okay.", speaker="Sam", after=1.7, dur=0.5),
+    )
     r = rehearse(**{"imago.send@Alex": send})
     assert not r.actions(StopSpeaking)
 

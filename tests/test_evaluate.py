@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from voicecoach.perception import evaluate
-from voicecoach.perception.testaudio import piper_speech, set_level
+from voicecoach.lab import evaluate
+from voicecoach.lab.testaudio import piper_speech, set_level
 from voicecoach.timebase import SAMPLE_RATE
 
 
@@ -39,20 +39,44 @@ def test_bridged_fills_only_short_gaps() -> None:
 
 
 def test_dialogue_sets_are_summed_before_percentages() -> None:
-    stats = {"FF": {"true": 3, "found": 2, "detected": 2, "tp": 2, "single_blocks": 100,
-                    "correct": 90, "unknown": 0, "single_blocks_energy": 110,
-                    "correct_energy": 90},
-             "MM": {"true": 1, "found": 1, "detected": 2, "tp": 1, "single_blocks": 300,
-                    "correct": 297, "unknown": 3, "single_blocks_energy": 300,
-                    "correct_energy": 297}}
+    stats = {
+        "FF": {
+            "true": 3,
+            "found": 2,
+            "detected": 2,
+            "tp": 2,
+            "single_blocks": 100,
+            "correct": 90,
+            "unknown": 0,
+            "single_blocks_energy": 110,
+            "correct_energy": 90,
+        },
+        "MM": {
+            "true": 1,
+            "found": 1,
+            "detected": 2,
+            "tp": 1,
+            "single_blocks": 300,
+            "correct": 297,
+            "unknown": 3,
+            "single_blocks_energy": 300,
+            "correct_energy": 297,
+        },
+    }
     out = evaluate._summaries(stats)
     assert out["all"]["interruption_recall_pct"] == 75.0  # 3 of 4, not the mean of 67 and 100
     assert out["all"]["interruption_precision_pct"] == 75.0
     assert out["all"]["attribution_pct"] == 96.8
     assert out["FF"]["attribution_energy_truth_pct"] == 81.8
-    text = evaluate.format_eval({"data": "d", "dialogues": out,
-                                 "dialogue_sets": {**out, "sets": 4}, "speed_x_realtime": 30.0,
-                                 "audio_s": 10.0})
+    text = evaluate.format_eval(
+        {
+            "data": "d",
+            "dialogues": out,
+            "dialogue_sets": {**out, "sets": 4},
+            "speed_x_realtime": 30.0,
+            "audio_s": 10.0,
+        }
+    )
     assert "over 4 sets" in text
     assert text.count("  all interruptions recall 75.0 %") == 2
 
@@ -67,22 +91,31 @@ def test_stranger_speech_named_as_a_partner_is_counted_against_the_pipeline() ->
     owner[300:340] = 2 | 4  # B and the stranger at once: scored for nobody
     owner[340:640] = 4  # the stranger alone
     owner[700:800] = 1
-    d = evaluate._Dialogue(np.zeros(160_000, np.float32), owner, owner.copy(), [],
-                           ("ra", "rb", "rs"))
-    res = {"segments": [
-        {"start": 0.0, "end": 2.0, "speaker": "ra"},
-        {"start": 2.0, "end": 4.0, "speaker": "rb"},  # B, and 0.6 s of the stranger
-        {"start": 4.0, "end": 5.5, "speaker": "unknown"},
-        {"start": 5.5, "end": 6.0, "speaker": "ra"},  # the stranger named A
-        {"start": 7.0, "end": 7.5, "speaker": "rb"},  # A named B, then unlabelled
-    ]}
+    d = evaluate._Dialogue(
+        np.zeros(160_000, np.float32), owner, owner.copy(), [], ("ra", "rb", "rs")
+    )
+    res = {
+        "segments": [
+            {"start": 0.0, "end": 2.0, "speaker": "ra"},
+            {"start": 2.0, "end": 4.0, "speaker": "rb"},  # B, and 0.6 s of the stranger
+            {"start": 4.0, "end": 5.5, "speaker": "unknown"},
+            {"start": 5.5, "end": 6.0, "speaker": "ra"},  # the stranger named A
+            {"start": 7.0, "end": 7.5, "speaker": "rb"},  # A named B, then unlabelled
+        ]
+    }
     sc = evaluate._score_stranger(d, res)
-    assert sc == {"stranger_blocks": 300, "stranger_named": 60 + 50, "stranger_unknown": 150,
-                  "couple_blocks": 400, "couple_correct": 200 + 100}
+    assert sc == {
+        "stranger_blocks": 300,
+        "stranger_named": 60 + 50,
+        "stranger_unknown": 150,
+        "couple_blocks": 400,
+        "couple_correct": 200 + 100,
+    }
     out = evaluate._stranger_summaries({"FF": sc, "MM": {**sc, "stranger_named": 0}})
     assert out["FF"]["stranger_named_pct"] == 36.7
     assert out["all"]["stranger_named_pct"] == 18.3  # summed counts: 110 of 600
     assert out["all"]["couple_attribution_pct"] == 75.0
-    text = evaluate.format_eval({"data": "d", "strangers": out, "speed_x_realtime": 30.0,
-                                 "audio_s": 10.0})
+    text = evaluate.format_eval(
+        {"data": "d", "strangers": out, "speed_x_realtime": 30.0, "audio_s": 10.0}
+    )
     assert "named as a partner 18.3 % of 6.0 s" in text

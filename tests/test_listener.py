@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from voicecoach.lab.testaudio import piper_speech, place, vowel_voice
 from voicecoach.perception.listener import Listener
-from voicecoach.perception.testaudio import piper_speech, place, vowel_voice
 from voicecoach.perception.types import Interruption, RaisedVoice, Utterance, VoiceStart
 
 
@@ -14,11 +14,13 @@ from voicecoach.perception.types import Interruption, RaisedVoice, Utterance, Vo
 def scene() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Alex calm, then raised; Sam cuts in. Enrolment audio for both."""
     a = piper_speech("I feel alone when you work late, and I need you to call me when you can.")
-    b = piper_speech("I was stuck at the office and my phone battery was dead the whole evening.",
-                     shift=1.45)
+    b = piper_speech(
+        "I was stuck at the office and my phone battery was dead the whole evening.", shift=1.45
+    )
     ea = piper_speech("Yesterday I waited for two hours and nobody told me anything about it.")
-    eb = piper_speech("When you say that, I hear that you are tired and that you miss me.",
-                      shift=1.45)
+    eb = piper_speech(
+        "When you say that, I hear that you are tired and that you miss me.", shift=1.45
+    )
     onset = 0.5 + len(a) / 16000 - 1.0
     x = place(onset + len(b) / 16000 + 1.0, [(0.5, a), (onset, b)])
     return x, ea, eb
@@ -60,8 +62,9 @@ def test_one_sample_at_a_time() -> None:
     assert _key(out) == _key(whole)
     utts = [e for e in out if isinstance(e, Utterance)]
     assert len(utts) == 1
-    np.testing.assert_array_equal(utts[0].audio, [e for e in whole
-                                                  if isinstance(e, Utterance)][0].audio)
+    np.testing.assert_array_equal(
+        utts[0].audio, [e for e in whole if isinstance(e, Utterance)][0].audio
+    )
 
 
 def test_events_are_in_decision_order_and_never_early(scene: tuple) -> None:
@@ -105,7 +108,8 @@ def test_mute_closes_an_open_utterance() -> None:
 
 @pytest.mark.parametrize(("first", "asked"), [(-0.3, True), (-0.5, False)])
 def test_second_look_is_asked_unless_the_first_window_is_the_floor_holders_beyond_doubt(
-        first: float, asked: bool) -> None:
+    first: float, asked: bool
+) -> None:
     # While both talk the floor holder's voice can pull the first window well to her side
     # (-0.26..-0.33 on real same-sex pairs); only a window leaning further is taken as
     # her alone, and the second window is not looked at.
@@ -132,5 +136,6 @@ def test_second_look_confirms_a_window_leaning_only_slightly_to_the_intruder() -
     listener._axis = lambda *_: np.ones(3)  # type: ignore[method-assign]
     for second, confirmed in ((0.06, True), (0.0, False), (-0.05, False)):
         listener._window_lean = (  # type: ignore[method-assign]
-            lambda start, axis, s=second: s if start > 100 else -0.05)
+            lambda start, axis, s=second: s if start > 100 else -0.05
+        )
         assert listener._verify_late(100, "sam", "alex") is confirmed

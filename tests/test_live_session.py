@@ -118,7 +118,7 @@ def models() -> Any:
 
 @pytest.fixture(scope="module")
 def partner_wavs(models: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    from voicecoach.bench import partner_speech
+    from voicecoach.lab.bench import partner_speech
 
     out = tmp_path_factory.mktemp("partners")
     wavs = {}
@@ -131,14 +131,14 @@ def partner_wavs(models: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[
 
 @pytest.fixture(scope="module")
 def enrolment(models: Any) -> dict[str, np.ndarray]:
-    from voicecoach.bench import partner_speech
+    from voicecoach.lab.bench import partner_speech
 
     return {who: partner_speech(models.voice, t, pitch=PITCH[who]) for who, t in ENROL.items()}
 
 
 @pytest.fixture
 def echo_loop(virtual_audio: Any) -> Iterator[None]:
-    from voicecoach.audio import virtual
+    from voicecoach.lab import virtual
 
     module = virtual.load_echo_loopback(
         latency_ms=60, volume=ECHO_VOLUME, audio_dir=virtual_audio.dir
@@ -163,8 +163,9 @@ def live_session(
     "speaker1", whom the engine takes for a third person and never gives the turn to.
     """
     from voicecoach.app import build_session
-    from voicecoach.audio import devices, virtual
+    from voicecoach.audio import devices
     from voicecoach.audio.echo import EchoCanceller
+    from voicecoach.lab import virtual
 
     sink = devices.SpeakerSink(virtual.PA_SPEAKER)
     # A deeper queue than `run`'s 2 s: on a loaded 2-core machine one transcription or
@@ -196,7 +197,7 @@ def coach_silent(live: Live) -> bool:
 
 
 def play_into_mic(wav: Path) -> None:
-    from voicecoach.audio import virtual
+    from voicecoach.lab import virtual
 
     subprocess.run(["paplay", "-d", virtual.MICFEED_SINK, str(wav)], check=True, timeout=20)
 
@@ -268,8 +269,8 @@ def test_live_appreciation_with_echo(
     tmp_path: Path,
 ) -> None:
     """The coach asks each partner in turn; its echo comes back at -6 dB and is ignored."""
-    from voicecoach.audio import virtual
     from voicecoach.dialogue import protocol as dp
+    from voicecoach.lab import virtual
 
     live = live_session(models, "appreciation", tmp_path, max_seconds=50.0, enrolment=enrolment)
     floor: list[str] = []
@@ -342,8 +343,8 @@ def test_live_barge_in_stops_the_coach(
     models: Any, partner_wavs: dict[str, Path], echo_loop: None, tmp_path: Path
 ) -> None:
     """A partner talks over the coach's long welcome: the coach stops and listens."""
-    from voicecoach.audio import virtual
     from voicecoach.audio.files import read_audio
+    from voicecoach.lab import virtual
 
     live = live_session(models, "session", tmp_path, max_seconds=40.0)
     out_latency = live.sink.latency

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from voicecoach.lab.testaudio import piper_speech, place
 from voicecoach.perception.listener import Listener
 from voicecoach.perception.overlap import OverlapConfig, OverlapDetector
-from voicecoach.perception.testaudio import piper_speech, place
 from voicecoach.perception.types import Interruption, Overlap, Utterance
 
 A = [
@@ -22,8 +22,7 @@ B = [
 
 @pytest.fixture(scope="module")
 def voices() -> dict[str, list[np.ndarray]]:
-    return {"alex": [piper_speech(t) for t in A],
-            "sam": [piper_speech(t, shift=1.45) for t in B]}
+    return {"alex": [piper_speech(t) for t in A], "sam": [piper_speech(t, shift=1.45) for t in B]}
 
 
 def _run(voices: dict[str, list[np.ndarray]], x: np.ndarray) -> list:
@@ -34,8 +33,9 @@ def _run(voices: dict[str, list[np.ndarray]], x: np.ndarray) -> list:
 
 
 @pytest.mark.parametrize("before_end", [0.7, 1.5])
-def test_cutting_in_is_an_interruption(voices: dict[str, list[np.ndarray]],
-                                       before_end: float) -> None:
+def test_cutting_in_is_an_interruption(
+    voices: dict[str, list[np.ndarray]], before_end: float
+) -> None:
     a, b = voices["alex"][1], voices["sam"][1]
     onset = 0.5 + len(a) / 16000 - before_end
     ev = _run(voices, place(onset + len(b) / 16000 + 1.0, [(0.5, a), (onset, b)]))
@@ -63,7 +63,8 @@ def test_cut_in_pieces_named_from_where_each_voice_was_alone() -> None:
     x = place(2.5 + len(b) / 16000 + 1.0, [(0.5, a), (2.5, b)])
     ev = listener.feed(x) + listener.flush()
     assert [(e.speaker, e.interrupted) for e in ev if isinstance(e, Interruption)] == [
-        ("sam", "alex")]
+        ("sam", "alex")
+    ]
     assert [u.speaker for u in ev if isinstance(u, Utterance)] == ["alex", "sam"]
 
 
@@ -92,8 +93,13 @@ def test_overlap_ends_when_the_intruder_is_heard_alone() -> None:
     # looks like Alex (similar voices); then Alex cuts back in. Both cut-ins count.
     det = OverlapDetector(OverlapConfig(), verify=None)
     det.open(0, "alex")
-    plan = ([("alex", False)] * 60 + [("alex", True)] * 20 + [("sam", False)] * 70
-            + [("sam", True)] * 20 + [("alex", False)] * 40)
+    plan = (
+        [("alex", False)] * 60
+        + [("alex", True)] * 20
+        + [("sam", False)] * 70
+        + [("sam", True)] * 20
+        + [("alex", False)] * 40
+    )
     out = []
     for i, (who, both) in enumerate(plan):
         slip = who == "sam" and not both and i % 9 == 0
@@ -145,12 +151,10 @@ def test_a_faint_last_frame_before_a_pause_does_not_make_a_handover_a_cut_in() -
     assert [e for e in out if isinstance(e, Interruption)] == []
 
 
-
-
-
 @pytest.mark.parametrize("late", [True, False, None])
 def test_a_cut_in_the_first_check_turned_down_is_reported_once_on_a_second_look(
-        late: bool | None) -> None:
+    late: bool | None,
+) -> None:
     # The first d-vector check sees mostly the overlap and says "still Alex"; the second
     # look, past the overlap, decides. It only reports (the floor stays Alex's), once
     # however often the same candidate comes back, and nothing if it disagrees or its
@@ -178,8 +182,9 @@ def test_a_cut_in_the_first_check_turned_down_is_reported_once_on_a_second_look(
     assert not [c for c in det.changes if c.interruption]  # the floor was not moved
 
 
-def _second_look_cuts(plan: list[dict[str, float]],
-                      first: object = lambda *_: False) -> list[Interruption]:
+def _second_look_cuts(
+    plan: list[dict[str, float]], first: object = lambda *_: False
+) -> list[Interruption]:
     """Interruptions reported over ``plan`` when the first check says ``first`` and the
     second look always agrees."""
     det = OverlapDetector(OverlapConfig(), verify=first, verify_late=lambda *_: True)

@@ -8,10 +8,10 @@ import dataclasses
 import numpy as np
 import pytest
 
+from voicecoach.lab.testaudio import piper_speech, place
 from voicecoach.perception.listener import Listener
 from voicecoach.perception.raised import RaisedConfig, baseline_margin
 from voicecoach.perception.speakers import Baseline
-from voicecoach.perception.testaudio import piper_speech, place
 from voicecoach.perception.types import UNKNOWN, RaisedVoice, Utterance
 
 ENROL = "Hello, I'm Sam. My day was fine, I worked from home and went for a walk at lunch."
@@ -48,13 +48,15 @@ def test_enrolment_forgets_voices_discovered_before_it() -> None:
     alex = [piper_speech(t) for t in (ENROL, CALM[1])]
     listener = Listener()
     # The enrolment answer is heard before the session knows whose it is: auto label.
-    first = [e for e in listener.feed(_scene([alex[0]])) + listener.flush()
-             if isinstance(e, Utterance)]
+    first = [
+        e for e in listener.feed(_scene([alex[0]])) + listener.flush() if isinstance(e, Utterance)
+    ]
     assert [u.speaker for u in first] == ["speaker1"]
     listener.enroll("alex", first[0].audio)
     assert [p.name for p in listener.bank.profiles] == ["alex"]
-    later = [e for e in listener.feed(_scene([alex[1]])) + listener.flush()
-             if isinstance(e, Utterance)]
+    later = [
+        e for e in listener.feed(_scene([alex[1]])) + listener.flush() if isinstance(e, Utterance)
+    ]
     assert [u.speaker for u in later] == ["alex"]
 
 
@@ -63,16 +65,18 @@ def test_enrolled_partners_leave_strangers_unknown() -> None:
     listener.enroll("alex", piper_speech(ENROL))
     listener.enroll("sam", piper_speech(ENROL, shift=1.45))
     stranger = piper_speech(CALM[3], shift=0.72)
-    utts = [e for e in listener.feed(_scene([stranger])) + listener.flush()
-            if isinstance(e, Utterance)]
+    utts = [
+        e for e in listener.feed(_scene([stranger])) + listener.flush() if isinstance(e, Utterance)
+    ]
     assert utts and all(u.speaker == UNKNOWN for u in utts)
     assert [p.name for p in listener.bank.profiles] == ["alex", "sam"]
 
 
 def test_short_baselines_need_clearer_anger_and_calm_speech_firms_them_up() -> None:
     cfg = RaisedConfig()
-    short = Baseline(level_db=-30, pitch_st=0.0, tilt_db=-20, pitch_range_st=4, voiced_s=0.6,
-                     h1h2_db=5.0)
+    short = Baseline(
+        level_db=-30, pitch_st=0.0, tilt_db=-20, pitch_range_st=4, voiced_s=0.6, h1h2_db=5.0
+    )
     long = dataclasses.replace(short, voiced_s=20.0)
     assert baseline_margin(cfg, long) < baseline_margin(cfg, short) <= cfg.max_margin
     # Calm speech folds in and the margin shrinks; a louder, brighter "calm" never drags

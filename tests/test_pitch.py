@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from voicecoach.lab.testaudio import vowel_voice
 from voicecoach.perception.features import analyse_audio
-from voicecoach.perception.testaudio import vowel_voice
 from voicecoach.timebase import SAMPLE_RATE
 
 
@@ -36,7 +36,8 @@ def test_contour_is_followed() -> None:
 def test_mains_hum_is_not_a_voice() -> None:
     t = np.arange(SAMPLE_RATE) / SAMPLE_RATE
     hum = 0.05 * np.sin(2 * np.pi * 60 * t) + 0.001 * np.random.default_rng(0).standard_normal(
-        len(t))
+        len(t)
+    )
     b = analyse_audio(hum.astype(np.float32))
     assert not ((b.f0 > 55) & (b.f0 < 65)).any()
 

@@ -5,20 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from voicecoach.lab.testaudio import place, set_level, vowel_voice
 from voicecoach.perception.listener import Listener
 from voicecoach.perception.raised import RaisedConfig, RaisedVoiceDetector
-from voicecoach.perception.testaudio import place, set_level, vowel_voice
 from voicecoach.perception.types import RaisedVoice
 
 
 def calm(seconds: float, seed: int) -> np.ndarray:
-    return vowel_voice(seconds, np.array([120, 135, 110, 125, 105.0]), tilt_db_oct=-12,
-                       level_db=-30, seed=seed)
+    return vowel_voice(
+        seconds, np.array([120, 135, 110, 125, 105.0]), tilt_db_oct=-12, level_db=-30, seed=seed
+    )
 
 
 def raised(seconds: float, seed: int, level_db: float = -22) -> np.ndarray:
-    return vowel_voice(seconds, np.array([170, 195, 160, 185, 165.0]), tilt_db_oct=-7,
-                       level_db=level_db, seed=seed)
+    return vowel_voice(
+        seconds, np.array([170, 195, 160, 185, 165.0]), tilt_db_oct=-7, level_db=level_db, seed=seed
+    )
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +36,9 @@ def _alarms(enrolment: np.ndarray, x: np.ndarray) -> list[RaisedVoice]:
 
 
 def test_heated_speech_alarms_once_within_a_second(enrolment: np.ndarray) -> None:
-    x = place(16, [(0.5, calm(2.5, 2)), (3.5, calm(2.5, 3)), (6.5, raised(3, 4)),
-                   (10, raised(3, 5))])
+    x = place(
+        16, [(0.5, calm(2.5, 2)), (3.5, calm(2.5, 3)), (6.5, raised(3, 4)), (10, raised(3, 5))]
+    )
     alarms = _alarms(enrolment, x)
     assert len(alarms) == 1  # two raised sentences, one episode
     a = alarms[0]
@@ -68,8 +71,9 @@ def _feed(det: RaisedVoiceDetector, frames: range, effort: float | None) -> list
 
 
 def test_hysteresis_and_cooldown() -> None:
-    det = RaisedVoiceDetector(RaisedConfig(on=1.0, off=0.5, calm_s=3.0, cooldown_s=8.0,
-                                           window_s=1.0))
+    det = RaisedVoiceDetector(
+        RaisedConfig(on=1.0, off=0.5, calm_s=3.0, cooldown_s=8.0, window_s=1.0)
+    )
     out = _feed(det, range(0, 100), 0.0)  # calm
     out += _feed(det, range(100, 200), 2.0)  # raised: alarm
     assert len(out) == 1
@@ -90,8 +94,9 @@ def test_hysteresis_and_cooldown() -> None:
 
 def mildly_raised(seconds: float, seed: int) -> np.ndarray:
     # A little higher and brighter than calm: an irritated voice, not a shout.
-    return vowel_voice(seconds, np.array([135, 150, 125, 140, 120.0]), tilt_db_oct=-11,
-                       level_db=-27, seed=seed)
+    return vowel_voice(
+        seconds, np.array([135, 150, 125, 140, 120.0]), tilt_db_oct=-11, level_db=-27, seed=seed
+    )
 
 
 def _alarms_ready(enrolment: np.ndarray, x: np.ndarray, readiness: float) -> list[RaisedVoice]:

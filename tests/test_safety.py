@@ -16,8 +16,8 @@ from voicecoach.dialogue.protocol import (
     Say,
     Show,
 )
-from voicecoach.dialogue.rehearse import Line, Rehearsal, happy_replies
 from voicecoach.dialogue.safety import danger
+from voicecoach.lab.rehearse import Line, Rehearsal, happy_replies
 
 PARTNERS = ("Alex", "Sam")
 DANGER = "He hit me last week and I am scared of him."
@@ -82,8 +82,10 @@ def test_danger_from_the_partner_without_the_floor(step: str) -> None:
     floor = {"imago.send": "Alex", "imago.mirror": "Sam", "session.enroll_first": "Alex"}[step]
     other = "Sam" if floor == "Alex" else "Alex"
     entry = step.split(".")[0]
-    reply = (Line("I want to say something.", dur=1.5),
-             Line("I am afraid he will hurt me.", speaker=other, after=0.5))
+    reply = (
+        Line("I want to say something.", dur=1.5),
+        Line("I am afraid he will hurt me.", speaker=other, after=0.5),
+    )
     r = rehearse(entry, **{f"{step}@{floor}": reply})
     assert_safety_stop(r, other)
 
@@ -111,8 +113,9 @@ def test_help_info_per_country() -> None:
     r = rehearse("imago", settings={"help_country": "GB"}, **{"imago.send": DANGER})
     (show,) = [s for s in r.actions(Show) if s.kind == "help"]
     assert "999" in show.text and "0808 2000 247" in show.text
-    custom = rehearse("imago", settings={"help_text": "Call Jo at 555 0100."},
-                      **{"imago.send": DANGER})
+    custom = rehearse(
+        "imago", settings={"help_text": "Call Jo at 555 0100."}, **{"imago.send": DANGER}
+    )
     assert Show("Call Jo at 555 0100.", kind="help") in custom.actions(Show)
 
 
@@ -126,11 +129,14 @@ def test_default_help_text_names_the_us_hotline() -> None:
 
 
 def test_pause_all_yes_continues_and_logs_each_answer() -> None:
-    r = rehearse("pause", **{"pause.safety@Alex": "Yes, I feel safe.",
-                             "pause.safety@Sam": "yeah I think so"})
+    r = rehearse(
+        "pause", **{"pause.safety@Alex": "Yes, I feel safe.", "pause.safety@Sam": "yeah I think so"}
+    )
     asks = [a for a in r.actions(Say) if a.id == "pause.safety"]
-    assert [a.text for a in asks] == ["Alex, do you feel safe right now?",
-                                      "Sam, do you feel safe right now?"]
+    assert [a.text for a in asks] == [
+        "Alex, do you feel safe right now?",
+        "Sam, do you feel safe right now?",
+    ]
     assert [a.to for a in asks] == ["Alex", "Sam"]
     assert r.said()[0] == "pause.breath"
     assert r.actions(Say)[0].text == "Let's take a breath together."
@@ -152,17 +158,25 @@ def test_pause_any_no_stops_and_shows_help(who: str) -> None:
 
 def test_pause_unsure_offers_breathing_then_asks_again() -> None:
     r = rehearse("pause", **{"pause.safety@Sam": "I'm not sure.", "pause.offer": "Breathing."})
-    assert r.actions(SafetyAnswer)[:2] == [SafetyAnswer("Alex", "yes"),
-                                           SafetyAnswer("Sam", "unsure")]
+    assert r.actions(SafetyAnswer)[:2] == [
+        SafetyAnswer("Alex", "yes"),
+        SafetyAnswer("Sam", "unsure"),
+    ]
     steps = r.steps()
-    assert steps.index("pause.offer") < steps.index("pause.more_breathing") < \
-        steps.index("pause.safety_again")
+    assert (
+        steps.index("pause.offer")
+        < steps.index("pause.more_breathing")
+        < steps.index("pause.safety_again")
+    )
     assert r.actions(EndSession) == [EndSession("continue")]
 
 
 def test_pause_unsure_can_take_a_timeout_with_a_check_in() -> None:
-    r = rehearse("pause", settings={"timeout_s": 45},
-                 **{"pause.safety@Alex": "I don't know.", "pause.offer": "A timeout."})
+    r = rehearse(
+        "pause",
+        settings={"timeout_s": 45},
+        **{"pause.safety@Alex": "I don't know.", "pause.offer": "A timeout."},
+    )
     steps = r.steps()
     assert "timeout.start" in steps and "pause.safety_after" in steps
     timer = [s for s in r.actions(Show) if s.kind == "timer"]
@@ -176,9 +190,15 @@ def test_pause_unsure_can_take_a_timeout_with_a_check_in() -> None:
 
 
 def test_pause_unsure_twice_leaves_the_exercise_for_today() -> None:
-    r = rehearse("pause", **{"pause.safety@Alex": "Maybe.", "pause.offer": "Breathe.",
-                             "pause.safety_again@Alex": "I guess.",
-                             "pause.safety_after@Alex": "I don't know."})
+    r = rehearse(
+        "pause",
+        **{
+            "pause.safety@Alex": "Maybe.",
+            "pause.offer": "Breathe.",
+            "pause.safety_again@Alex": "I guess.",
+            "pause.safety_after@Alex": "I don't know.",
+        },
+    )
     assert [s for s in r.actions(Show) if s.kind == "help"]
     assert r.actions(EndSession) == [EndSession("not safe")]
 
@@ -207,22 +227,42 @@ def test_no_during_a_heat_pause_in_the_dialogue_ends_it() -> None:
 # ---------------------------------------------------------------- the word lists
 
 
-@pytest.mark.parametrize("text", [
-    "He hit me last week.", "She pushed me against the wall.", "I'm scared of him.",
-    "I don't feel safe at home.", "He threatened me.", "I want to kill myself.",
-    "Sometimes I want to die.", "He has a gun in the house.", "I'm afraid he will hurt me.",
-    "I'll kill you.", "She choked me.", "He is abusive.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He hit me last week.",
+        "She pushed me against the wall.",
+        "I'm scared of him.",
+        "I don't feel safe at home.",
+        "He threatened me.",
+        "I want to kill myself.",
+        "Sometimes I want to die.",
+        "He has a gun in the house.",
+        "I'm afraid he will hurt me.",
+        "I'll kill you.",
+        "She choked me.",
+        "He is abusive.",
+    ],
+)
 def test_danger_is_heard(text: str) -> None:
     assert danger(text) is not None
 
 
-@pytest.mark.parametrize("text", [
-    "I would never hurt you.", "It hurt me when you forgot my birthday.",
-    "You hurt my feelings.", "You push my buttons.", "I feel safe with you.",
-    "I didn't hit you.", "I am afraid he will leave me.", "Do you feel safe right now?",
-    "I felt lonely when you worked late.", "This is killing me, I'm so tired.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I would never hurt you.",
+        "It hurt me when you forgot my birthday.",
+        "You hurt my feelings.",
+        "You push my buttons.",
+        "I feel safe with you.",
+        "I didn't hit you.",
+        "I am afraid he will leave me.",
+        "Do you feel safe right now?",
+        "I felt lonely when you worked late.",
+        "This is killing me, I'm so tired.",
+    ],
+)
 def test_ordinary_repair_talk_is_not_danger(text: str) -> None:
     assert danger(text) is None
 

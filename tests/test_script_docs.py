@@ -10,9 +10,9 @@ import pytest
 
 from voicecoach.dialogue.engine import Engine
 from voicecoach.dialogue.protocol import Listen
-from voicecoach.dialogue.rehearse import Rehearsal, happy_replies
 from voicecoach.dialogue.script import KINDS, REPO, _Checker
 from voicecoach.dialogue.yamlsource import parse
+from voicecoach.lab.rehearse import Rehearsal, happy_replies
 
 DOC = REPO / "docs" / "scripts.md"
 
@@ -44,8 +44,11 @@ def test_documented_listen_steps_are_the_real_ones() -> None:
         {},
         {"imago.more@Alex": ["Yes.", "No."], "imago.got_it@Alex": "No."},
         {"pause.safety@Sam": "I'm not sure.", "pause.offer": "Breathing."},
-        {"pause.safety@Sam": "I'm not sure.", "pause.offer": "A timeout.",
-         "pause.safety_after@Sam": "Yes."},
+        {
+            "pause.safety@Sam": "I'm not sure.",
+            "pause.offer": "A timeout.",
+            "pause.safety_after@Sam": "Yes.",
+        },
         {"imago.send@Alex": [None, None, "I felt lonely."]},
     ]
     for extra in scenarios:

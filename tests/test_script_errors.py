@@ -45,12 +45,16 @@ def test_a_name_resolves_to_the_repo_scripts_dir() -> None:
 
 
 def test_user_scripts_dir_comes_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write(tmp_path, "timeout", """\
+    write(
+        tmp_path,
+        "timeout",
+        """\
         steps:
           - id: only
             kind: say
             text: Mine.
-        """)
+        """,
+    )
     monkeypatch.setattr(script_mod, "USER_DIR", tmp_path)
     assert list(load_script("timeout").steps) == ["only"]
 
@@ -62,8 +66,10 @@ def test_unknown_name() -> None:
 
 def test_the_example_message(tmp_path: Path) -> None:
     text = (script_mod.SHIPPED_DIR / "imago.yaml").read_text()
-    broken = text.replace("  - id: mirror\n    kind: listen\n    who: receiver\n",
-                          "  - id: mirror\n    kind: listen\n")
+    broken = text.replace(
+        "  - id: mirror\n    kind: listen\n    who: receiver\n",
+        "  - id: mirror\n    kind: listen\n",
+    )
     assert broken != text
     path = tmp_path / "imago.yaml"
     path.write_text(broken)
@@ -80,37 +86,69 @@ def test_messages_in_the_repo_use_a_short_path() -> None:
 
 
 CASES = [
-    ("unknown kind", """\
+    (
+        "unknown kind",
+        """\
         steps:
           - id: hello
             kind: sing
             text: Hi.
-        """, 3, "hello", "unknown step kind 'sing' (expected one of say, ask"),
-    ("missing kind", """\
+        """,
+        3,
+        "hello",
+        "unknown step kind 'sing' (expected one of say, ask",
+    ),
+    (
+        "missing kind",
+        """\
         steps:
           - id: hello
             text: Hi.
-        """, 2, "hello", "missing 'kind'"),
-    ("missing field", """\
+        """,
+        2,
+        "hello",
+        "missing 'kind'",
+    ),
+    (
+        "missing field",
+        """\
         steps:
           - id: hello
             kind: say
-        """, 2, "hello", "'say' needs 'text' the words to say"),
-    ("field of another kind", """\
+        """,
+        2,
+        "hello",
+        "'say' needs 'text' the words to say",
+    ),
+    (
+        "field of another kind",
+        """\
         steps:
           - id: hello
             kind: say
             text: Hi.
             who: sender
-        """, 5, "hello", "'say' does not take 'who' (it takes: next, text, to)"),
-    ("missing step", """\
+        """,
+        5,
+        "hello",
+        "'say' does not take 'who' (it takes: next, text, to)",
+    ),
+    (
+        "missing step",
+        """\
         steps:
           - id: hello
             kind: say
             text: Hi.
             next: goodbye
-        """, 5, "hello", "refers to step 'goodbye', which does not exist"),
-    ("missing answer target", """\
+        """,
+        5,
+        "hello",
+        "refers to step 'goodbye', which does not exist",
+    ),
+    (
+        "missing answer target",
+        """\
         steps:
           - id: q
             kind: ask
@@ -122,8 +160,14 @@ CASES = [
               no: nowhere
           - id: go
             kind: end
-        """, 9, "q", "refers to step 'nowhere'"),
-    ("loop without exit", """\
+        """,
+        9,
+        "q",
+        "refers to step 'nowhere'",
+    ),
+    (
+        "loop without exit",
+        """\
         steps:
           - id: more
             kind: loop
@@ -137,16 +181,28 @@ CASES = [
             next: more
           - id: turn
             kind: swap
-        """, 2, "more", "a loop without an exit"),
-    ("loop missing exit", """\
+        """,
+        2,
+        "more",
+        "a loop without an exit",
+    ),
+    (
+        "loop missing exit",
+        """\
         steps:
           - id: more
             kind: loop
             to: sender
             text: Is there more?
             repeat: more
-        """, 2, "more", "'loop' needs 'exit' the step to go to when the answer is no"),
-    ("loop body never returns", """\
+        """,
+        2,
+        "more",
+        "'loop' needs 'exit' the step to go to when the answer is no",
+    ),
+    (
+        "loop body never returns",
+        """\
         steps:
           - id: more
             kind: loop
@@ -159,8 +215,14 @@ CASES = [
             text: Go on.
           - id: done
             kind: end
-        """, 2, "more", "never come back to this loop"),
-    ("no swap", """\
+        """,
+        2,
+        "more",
+        "never come back to this loop",
+    ),
+    (
+        "no swap",
+        """\
         steps:
           - id: send
             kind: listen
@@ -168,39 +230,74 @@ CASES = [
           - id: mirror
             kind: listen
             who: receiver
-        """, 2, "send", "a partner is left without a turn"),
-    ("one partner only", """\
+        """,
+        2,
+        "send",
+        "a partner is left without a turn",
+    ),
+    (
+        "one partner only",
+        """\
         steps:
           - id: first
             kind: listen
             who: partner1
-        """, 2, "first", "partner2 never does"),
-    ("bad variable", """\
+        """,
+        2,
+        "first",
+        "partner2 never does",
+    ),
+    (
+        "bad variable",
+        """\
         steps:
           - id: hello
             kind: say
             text: "Hello {sendr}."
-        """, 4, "hello", "unknown variable {sendr} in 'text' (known: {duration}"),
-    ("attribute in a variable", """\
+        """,
+        4,
+        "hello",
+        "unknown variable {sendr} in 'text' (known: {duration}",
+    ),
+    (
+        "attribute in a variable",
+        """\
         steps:
           - id: hello
             kind: say
             text: "Hello {sender.name}."
-        """, 4, "hello", "unknown variable {sender.name}"),
-    ("stray brace", """\
+        """,
+        4,
+        "hello",
+        "unknown variable {sender.name}",
+    ),
+    (
+        "stray brace",
+        """\
         steps:
           - id: hello
             kind: say
             text: "Hello {sender."
-        """, 4, "hello", "stray '{' or '}'"),
-    ("bad who", """\
+        """,
+        4,
+        "hello",
+        "stray '{' or '}'",
+    ),
+    (
+        "bad who",
+        """\
         steps:
           - id: hello
             kind: listen
             who: everybody
-        """, 4, "hello", "'listen' needs 'who' (sender, receiver, partner1 or partner2), "
-                         "not 'everybody'"),
-    ("wrong type", """\
+        """,
+        4,
+        "hello",
+        "'listen' needs 'who' (sender, receiver, partner1 or partner2), not 'everybody'",
+    ),
+    (
+        "wrong type",
+        """\
         steps:
           - id: hello
             kind: listen
@@ -209,8 +306,14 @@ CASES = [
           - id: other
             kind: listen
             who: partner2
-        """, 5, "hello", "'max' must be a number"),
-    ("duplicate id", """\
+        """,
+        5,
+        "hello",
+        "'max' must be a number",
+    ),
+    (
+        "duplicate id",
+        """\
         steps:
           - id: hello
             kind: say
@@ -218,8 +321,14 @@ CASES = [
           - id: hello
             kind: say
             text: Hi again.
-        """, 5, "hello", "two steps are named 'hello'"),
-    ("bad answer key", """\
+        """,
+        5,
+        "hello",
+        "two steps are named 'hello'",
+    ),
+    (
+        "bad answer key",
+        """\
         steps:
           - id: q
             kind: ask
@@ -227,8 +336,14 @@ CASES = [
             expect: yesno
             text: Ready?
             on: {maybe: q}
-        """, 7, "q", "'on' has 'maybe', expected one of: yes, no, unsure"),
-    ("one choice", """\
+        """,
+        7,
+        "q",
+        "'on' has 'maybe', expected one of: yes, no, unsure",
+    ),
+    (
+        "one choice",
+        """\
         steps:
           - id: q
             kind: ask
@@ -236,8 +351,14 @@ CASES = [
             expect: choice
             text: Tea?
             choices: {tea: [tea]}
-        """, 7, "q", "needs 'choices' (two or more)"),
-    ("safety without a no branch", """\
+        """,
+        7,
+        "q",
+        "needs 'choices' (two or more)",
+    ),
+    (
+        "safety without a no branch",
+        """\
         steps:
           - id: q
             kind: ask
@@ -245,21 +366,37 @@ CASES = [
             expect: yesno
             safety: true
             text: "{to}, do you feel safe?"
-        """, 6, "q", "a safety question needs 'expect: yesno' and 'on: no:'"),
-    ("bad condition", """\
+        """,
+        6,
+        "q",
+        "a safety question needs 'expect: yesno' and 'on: no:'",
+    ),
+    (
+        "bad condition",
+        """\
         steps:
           - id: b
             kind: branch
             if: sunny
             then: b
             else: b
-        """, 4, "b", "'if' must be one of mirror_missed, first_round, second_round"),
-    ("bad id", """\
+        """,
+        4,
+        "b",
+        "'if' must be one of mirror_missed, first_round, second_round",
+    ),
+    (
+        "bad id",
+        """\
         steps:
           - id: Hello World
             kind: say
             text: Hi.
-        """, 2, "Hello World", "each step needs 'id'"),
+        """,
+        2,
+        "Hello World",
+        "each step needs 'id'",
+    ),
 ]
 
 
@@ -274,17 +411,20 @@ def test_errors_name_file_line_step_and_expectation(
     assert expected in message, message
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("steps:\n\t- id: a\n", "line 2: a tab in the indentation; indent with spaces"),
-    ("steps: [\n", "this is not valid YAML"),
-    ("- just\n- a list\n", "a script must be a map with 'steps:'"),
-    ("", "a script must be a map"),
-    ("steps: []\n", "'steps' must be a non-empty list"),
-    ("stepz:\n  - id: a\n", "unknown key 'stepz'"),
-    ("steps:\n  - just a string\n", "line 2: each step must be a map"),
-    ("a: 1\n---\nb: 2\n", "not valid YAML"),
-    ("steps: !!python/object:os.system {}\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("steps:\n\t- id: a\n", "line 2: a tab in the indentation; indent with spaces"),
+        ("steps: [\n", "this is not valid YAML"),
+        ("- just\n- a list\n", "a script must be a map with 'steps:'"),
+        ("", "a script must be a map"),
+        ("steps: []\n", "'steps' must be a non-empty list"),
+        ("stepz:\n  - id: a\n", "unknown key 'stepz'"),
+        ("steps:\n  - just a string\n", "line 2: each step must be a map"),
+        ("a: 1\n---\nb: 2\n", "not valid YAML"),
+        ("steps: !!python/object:os.system {}\n", "not valid YAML"),
+    ],
+)
 def test_broken_files(tmp_path: Path, text: str, expected: str) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text(text)
@@ -297,12 +437,16 @@ def test_yes_no_and_on_are_words_not_booleans(tmp_path: Path) -> None:
 
 
 def test_check_script_checks_called_scripts(tmp_path: Path) -> None:
-    path = write(tmp_path, "caller", """\
+    path = write(
+        tmp_path,
+        "caller",
+        """\
         steps:
           - id: go
             kind: run
             script: not_there_at_all
-        """)
+        """,
+    )
     assert "no such script" in error(path)
 
 

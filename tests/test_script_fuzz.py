@@ -19,14 +19,75 @@ from voicecoach.dialogue.script import SHIPPED_DIR, Script, ScriptError, check_s
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # fast C parser when available
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 NAMES = ["session", "pause", "imago", "timeout", "appreciation"]
-GARBAGE = [":", "{", "}", "[", "]", "- ", "&a", "*a", "!!", "%", "@", "`", "|", ">", "'", '"',
-           "\t", "?", "#", ",", "\\", "é", "{sender", "}}", "\u2028", "\x00", "!!python/name:x"]
-SNIPPETS = ["&a [*a, *a]", "*undefined", "!!binary 'zz'", "? [a, b]\n: c", "key: [unclosed",
-            "---\nsecond: doc", "steps: !!set {a, b}", "x: 2001-13-45", "y: !!float abc",
-            "z: 1e99999", "%YAML 1.1\n---", "- id: x\n  kind: say\n  text: {a: b}"]
-VALUES: list[Any] = [None, 0, -1, 2.5, True, False, [], {}, "", "x", ["a"], {"a": 1},
-                     "{bad}", "{sender", 10**30, float("nan"), float("inf"), "nowhere",
-                     "sender", "each", "timeout", [{"id": "a"}], "yes", 1.0e-9]
+GARBAGE = [
+    ":",
+    "{",
+    "}",
+    "[",
+    "]",
+    "- ",
+    "&a",
+    "*a",
+    "!!",
+    "%",
+    "@",
+    "`",
+    "|",
+    ">",
+    "'",
+    '"',
+    "\t",
+    "?",
+    "#",
+    ",",
+    "\\",
+    "é",
+    "{sender",
+    "}}",
+    "\u2028",
+    "\x00",
+    "!!python/name:x",
+]
+SNIPPETS = [
+    "&a [*a, *a]",
+    "*undefined",
+    "!!binary 'zz'",
+    "? [a, b]\n: c",
+    "key: [unclosed",
+    "---\nsecond: doc",
+    "steps: !!set {a, b}",
+    "x: 2001-13-45",
+    "y: !!float abc",
+    "z: 1e99999",
+    "%YAML 1.1\n---",
+    "- id: x\n  kind: say\n  text: {a: b}",
+]
+VALUES: list[Any] = [
+    None,
+    0,
+    -1,
+    2.5,
+    True,
+    False,
+    [],
+    {},
+    "",
+    "x",
+    ["a"],
+    {"a": 1},
+    "{bad}",
+    "{sender",
+    10**30,
+    float("nan"),
+    float("inf"),
+    "nowhere",
+    "sender",
+    "each",
+    "timeout",
+    [{"id": "a"}],
+    "yes",
+    1.0e-9,
+]
 
 
 def text_mutation(rng: random.Random, text: str) -> str:
@@ -77,14 +138,32 @@ def data_mutation(rng: random.Random, data: Any) -> Any:
     elif op == 2:
         step[key] = rng.choice(VALUES)
     elif op == 3:
-        step["kind"] = rng.choice(["say", "ask", "listen", "loop", "run", "timer", "swap",
-                                   "breathe", "enroll", "monitor", "help", "end", "branch",
-                                   "dance", 3, None])
+        step["kind"] = rng.choice(
+            [
+                "say",
+                "ask",
+                "listen",
+                "loop",
+                "run",
+                "timer",
+                "swap",
+                "breathe",
+                "enroll",
+                "monitor",
+                "help",
+                "end",
+                "branch",
+                "dance",
+                3,
+                None,
+            ]
+        )
     elif op == 4:
         steps.remove(step)
     elif op == 5:
-        step[rng.choice(["next", "then", "else", "repeat", "exit", "on", "choices"])] = \
-            rng.choice(VALUES + [{"yes": "nowhere"}, {"no": 3}, {True: "a"}])
+        step[rng.choice(["next", "then", "else", "repeat", "exit", "on", "choices"])] = rng.choice(
+            VALUES + [{"yes": "nowhere"}, {"no": 3}, {True: "a"}]
+        )
     else:
         steps.insert(rng.randrange(len(steps) + 1), rng.choice(VALUES))
     return data

@@ -277,10 +277,12 @@ def test_criticism_in_the_words_is_logged_as_a_cue_not_an_alarm(tmp_path):
 
 def test_no_heat_judged_while_a_voice_is_being_learnt(tmp_path):
     engine = RecordingEngine()  # asks Alex to enrol, and stays there
-    listener = ScriptedListener([
-        pt.RaisedVoice(t=1.5, start=1.0, end=1.5, speaker="Alex", score=0.9),
-        pt.Interruption(t=1.8, time=1.6, speaker="Sam", interrupted="Alex", overlap=0.3),
-    ])
+    listener = ScriptedListener(
+        [
+            pt.RaisedVoice(t=1.5, start=1.0, end=1.5, speaker="Alex", score=0.9),
+            pt.Interruption(t=1.8, time=1.6, speaker="Sam", interrupted="Alex", overlap=0.3),
+        ]
+    )
     s = _session(listener, engine, EchoTranscriber({}), tmp_path)
     s.run(ArraySource(np.zeros(3 * SAMPLE_RATE, np.float32)))
     assert not [r for r in s.log.dicts() if r["type"] == "detect"]

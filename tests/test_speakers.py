@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import webrtcvad
 
+from voicecoach.lab.testaudio import piper_speech, place
 from voicecoach.perception.features import analyse_audio
 from voicecoach.perception.listener import (
     Listener,
@@ -24,7 +25,6 @@ from voicecoach.perception.speakers import (
     shrinkage,
     speech_frames,
 )
-from voicecoach.perception.testaudio import piper_speech, place
 from voicecoach.perception.types import UNKNOWN, Utterance, VoiceStart
 from voicecoach.perception.vad import vad_flags
 
@@ -142,8 +142,7 @@ class _FakeEmbedder:
         self.first, self.later, self.windows_run = first, later, 0
 
     def embed_chunks(self, chunks: list[np.ndarray]) -> np.ndarray:
-        out = [self.first if self.windows_run + i == 0 else self.later
-               for i in range(len(chunks))]
+        out = [self.first if self.windows_run + i == 0 else self.later for i in range(len(chunks))]
         self.windows_run += len(chunks)
         return np.stack(out)
 
@@ -151,19 +150,30 @@ class _FakeEmbedder:
 def _frames_of(audio: np.ndarray) -> list[_Frame]:
     block = analyse_audio(audio)
     flags = vad_flags(block.pcm, block.level_db, webrtcvad.Vad(2))
-    return [_Frame(block.first + i, block.pcm[i], float(block.level_db[i]), float(block.f0[i]),
-                   float(block.aper[i]), float(block.tilt_db[i]), block.mfcc[i], bool(flags[i]),
-                   float(block.h1h2_db[i])) for i in range(len(block))]
+    return [
+        _Frame(
+            block.first + i,
+            block.pcm[i],
+            float(block.level_db[i]),
+            float(block.f0[i]),
+            float(block.aper[i]),
+            float(block.tilt_db[i]),
+            block.mfcc[i],
+            bool(flags[i]),
+            float(block.h1h2_db[i]),
+        )
+        for i in range(len(block))
+    ]
 
 
-def test_a_doubtful_utterance_is_heard_again_at_length(
-        voices: dict[str, list[np.ndarray]]) -> None:
+def test_a_doubtful_utterance_is_heard_again_at_length(voices: dict[str, list[np.ndarray]]) -> None:
     listener = _listener(voices)
     alex, sam = listener.bank.get("alex"), listener.bank.get("sam")
     assert alex is not None and sam is not None
     # A window that sounds like neither partner (orthogonal to both d-vectors).
-    basis, _ = np.linalg.qr(np.stack([alex.embedding, sam.embedding,
-                                      np.random.default_rng(0).normal(size=256)]).T)
+    basis, _ = np.linalg.qr(
+        np.stack([alex.embedding, sam.embedding, np.random.default_rng(0).normal(size=256)]).T
+    )
     nobody = basis[:, 2]
     frames = _frames_of(voices["alex"][1])
     assert len(frames) * 0.03 > 3.0  # one window by the 1-per-3-s rule, 3+ when in doubt
@@ -198,7 +208,8 @@ def test_a_second_hearing_names_only_what_both_models_agree_on() -> None:
 
 
 def test_a_piece_shorter_than_a_d_vector_window_is_not_split_off_on_its_word(
-        voices: dict[str, list[np.ndarray]]) -> None:
+    voices: dict[str, list[np.ndarray]],
+) -> None:
     # Alex talks on; the change-point search suggests a cut 0.6 s before the end. The
     # embedder, fed a window that is mostly padding, "hears" Sam there. That must not
     # split Alex's utterance: a sub-window piece is named only with the frame model's
@@ -216,8 +227,12 @@ def test_a_piece_shorter_than_a_d_vector_window_is_not_split_off_on_its_word(
 
         def embed_chunks(self, chunks: list[np.ndarray]) -> np.ndarray:
             real = listener_real.embed_chunks(chunks)
-            return np.stack([sam.embedding if len(c) < 28 * 480 else e
-                             for c, e in zip(chunks, real, strict=True)])
+            return np.stack(
+                [
+                    sam.embedding if len(c) < 28 * 480 else e
+                    for c, e in zip(chunks, real, strict=True)
+                ]
+            )
 
     listener_real = listener.embedder
     listener.embedder = PaddingHearsSam()  # type: ignore[assignment]
@@ -240,8 +255,9 @@ def test_a_frame_model_from_few_frames_is_not_confidently_wrong() -> None:
     mean = train.mean(axis=0)
     fixed = 0.8 * np.cov(train.T) + 0.2 * np.diag(np.diag(np.cov(train.T)))
     d = test - mean
-    ll_fixed = -0.5 * (np.einsum("ij,jk,ik->i", d, np.linalg.inv(fixed), d)
-                       + np.linalg.slogdet(fixed)[1])
+    ll_fixed = -0.5 * (
+        np.einsum("ij,jk,ik->i", d, np.linalg.inv(fixed), d) + np.linalg.slogdet(fixed)[1]
+    )
     assert model.loglik(test).mean() > ll_fixed.mean() + 0.5
 
 
@@ -255,8 +271,10 @@ def test_the_frame_model_tells_close_voices_apart_on_a_new_sentence() -> None:
         mask = speech_frames(block, vad_flags(block.pcm, block.level_db, webrtcvad.Vad(2)))
         return block.mfcc[mask]
 
-    models = {name: FrameModel.fit(cepstra(piper_speech(text[0], shift=shift)))
-              for name, text, shift in (("a", ALEX, 1.0), ("b", SAM, 1.08))}
+    models = {
+        name: FrameModel.fit(cepstra(piper_speech(text[0], shift=shift)))
+        for name, text, shift in (("a", ALEX, 1.0), ("b", SAM, 1.08))
+    }
     for name, text, shift in (("a", ALEX, 1.0), ("b", SAM, 1.08)):
         x = cepstra(piper_speech(text[1], shift=shift))
         other = "b" if name == "a" else "a"
@@ -313,28 +331,34 @@ class _WindowEmbedder:
     """Windows starting before frame ``cut`` sound like ``early``, later ones like
     ``late``; counts the windows."""
 
-    def __init__(self, frames: list[_Frame], cut: int, early: np.ndarray,
-                 late: np.ndarray) -> None:
+    def __init__(self, frames: list[_Frame], cut: int, early: np.ndarray, late: np.ndarray) -> None:
         self.starts = {f.pcm.tobytes(): f.idx for f in frames}
         self.cut, self.early, self.late, self.windows_run = cut, early, late, 0
 
     def embed_chunks(self, chunks: list[np.ndarray]) -> np.ndarray:
         self.windows_run += len(chunks)
-        return np.stack([self.early if self.starts[c[:480].tobytes()] < self.cut
-                         else self.late for c in chunks])
+        return np.stack(
+            [self.early if self.starts[c[:480].tobytes()] < self.cut else self.late for c in chunks]
+        )
 
 
 def _alex_and_nobody(listener: Listener) -> tuple[VoiceProfile, np.ndarray]:
     """Alex's profile, and a unit d-vector orthogonal to both partners' (nobody's)."""
     alex = listener.bank.get("alex")
     assert alex is not None
-    basis, _ = np.linalg.qr(np.stack([alex.embedding, listener.bank.profiles[1].embedding,
-                                      np.random.default_rng(0).normal(size=256)]).T)
+    basis, _ = np.linalg.qr(
+        np.stack(
+            [
+                alex.embedding,
+                listener.bank.profiles[1].embedding,
+                np.random.default_rng(0).normal(size=256),
+            ]
+        ).T
+    )
     return alex, basis[:, 2]
 
 
-def test_a_third_voice_in_a_partner_piece_is_unknown(
-        voices: dict[str, list[np.ndarray]]) -> None:
+def test_a_third_voice_in_a_partner_piece_is_unknown(voices: dict[str, list[np.ndarray]]) -> None:
     listener = _listener(voices)
     alex, nobody = _alex_and_nobody(listener)
     frames = _frames_of(voices["alex"][1])
@@ -362,7 +386,8 @@ def test_a_third_voice_in_a_partner_piece_is_unknown(
 
 
 def test_a_third_voice_in_a_piece_split_off_live_is_unknown(
-        voices: dict[str, list[np.ndarray]]) -> None:
+    voices: dict[str, list[np.ndarray]],
+) -> None:
     listener = _listener(voices)
     alex, nobody = _alex_and_nobody(listener)
     frames = _frames_of(voices["alex"][1])
@@ -370,8 +395,12 @@ def test_a_third_voice_in_a_piece_split_off_live_is_unknown(
     frames = frames[: voiced[-1] + 1]
     assert len(frames) >= 4 * 28
     cut = frames[2 * 28].idx  # a stranger from the third window on
-    listener.embedder = _WindowEmbedder(frames, cut, alex.embedding,  # type: ignore[assignment]
-                                        nobody)
+    listener.embedder = _WindowEmbedder(
+        frames,
+        cut,
+        alex.embedding,  # type: ignore[assignment]
+        nobody,
+    )
     listener._embed_frames(frames[2 * 28 :], 1)  # a live re-check heard the stranger
     end = frames[-1].idx + 1
     listener._frames = list(frames)
@@ -380,8 +409,10 @@ def test_a_third_voice_in_a_piece_split_off_live_is_unknown(
     # The piece closed live is named on its first window (Alex's); the re-check being
     # far from both partners, it is heard throughout like a piece closed with its
     # segment: the stranger's run is UNKNOWN, the rest stays Alex's, and they tile it.
-    assert [(u.start, u.speaker) for u in utts] == [(frames[0].idx * 0.03, "alex"),
-                                                    (cut * 0.03, UNKNOWN)]
+    assert [(u.start, u.speaker) for u in utts] == [
+        (frames[0].idx * 0.03, "alex"),
+        (cut * 0.03, UNKNOWN),
+    ]
     assert utts[0].end == utts[1].start and utts[-1].end == pytest.approx(end * 0.03)
     assert isinstance(out[-1], VoiceStart) and out[-1].speaker == "sam"
 
@@ -408,7 +439,8 @@ class _ByStart:
 
 
 def test_a_weak_window_beside_a_far_one_is_the_stranger_s(
-        voices: dict[str, list[np.ndarray]]) -> None:
+    voices: dict[str, list[np.ndarray]],
+) -> None:
     listener = _listener(voices)
     alex, nobody = _alex_and_nobody(listener)
     run = listener.cfg.stranger_run
@@ -416,23 +448,30 @@ def test_a_weak_window_beside_a_far_one_is_the_stranger_s(
     # Below `stranger_run` to Alex, above `stranger_far`, about nothing to Sam.
     c = (listener.cfg.stranger_far + run) / 2
     weak = _unit(c * alex.embedding + np.sqrt(1 - c * c) * nobody)
-    assert listener.cfg.stranger_far < max(float(weak @ p.embedding)
-                                           for p in listener.bank.profiles) < run
+    assert (
+        listener.cfg.stranger_far
+        < max(float(weak @ p.embedding) for p in listener.bank.profiles)
+        < run
+    )
     frames = _frames_of(voices["alex"][1])
     frames = frames[: 4 * 28]
     windows = [weak, alex.embedding, alex.embedding, nobody]
     listener.embedder = _ByStart(frames, windows)  # type: ignore[assignment]
     listener._embed_frames(frames[3 * 28 :], 1)  # a live re-check heard the far one
     # A weak window alone (beside Alex's) keeps the name; the far one is nobody's.
-    assert listener._third_voice(frames, "alex") == [(frames[: 3 * 28], "alex"),
-                                                     (frames[3 * 28 :], UNKNOWN)]
+    assert listener._third_voice(frames, "alex") == [
+        (frames[: 3 * 28], "alex"),
+        (frames[3 * 28 :], UNKNOWN),
+    ]
     # A weak window beside the far one is the stranger's too.
     windows[2] = weak
     listener._emb_cache = {}
     listener._embed_frames(frames[3 * 28 :], 1)
     pieces = listener._third_voice(frames, "alex")
-    assert [(p[0].idx, n) for p, n in pieces] == [(frames[0].idx, "alex"),
-                                                  (frames[2 * 28].idx, UNKNOWN)]
+    assert [(p[0].idx, n) for p, n in pieces] == [
+        (frames[0].idx, "alex"),
+        (frames[2 * 28].idx, UNKNOWN),
+    ]
     # A heard window merely weak (below `stranger_doubt`) is doubt enough to hear the
     # piece throughout: with its weak neighbour it is the stranger's run.
     assert c < listener.cfg.stranger_doubt
@@ -440,5 +479,7 @@ def test_a_weak_window_beside_a_far_one_is_the_stranger_s(
     listener._emb_cache = {}
     listener._embed_frames(frames[3 * 28 :], 1)
     pieces = listener._third_voice(frames, "alex")
-    assert [(p[0].idx, n) for p, n in pieces] == [(frames[0].idx, "alex"),
-                                                  (frames[2 * 28].idx, UNKNOWN)]
+    assert [(p[0].idx, n) for p, n in pieces] == [
+        (frames[0].idx, "alex"),
+        (frames[2 * 28].idx, UNKNOWN),
+    ]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from voicecoach.errors import UserError
-from voicecoach.speech.partners import TARGET_RMS, median_f0, partner_voice, press, tilt
+from voicecoach.lab.partners import TARGET_RMS, median_f0, partner_voice, press, tilt
 from voicecoach.timebase import SAMPLE_RATE
 
 LINE = "You never listen to me when I talk."

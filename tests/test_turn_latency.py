@@ -12,9 +12,9 @@ import numpy as np
 from voicecoach import eventlog as ev
 from voicecoach.audio.files import ArraySource, TrackSink
 from voicecoach.dialogue import protocol as dp
+from voicecoach.lab.testaudio import place, vowel_voice
 from voicecoach.perception import types as pt
 from voicecoach.perception.listener import Listener
-from voicecoach.perception.testaudio import place, vowel_voice
 from voicecoach.session import ANSWER_HANGOVER_S, PromptCache, Session
 from voicecoach.timebase import SAMPLE_RATE
 
@@ -117,8 +117,9 @@ def test_session_shortens_the_hangover_only_while_an_answer_is_awaited(tmp_path)
     assert abs(on - 1.0) <= 0.04 and abs(off - 2.0) <= 0.04
 
 
-def _listens(entry: str, until_step: str, *, answer: dict[str, str] | None = None,
-             on_listen=None) -> dict[str, object]:
+def _listens(
+    entry: str, until_step: str, *, answer: dict[str, str] | None = None, on_listen=None
+) -> dict[str, object]:
     """Drive a real engine on a 30 ms grid (each line plays 1 s) until it listens for
     ``until_step``; ``on_listen(engine)`` is recorded for every step it listens in, and
     ``answer`` gives Alex's words for a step."""
@@ -152,8 +153,12 @@ def test_engine_awaits_an_answer_only_while_a_turn_is_open():
     def awaiting(engine) -> bool:
         return engine.awaiting_answer
 
-    seen = _listens("session", "session.monitor", on_listen=awaiting,
-                    answer={"session.enroll_first": "My day was long."})
+    seen = _listens(
+        "session",
+        "session.monitor",
+        on_listen=awaiting,
+        answer={"session.enroll_first": "My day was long."},
+    )
     # Learning a voice is not an answer (a sentence or two, keep the pauses inside),
     # nor is monitoring the conversation.
     assert seen["session.enroll_first"] is False
@@ -232,7 +237,7 @@ def test_session_makes_reply_openings_while_the_partner_has_the_floor(tmp_path):
 
 def test_is_there_more_offers_both_the_next_round_and_the_summary():
     from voicecoach.dialogue.engine import Engine
-    from voicecoach.dialogue.rehearse import Rehearsal, happy_replies
+    from voicecoach.lab.rehearse import Rehearsal, happy_replies
 
     engine = Engine(None, ("Alex", "Sam"), entry="imago")
     offered: dict[str, list[str]] = {}

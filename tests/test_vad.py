@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from voicecoach.lab.testaudio import place, vowel_voice
 from voicecoach.perception.listener import Listener
-from voicecoach.perception.testaudio import place, vowel_voice
 from voicecoach.perception.types import Utterance, VoiceStart
 
 

@@ -52,7 +52,7 @@ def run_demo(
     echo: bool = True,
     max_seconds: float = MAX_SECONDS,
 ) -> DemoResult:
-    from voicecoach.speech.partners import partner_voice
+    from voicecoach.lab.partners import partner_voice
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -55,7 +55,7 @@ def check_cycles(scripts: dict[str, Script]) -> None:
 
     def visit(name: str, path: list[str]) -> None:
         if name in path:
-            loop = " -> ".join([*path[path.index(name):], name])
+            loop = " -> ".join([*path[path.index(name) :], name])
             raise ScriptError(f"scripts run each other in a circle: {loop}")
         for callee in calls(name):
             visit(callee, [*path, name])

@@ -22,27 +22,39 @@ _P = (
 
 # (category, pattern). Patterns run on `answers.clean` text (lower case, words, apostrophes).
 _DANGER: tuple[tuple[str, str], ...] = (
-    ("violence", rf"\b(?:hit|hits|hitting|punch(?:ed|es)?|kick(?:ed|s)?|slap(?:ped|s)?|"
-                 rf"chok(?:e|ed|es|ing)|strangl(?:e|ed|es|ing)|beat(?:s|ing)?|"
-                 rf"shov(?:e|ed|es)|push(?:ed|es)?|grab(?:bed|s)?|"
-                 rf"attack(?:ed|s)?|smack(?:ed|s)?|throttl(?:e|ed)) {_P}\b"),
+    (
+        "violence",
+        rf"\b(?:hit|hits|hitting|punch(?:ed|es)?|kick(?:ed|s)?|slap(?:ped|s)?|"
+        rf"chok(?:e|ed|es|ing)|strangl(?:e|ed|es|ing)|beat(?:s|ing)?|"
+        rf"shov(?:e|ed|es)|push(?:ed|es)?|grab(?:bed|s)?|"
+        rf"attack(?:ed|s)?|smack(?:ed|s)?|throttl(?:e|ed)) {_P}\b",
+    ),
     ("violence", r"\b(?:he|she|they|you) (?:hit|beat|choked|strangled|attacked)\b"),
     ("violence", r"\b(?:violent|violence|abuse[sd]?|abusive|abusing|bruises?|bleeding)\b"),
     # "It hurt me when you left" is everyday repair talk; only physical hurt counts here.
     ("violence", r"\bhurt (?:me|him|her|you) (?:physically|badly)\b"),
     ("weapon", r"\b(?:gun|knife|weapon|pistol|rifle)s?\b"),
     ("fear", r"\b(?:afraid|scared|frightened|terrified) of (?:him|her|you|them|what (?:he|she))\b"),
-    ("fear", r"\b(?:afraid|scared|terrified) (?:he|she|you)(?:'ll| will| is going to| might) "
-             r"(?:hurt|hit|kill|do something)\b"),
+    (
+        "fear",
+        r"\b(?:afraid|scared|terrified) (?:he|she|you)(?:'ll| will| is going to| might) "
+        r"(?:hurt|hit|kill|do something)\b",
+    ),
     ("fear", r"\b(?:not|don't|dont|do not|never) feel safe\b"),
     ("fear", r"\b(?:i'm|i am|we're|we are) not safe\b"),
     ("fear", r"\bunsafe\b"),
     ("threat", r"\b(?:threaten(?:ed|s|ing)?|threats?)\b"),
-    ("threat", r"\b(?:i'll|i will|i'm going to|i am going to|gonna) "
-               r"(?:kill|hurt|hit|destroy|end) (?:you|him|her)\b"),
+    (
+        "threat",
+        r"\b(?:i'll|i will|i'm going to|i am going to|gonna) "
+        r"(?:kill|hurt|hit|destroy|end) (?:you|him|her)\b",
+    ),
     ("threat", r"\bkill (?:you|him|her|me|them)\b"),
-    ("threat", r"\b(?:he|she|you)(?:'ll| will| is going to| said he'd| said she'd) "
-               r"(?:hurt|kill|hit) (?:me|us|the kids|the children)\b"),
+    (
+        "threat",
+        r"\b(?:he|she|you)(?:'ll| will| is going to| said he'd| said she'd) "
+        r"(?:hurt|kill|hit) (?:me|us|the kids|the children)\b",
+    ),
     ("self_harm", r"\b(?:kill|hurt|harm|cut) (?:myself|herself|himself)\b"),
     ("self_harm", r"\b(?:suicide|suicidal|self harm|self-harm)\b"),
     ("self_harm", r"\b(?:want|wanted|going) to die\b"),

@@ -149,8 +149,11 @@ KINDS: dict[str, dict[str, tuple[bool, str]]] = {
     },
     "run": {"script": (True, "a script name"), "on": (False, "a map of result -> step")},
     "end": {"result": (False, "a word, e.g. continue or stop")},
-    "enroll": {"who": (True, _WHO_HINT), "text": (True, "the request to say"),
-               "max": (False, "seconds")},
+    "enroll": {
+        "who": (True, _WHO_HINT),
+        "text": (True, "the request to say"),
+        "max": (False, "seconds"),
+    },
     "monitor": {"max": (False, "seconds")},
     "help": {},
 }
@@ -311,8 +314,13 @@ class _Checker:
 
     def references(self, script: Script) -> None:
         for st in script.steps.values():
-            targets = [("next", st.next), ("then", st.then), ("else", st.otherwise),
-                       ("repeat", st.repeat), ("exit", st.exit)]
+            targets = [
+                ("next", st.next),
+                ("then", st.then),
+                ("else", st.otherwise),
+                ("repeat", st.repeat),
+                ("exit", st.exit),
+            ]
             targets += [(f"on.{answer}", target) for answer, target in st.on.items()]
             for key, target in targets:
                 if target is not None and target not in script.steps:
@@ -447,8 +455,10 @@ class _StepReader:
         if key not in self.raw:
             return None
         value = self.raw[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (
-            low <= value <= high
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (low <= value <= high)
         ):
             raise self.fail(key, f"{key!r} must be a number from {low:g} to {high:g}")
         return float(value)

@@ -52,9 +52,13 @@ def _ms(x: float) -> float:
     return round(float(x), 3)
 
 
-def analyze(audio: AudioLike, *, calibration: AudioLike | None = None,
-            enroll: dict[str, AudioLike] | None = None,
-            config: ListenerConfig | None = None) -> dict[str, Any]:
+def analyze(
+    audio: AudioLike,
+    *,
+    calibration: AudioLike | None = None,
+    enroll: dict[str, AudioLike] | None = None,
+    config: ListenerConfig | None = None,
+) -> dict[str, Any]:
     """Run the Listener over ``audio``; see the module docstring for the result format.
 
     ``enroll``: partner name -> calm speech of that partner (path or array); their voices
@@ -79,22 +83,36 @@ def analyze(audio: AudioLike, *, calibration: AudioLike | None = None,
     events.extend(listener.flush())
     segments = [
         {"start": _ms(e.start), "end": _ms(e.end), "speaker": e.speaker}
-        for e in events if isinstance(e, Utterance)
+        for e in events
+        if isinstance(e, Utterance)
     ]
     segments.sort(key=lambda s: (s["start"], s["end"]))
     out_events: list[dict[str, Any]] = []
     for e in events:
         if isinstance(e, RaisedVoice):
-            out_events.append({"type": "raised_voice", "start": _ms(e.start), "end": _ms(e.end),
-                               "speaker": e.speaker, "score": _ms(e.score)})
+            out_events.append(
+                {
+                    "type": "raised_voice",
+                    "start": _ms(e.start),
+                    "end": _ms(e.end),
+                    "speaker": e.speaker,
+                    "score": _ms(e.score),
+                }
+            )
         elif isinstance(e, Interruption):
-            out_events.append({"type": "interruption", "time": _ms(e.time), "speaker": e.speaker,
-                               "interrupted": e.interrupted, "overlap": _ms(e.overlap)})
+            out_events.append(
+                {
+                    "type": "interruption",
+                    "time": _ms(e.time),
+                    "speaker": e.speaker,
+                    "interrupted": e.interrupted,
+                    "overlap": _ms(e.overlap),
+                }
+            )
         elif isinstance(e, Overlap):
             out_events.append({"type": "overlap", "start": _ms(e.start), "end": _ms(e.end)})
     out_events.sort(key=lambda ev: ev.get("start", ev.get("time", 0.0)))
-    return {"duration": _ms(len(signal) / SAMPLE_RATE), "segments": segments,
-            "events": out_events}
+    return {"duration": _ms(len(signal) / SAMPLE_RATE), "segments": segments, "events": out_events}
 
 
 def _clock(t: float) -> str:
@@ -117,15 +135,20 @@ def format_report(result: dict[str, Any]) -> str:
     raised = [e for e in events if e["type"] == "raised_voice"]
     inter = [e for e in events if e["type"] == "interruption"]
     over = [e for e in events if e["type"] == "overlap"]
-    lines.append(f"{len(raised)} raised voice, {len(inter)} interruption(s), "
-                 f"{len(over)} overlap(s)")
+    lines.append(
+        f"{len(raised)} raised voice, {len(inter)} interruption(s), {len(over)} overlap(s)"
+    )
     for e in events:
         if e["type"] == "raised_voice":
-            lines.append(f"  {_clock(e['start'])}  raised voice: {e['speaker']} "
-                         f"(score {e['score']:.2f}, until {_clock(e['end'])})")
+            lines.append(
+                f"  {_clock(e['start'])}  raised voice: {e['speaker']} "
+                f"(score {e['score']:.2f}, until {_clock(e['end'])})"
+            )
         elif e["type"] == "interruption":
-            lines.append(f"  {_clock(e['time'])}  interruption: {e['speaker']} cut in on "
-                         f"{e['interrupted']} ({e['overlap']:.1f} s overlap)")
+            lines.append(
+                f"  {_clock(e['time'])}  interruption: {e['speaker']} cut in on "
+                f"{e['interrupted']} ({e['overlap']:.1f} s overlap)"
+            )
         else:
             lines.append(f"  {_clock(e['start'])}  overlap until {_clock(e['end'])}")
     lines.append("Segments:")

@@ -91,15 +91,15 @@ class Embedder:
     def __init__(self) -> None:
         self.windows_run = 0
 
-    def window_embeddings(self, audio: np.ndarray, max_windows: int | None = None
-                          ) -> np.ndarray:
+    def window_embeddings(self, audio: np.ndarray, max_windows: int | None = None) -> np.ndarray:
         """(k, 256) unit vectors, one per 80-frame window (stride 40, at most max_windows,
         spread evenly when capped). Audio shorter than one window is zero-padded."""
         feat = log_mel(audio)
         if len(feat) < WINDOW_FRAMES:
             # Pad with the log of silence the model saw during training (librosa's floor).
-            feat = np.concatenate([feat, np.full((WINDOW_FRAMES - len(feat), N_MELS), -10.0,
-                                                 np.float32)])
+            feat = np.concatenate(
+                [feat, np.full((WINDOW_FRAMES - len(feat), N_MELS), -10.0, np.float32)]
+            )
         starts = np.arange(0, len(feat) - WINDOW_FRAMES + 1, STRIDE_FRAMES)
         if max_windows is not None and len(starts) > max_windows:
             pick = np.round(np.linspace(0, len(starts) - 1, max_windows)).astype(int)
@@ -116,8 +116,9 @@ class Embedder:
         for c in chunks:
             f = log_mel(c)[:WINDOW_FRAMES]
             if len(f) < WINDOW_FRAMES:
-                f = np.concatenate([f, np.full((WINDOW_FRAMES - len(f), N_MELS), -10.0,
-                                               np.float32)])
+                f = np.concatenate(
+                    [f, np.full((WINDOW_FRAMES - len(f), N_MELS), -10.0, np.float32)]
+                )
             feats.append(f)
         emb = _session().run(None, {"mel_window": np.stack(feats).astype(np.float32)})[0]
         self.windows_run += len(chunks)

@@ -33,8 +33,9 @@ def hz_to_mel(f: np.ndarray | float) -> np.ndarray:
     f_sp = 200.0 / 3
     min_log_hz, logstep = 1000.0, np.log(6.4) / 27.0
     lin = f / f_sp
-    return np.where(f >= min_log_hz, min_log_hz / f_sp + np.log(np.maximum(f, 1e-9) / min_log_hz)
-                    / logstep, lin)
+    return np.where(
+        f >= min_log_hz, min_log_hz / f_sp + np.log(np.maximum(f, 1e-9) / min_log_hz) / logstep, lin
+    )
 
 
 def mel_to_hz(m: np.ndarray) -> np.ndarray:
@@ -45,8 +46,9 @@ def mel_to_hz(m: np.ndarray) -> np.ndarray:
     return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m)
 
 
-def mel_filterbank(n_mels: int, n_fft: int, fmin: float = 0.0, fmax: float | None = None
-                   ) -> np.ndarray:
+def mel_filterbank(
+    n_mels: int, n_fft: int, fmin: float = 0.0, fmax: float | None = None
+) -> np.ndarray:
     """(n_mels, n_fft//2+1) slaney-normalised triangular filters, as librosa.filters.mel."""
     fmax = SAMPLE_RATE / 2 if fmax is None else fmax
     fft_freqs = np.linspace(0, SAMPLE_RATE / 2, n_fft // 2 + 1)
@@ -113,8 +115,9 @@ def analyse_frames(context: np.ndarray, first: int) -> FrameBlock:
     tilt = 10 * np.log10((spec[:, _HIGH].sum(1) + _EPS) / (spec[:, _LOW].sum(1) + _EPS))
     logmel = np.log(spec @ _MEL.T + _EPS)
     mfcc = logmel @ _DCT.T
-    return FrameBlock(first, pcm.astype(np.float32), level, f0, aper, tilt, mfcc[:, 1:],
-                      _h1h2(pcm, f0))
+    return FrameBlock(
+        first, pcm.astype(np.float32), level, f0, aper, tilt, mfcc[:, 1:], _h1h2(pcm, f0)
+    )
 
 
 def _h1h2(pcm: np.ndarray, f0: np.ndarray) -> np.ndarray:
@@ -167,6 +170,7 @@ def analyse_audio(audio: np.ndarray) -> FrameBlock:
     block = fa.push(audio)
     if block is None:
         z = np.zeros(0)
-        return FrameBlock(0, np.zeros((0, FRAME_SAMPLES), np.float32), z, z, z, z,
-                          np.zeros((0, N_MFCC)), z)
+        return FrameBlock(
+            0, np.zeros((0, FRAME_SAMPLES), np.float32), z, z, z, z, np.zeros((0, N_MFCC)), z
+        )
     return block

@@ -152,12 +152,14 @@ class Listener:
             soft_max=int(round(0.8 * self.cfg.max_utterance_s / FRAME_S)),
             hard_max=int(round(self.cfg.max_utterance_s / FRAME_S)),
         )
-        self.bank = SpeakerBank(self.cfg.accept, self.cfg.margin, self.cfg.new_voice,
-                                auto=self.cfg.auto_speakers)
+        self.bank = SpeakerBank(
+            self.cfg.accept, self.cfg.margin, self.cfg.new_voice, auto=self.cfg.auto_speakers
+        )
         self.embedder = Embedder()
         self._raised = RaisedVoiceDetector(self.cfg.raised)
-        self._overlap = OverlapDetector(self.cfg.overlap, verify=self._verify_change,
-                                        verify_late=self._verify_late)
+        self._overlap = OverlapDetector(
+            self.cfg.overlap, verify=self._verify_change, verify_late=self._verify_late
+        )
         self._recent: deque[_Frame] = deque(maxlen=8)
         self._known: deque[bool] = deque(maxlen=20)  # recent speech frames: a known voice's?
         self._frames: list[_Frame] = []  # frames of the open segment
@@ -188,8 +190,7 @@ class Listener:
         the same person would only steal or split that partner's speech (and the
         interruption detector would see the partner "interrupt" their own echo profile)."""
         self._add_voice(name, np.asarray(audio, dtype=np.float32), enrolled=True)
-        stale = [p.name for p in self.bank.profiles
-                 if not p.enrolled and p.name != self._single]
+        stale = [p.name for p in self.bank.profiles if not p.enrolled and p.name != self._single]
         if stale:
             log.info("forgetting auto voices %s: partners are enrolled", ", ".join(stale))
             self.bank.profiles = [p for p in self.bank.profiles if p.name not in stale]
@@ -255,8 +256,7 @@ class Listener:
             vad = vad_flags(block.pcm, block.level_db, webrtcvad.Vad(key[1]))
             mask = speech_frames(block, vad)
             if mask.sum() < 20:
-                raise ValueError(f"not enough speech to learn {name!r}'s voice "
-                                 "(need ~1 s or more)")
+                raise ValueError(f"not enough speech to learn {name!r}'s voice (need ~1 s or more)")
             emb = self.embedder.embed(block.pcm[mask].ravel(), max_windows=12)
             if len(_ENROL_CACHE) > 64:
                 _ENROL_CACHE.clear()
@@ -277,9 +277,17 @@ class Listener:
         held = self._tail.extend(block.level_db, flags)
         pitch = semitones(block.f0)
         for i in range(len(block)):
-            fr = _Frame(block.first + i, block.pcm[i], float(block.level_db[i]),
-                        float(block.f0[i]), float(block.aper[i]), float(block.tilt_db[i]),
-                        block.mfcc[i], bool(flags[i]), float(block.h1h2_db[i]))
+            fr = _Frame(
+                block.first + i,
+                block.pcm[i],
+                float(block.level_db[i]),
+                float(block.f0[i]),
+                float(block.aper[i]),
+                float(block.tilt_db[i]),
+                block.mfcc[i],
+                bool(flags[i]),
+                float(block.h1h2_db[i]),
+            )
             self._recent.append(fr)
             for ev in self._seg.step(fr.idx, fr.vad, bool(held[i])):
                 if ev.kind == "start":
@@ -334,8 +342,9 @@ class Listener:
             self._known.append(bool(self.bank.known_frames(lls)[0]))
             if not self._known[-1] or sum(self._known) < 0.5 * len(self._known):
                 lls = {}
-        for ev in self._overlap.step(fr.idx, fr.vad, fr.level, fr.aper,
-                                     {k: float(v[0]) for k, v in lls.items()}):
+        for ev in self._overlap.step(
+            fr.idx, fr.vad, fr.level, fr.aper, {k: float(v[0]) for k, v in lls.items()}
+        ):
             out.append(_at_least(ev, now_t))
         for change in self._overlap.changes:
             out.extend(self._split(change, fr.idx))
@@ -347,10 +356,16 @@ class Listener:
             for p in self._pending:
                 effort = None
                 if p.vad and p.f0 > 0:
-                    effort = float(frame_effort(self.cfg.raised, prof.baseline,
-                                                np.array([p.level]),
-                                                semitones(np.array([p.f0])),
-                                                np.array([p.tilt]), np.array([p.h1h2]))[0])
+                    effort = float(
+                        frame_effort(
+                            self.cfg.raised,
+                            prof.baseline,
+                            np.array([p.level]),
+                            semitones(np.array([p.f0])),
+                            np.array([p.tilt]),
+                            np.array([p.h1h2]),
+                        )[0]
+                    )
                 rv = self._raised.step(p.idx, self._speaker, effort, margin)
                 if rv is not None:
                     out.append(_at_least(rv, now_t))
@@ -474,8 +489,12 @@ class Listener:
         uncertainty margin shrinks as the partner keeps talking calmly."""
         prof = self.bank.get(speaker)
         cfg = self.cfg.raised
-        if (prof is None or prof.baseline is None or self._raised.in_episode(speaker)
-                or len(frames) < 20):
+        if (
+            prof is None
+            or prof.baseline is None
+            or self._raised.in_episode(speaker)
+            or len(frames) < 20
+        ):
             return
         block = _frames_block(frames)
         mask = speech_frames(block, np.array([f.vad for f in frames]))
@@ -483,14 +502,23 @@ class Listener:
         if utt is None or utt.voiced_s < self.cfg.adapt_min_s:
             return
         voiced = mask & (block.f0 > 0)
-        effort = frame_effort(cfg, prof.baseline, block.level_db[voiced],
-                              semitones(block.f0[voiced]), block.tilt_db[voiced],
-                              block.h1h2_db[voiced])
+        effort = frame_effort(
+            cfg,
+            prof.baseline,
+            block.level_db[voiced],
+            semitones(block.f0[voiced]),
+            block.tilt_db[voiced],
+            block.h1h2_db[voiced],
+        )
         if float(np.mean(effort)) - baseline_margin(cfg, prof.baseline) >= self.cfg.adapt_below:
             return  # not clearly calm: never learn from it
         prof.baseline.adapt(utt)
-        log.debug("baseline of %s adapted on %.1f s (now %.1f s)", speaker, utt.voiced_s,
-                  prof.baseline.voiced_s)
+        log.debug(
+            "baseline of %s adapted on %.1f s (now %.1f s)",
+            speaker,
+            utt.voiced_s,
+            prof.baseline.voiced_s,
+        )
 
     def _settle(self, frames: list[_Frame]) -> list[tuple[list[_Frame], str]] | None:
         """A closed segment may still hold two voices (a quick handover inside the VAD's
@@ -522,8 +550,10 @@ class Listener:
         # A piece shorter than one d-vector window is mostly padding to the embedder: its
         # "name" is noise, so it counts as UNKNOWN here (kept apart only where the frame
         # model clearly gives it to the other voice).
-        named = [self._attribute(p, cfg.utterance_windows) if len(p) >= _WINDOW_FRAMES
-                 else UNKNOWN for p in pieces]
+        named = [
+            self._attribute(p, cfg.utterance_windows) if len(p) >= _WINDOW_FRAMES else UNKNOWN
+            for p in pieces
+        ]
         # Merge neighbours that are the same voice; an UNKNOWN piece is kept apart only
         # where the frame model clearly gives it to the other voice than its neighbour.
         out: list[tuple[list[_Frame], str, float]] = []
@@ -531,20 +561,28 @@ class Listener:
             if out:
                 prev_piece, prev_name, prev_m = out[-1]
                 same = name == prev_name and name != UNKNOWN
-                weak = (UNKNOWN in (name, prev_name)
-                        and (abs(m) < cfg.settle_clear or abs(prev_m) < cfg.settle_clear
-                             or np.sign(m) == np.sign(prev_m)))
+                weak = UNKNOWN in (name, prev_name) and (
+                    abs(m) < cfg.settle_clear
+                    or abs(prev_m) < cfg.settle_clear
+                    or np.sign(m) == np.sign(prev_m)
+                )
                 if same or weak:
                     merged = prev_piece + piece
-                    out[-1] = (merged, prev_name if name == UNKNOWN else name,
-                               (prev_m * len(prev_piece) + m * len(piece)) / len(merged))
+                    out[-1] = (
+                        merged,
+                        prev_name if name == UNKNOWN else name,
+                        (prev_m * len(prev_piece) + m * len(piece)) / len(merged),
+                    )
                     continue
             out.append((piece, name, m))
         if len(out) < 2:
             return None
-        log.debug("segment %.2f-%.2f settled as %s", frame_time(frames[0].idx),
-                  frame_time(frames[-1].idx + 1),
-                  ", ".join(f"{n}@{frame_time(p[0].idx):.2f}" for p, n, _ in out))
+        log.debug(
+            "segment %.2f-%.2f settled as %s",
+            frame_time(frames[0].idx),
+            frame_time(frames[-1].idx + 1),
+            ", ".join(f"{n}@{frame_time(p[0].idx):.2f}" for p, n, _ in out),
+        )
         # A merged piece was named from part of it: name it again, whole.
         return [(p, self._attribute(p, cfg.utterance_windows)) for p, _, _ in out]
 
@@ -564,12 +602,12 @@ class Listener:
         stat = np.abs(left - right) * np.sqrt(k * (n - k) / n)
         j = int(np.argmax(stat))
         a, b = float(left[j]), float(right[j])
-        if not (a * b < 0 and min(abs(a), abs(b)) >= cfg.settle_lean
-                and stat[j] >= cfg.settle_stat):
+        if not (
+            a * b < 0 and min(abs(a), abs(b)) >= cfg.settle_lean and stat[j] >= cfg.settle_stat
+        ):
             return []
         cut = lo + int(k[j])
-        return (self._cuts(d, lo, cut, depth - 1) + [cut]
-                + self._cuts(d, cut, hi, depth - 1))
+        return self._cuts(d, lo, cut, depth - 1) + [cut] + self._cuts(d, cut, hi, depth - 1)
 
     # ------------------------------------------------------------------ attribution
 
@@ -594,8 +632,12 @@ class Listener:
         heard (compute only on such doubtful pieces) and each run of far windows becomes
         UNKNOWN at window resolution; the rest keeps its name."""
         cfg = self.cfg
-        if (name == UNKNOWN or self._single is not None or not self.bank.enrolled
-                or len(self.bank.profiles) < 2):
+        if (
+            name == UNKNOWN
+            or self._single is not None
+            or not self.bank.enrolled
+            or len(self.bank.profiles) < 2
+        ):
             return [(piece, name)]
         grid = _grid(piece)
         first, last = piece[0].idx, piece[-1].idx - _WINDOW_FRAMES + 1
@@ -605,8 +647,10 @@ class Listener:
         self._embed_frames(piece, min(cfg.stranger_windows, len(grid)))
         have = self._embedded(piece)
         embs = [self._emb_cache[piece[p].idx] for p in have]
-        far = _far_runs([self._far(e, cfg.stranger_far) for e in embs],
-                        [self._far(e, cfg.stranger_run) for e in embs])
+        far = _far_runs(
+            [self._far(e, cfg.stranger_far) for e in embs],
+            [self._far(e, cfg.stranger_run) for e in embs],
+        )
         if all(far):
             return [(piece, UNKNOWN)]
         # Window k owns the frames from its start to the next heard window's start; the
@@ -621,8 +665,11 @@ class Listener:
             else:
                 out.append((part, label))
         if len(out) > 1:
-            log.debug("third voice in %s's piece at %s", name,
-                      ", ".join(f"{frame_time(p[0].idx):.2f}" for p, n in out if n == UNKNOWN))
+            log.debug(
+                "third voice in %s's piece at %s",
+                name,
+                ", ".join(f"{frame_time(p[0].idx):.2f}" for p, n in out if n == UNKNOWN),
+            )
         return out
 
     def _far(self, emb: np.ndarray, cosine: float) -> bool:
@@ -644,16 +691,20 @@ class Listener:
             pick = np.round(np.linspace(0, len(todo) - 1, need)).astype(int) if need else []
             todo = [todo[i] for i in pick]
         if todo:
-            chunks = [np.concatenate([f.pcm for f in frames[p : p + _WINDOW_FRAMES]])
-                      for p in todo]
+            chunks = [np.concatenate([f.pcm for f in frames[p : p + _WINDOW_FRAMES]]) for p in todo]
             for p, e in zip(todo, self.embedder.embed_chunks(chunks), strict=True):
                 self._emb_cache[frames[p].idx] = e
         keys = [frames[p].idx for p in have + todo]
         mean = np.mean([self._emb_cache[k] for k in keys], axis=0)
         return mean / (np.linalg.norm(mean) + 1e-12)
 
-    def _attribute(self, frames: list[_Frame], max_windows: int, learn: bool = False,
-                   accept: float | None = None) -> str:
+    def _attribute(
+        self,
+        frames: list[_Frame],
+        max_windows: int,
+        learn: bool = False,
+        accept: float | None = None,
+    ) -> str:
         speech = [f for f in frames if f.vad] or frames
         if self._single is not None:
             return self._single
@@ -677,8 +728,11 @@ class Listener:
             more = min(self.cfg.doubt_windows, len(_grid(frames)))
             if more > len(self._embedded(frames)):
                 emb = self._embed_frames(frames, more)
-                att = _agreed(self.bank.attribute(emb, pitch, accept, llr, lead), llr,
-                              self.bank.accept if accept is None else accept)
+                att = _agreed(
+                    self.bank.attribute(emb, pitch, accept, llr, lead),
+                    llr,
+                    self.bank.accept if accept is None else accept,
+                )
         if not learn or self.bank.enrolled or not self.cfg.auto_speakers:
             return att.speaker
         # Auto mode: an unmistakably new voice becomes speakerN, calibrated on this
@@ -714,8 +768,11 @@ def _agreed(att: Attribution, llr: dict[str, float] | None, accept: float) -> At
     name = att.speaker
     if name == UNKNOWN:
         return att
-    if (llr and max(att.sims, key=att.sims.__getitem__) == name == max(llr, key=llr.__getitem__)
-            and att.sims[name] >= accept):
+    if (
+        llr
+        and max(att.sims, key=att.sims.__getitem__) == name == max(llr, key=llr.__getitem__)
+        and att.sims[name] >= accept
+    ):
         return att
     return Attribution(UNKNOWN, 0.0, att.sims)
 
@@ -731,16 +788,21 @@ def _relative_ll(lls: dict[str, np.ndarray]) -> dict[str, float]:
     return {k: float(np.mean(np.clip(v - best, -8, 0))) for k, v in lls.items()}
 
 
-def _utterances(pieces: list[tuple[list[_Frame], str]], end: int, t: float
-                ) -> list[Utterance]:
+def _utterances(pieces: list[tuple[list[_Frame], str]], end: int, t: float) -> list[Utterance]:
     """One utterance per named piece, decided at ``t``. Pieces are contiguous: each
     ends where the next begins (no unlabelled gap), the last at frame ``end``."""
     out = []
     for k, (piece, speaker) in enumerate(pieces):
         stop = pieces[k + 1][0][0].idx if k + 1 < len(pieces) else end
-        out.append(Utterance(t=t, start=frame_time(piece[0].idx), end=frame_time(stop),
-                             speaker=speaker,
-                             audio=np.concatenate([f.pcm for f in piece]).astype(np.float32)))
+        out.append(
+            Utterance(
+                t=t,
+                start=frame_time(piece[0].idx),
+                end=frame_time(stop),
+                speaker=speaker,
+                audio=np.concatenate([f.pcm for f in piece]).astype(np.float32),
+            )
+        )
     return out
 
 
@@ -748,8 +810,10 @@ def _far_runs(far: list[bool], weak: list[bool]) -> list[bool]:
     """Windows that are nobody's: each ``far`` one, and each ``weak`` one beside
     another weak one."""
     n = len(far)
-    return [far[k] or (weak[k] and ((k > 0 and weak[k - 1]) or (k + 1 < n and weak[k + 1])))
-            for k in range(n)]
+    return [
+        far[k] or (weak[k] and ((k > 0 and weak[k - 1]) or (k + 1 < n and weak[k + 1])))
+        for k in range(n)
+    ]
 
 
 def _grid(frames: list[_Frame]) -> list[int]:
@@ -776,8 +840,9 @@ def _frames_block(frames: list[_Frame]) -> FrameBlock:
     )
 
 
-def _at_least(ev: RaisedVoice | Interruption | Overlap, t: float
-              ) -> RaisedVoice | Interruption | Overlap:
+def _at_least(
+    ev: RaisedVoice | Interruption | Overlap, t: float
+) -> RaisedVoice | Interruption | Overlap:
     """Decision time is when we decided, never earlier than the frame now processed."""
     return dataclasses.replace(ev, t=max(ev.t, t))
 

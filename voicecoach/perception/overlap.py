@@ -100,9 +100,12 @@ class TurnChange:
 
 
 class OverlapDetector:
-    def __init__(self, config: OverlapConfig | None = None,
-                 verify: Callable[[int, str, str], bool | None] | None = None,
-                 verify_late: Callable[[int, str, str], bool | None] | None = None) -> None:
+    def __init__(
+        self,
+        config: OverlapConfig | None = None,
+        verify: Callable[[int, str, str], bool | None] | None = None,
+        verify_late: Callable[[int, str, str], bool | None] | None = None,
+    ) -> None:
         """``verify(onset, intruder, floor)``: an independent check (the listener embeds
         the 0.84 s after the onset): False = no change, None = cannot tell yet.
 
@@ -148,8 +151,9 @@ class OverlapDetector:
             self.floor = speaker
             self._forget()
 
-    def step(self, idx: int, speech: bool, level: float, aper: float,
-             lls: dict[str, float]) -> list[Interruption | Overlap]:
+    def step(
+        self, idx: int, speech: bool, level: float, aper: float, lls: dict[str, float]
+    ) -> list[Interruption | Overlap]:
         cfg = self.cfg
         out: list[Interruption | Overlap] = []
         if self._overlap is not None and idx - self._overlap[1] > cfg.overlap_end_s / FRAME_S:
@@ -177,12 +181,18 @@ class OverlapDetector:
             # change unseen) for as long as the intruder talks: once the recent speech
             # is clearly the intruder's alone, the overlap is over.
             recent = self._d[-cfg.alone_frames :]
-            if (cfg.alone_frames and len(recent) == cfg.alone_frames
-                    and idx - self._overlap[0] >= cfg.alone_frames
-                    and float(np.mean(recent)) >= cfg.trigger
-                    and sum(x <= -cfg.frame_margin for x in recent) <= cfg.alone_slips):
-                log.debug("overlap from %.2f over at %.2f: intruder alone",
-                          frame_time(self._overlap[0]), frame_time(idx))
+            if (
+                cfg.alone_frames
+                and len(recent) == cfg.alone_frames
+                and idx - self._overlap[0] >= cfg.alone_frames
+                and float(np.mean(recent)) >= cfg.trigger
+                and sum(x <= -cfg.frame_margin for x in recent) <= cfg.alone_slips
+            ):
+                log.debug(
+                    "overlap from %.2f over at %.2f: intruder alone",
+                    frame_time(self._overlap[0]),
+                    frame_time(idx),
+                )
                 out.extend(self._end_overlap(idx))
             return out
         if self._cand is None and idx >= self._quiet_until:
@@ -202,8 +212,12 @@ class OverlapDetector:
         lo = max(0, n - cfg.lookback)
         floor_level = float(np.median(self._d[:lo] or self._d[: n - cfg.smooth]))
         if floor_level > cfg.floor_mean:
-            log.debug("change near %.2f ignored: floor %s never clear (%.2f)",
-                      frame_time(self._idx[-1]), self.floor, floor_level)
+            log.debug(
+                "change near %.2f ignored: floor %s never clear (%.2f)",
+                frame_time(self._idx[-1]),
+                self.floor,
+                floor_level,
+            )
             return  # the floor was never clearly this voice's
         # Onset: start of the maximum-sum suffix of d measured from between the floor
         # holder's usual level and zero (`onset_shift`): while both talk, d hovers near
@@ -245,10 +259,10 @@ class OverlapDetector:
             # The d-vector says the floor holder is still alone: frame-model noise, or
             # a cut-in whose overlap the floor holder's voice dominated (second look).
             log.debug("change to %s at %.2f not confirmed", intruder, frame_time(onset))
-            if (cut_in and self.verify_late is not None
-                    and not self._reported_late(onset, intruder)):
-                self._doubted = _Doubted(onset, intruder, self.floor, round(overlap, 3),
-                                         overlap_end)
+            if cut_in and self.verify_late is not None and not self._reported_late(onset, intruder):
+                self._doubted = _Doubted(
+                    onset, intruder, self.floor, round(overlap, 3), overlap_end
+                )
             self._cand = None
             self._quiet_until = idx + cfg.smooth
             return []
@@ -264,19 +278,31 @@ class OverlapDetector:
                 return []
             self._intruder = intruder
             self._overlap = (onset, overlap_end - 1)
-            log.debug("interruption by %s of %s at %.2f", intruder, self.floor,
-                      frame_time(onset))
-            return [Interruption(t=frame_time(idx + 1), time=frame_time(onset),
-                                 speaker=intruder, interrupted=self.floor,
-                                 overlap=round(overlap, 3))]
+            log.debug("interruption by %s of %s at %.2f", intruder, self.floor, frame_time(onset))
+            return [
+                Interruption(
+                    t=frame_time(idx + 1),
+                    time=frame_time(onset),
+                    speaker=intruder,
+                    interrupted=self.floor,
+                    overlap=round(overlap, 3),
+                )
+            ]
         # A handover (a pause between the voices, or no overlap): the other voice has the
         # floor from its onset.
-        log.debug("handover to %s at %.2f (gap %d frames, overlap %.2f s)", intruder,
-                  frame_time(onset), gap, overlap)
-        before = [i for i, d in zip(self._idx[:pos], self._d[:pos], strict=True)
-                  if d <= -cfg.frame_margin]
-        self.changes.append(TurnChange(onset, intruder, self.floor,
-                                       (before[-1] + 1) if before else onset, False))
+        log.debug(
+            "handover to %s at %.2f (gap %d frames, overlap %.2f s)",
+            intruder,
+            frame_time(onset),
+            gap,
+            overlap,
+        )
+        before = [
+            i for i, d in zip(self._idx[:pos], self._d[:pos], strict=True) if d <= -cfg.frame_margin
+        ]
+        self.changes.append(
+            TurnChange(onset, intruder, self.floor, (before[-1] + 1) if before else onset, False)
+        )
         self.floor = intruder
         self._cand = None
         self._forget()
@@ -318,17 +344,30 @@ class OverlapDetector:
         # other voice up to a second early, inside the floor holder's last words: a pause
         # between the onset and the end of the "overlap" means a turn handover.
         if self._silent(doubted.onset, doubted.overlap_end) >= self.cfg.gap_frames:
-            log.debug("change to %s at %.2f: a pause before the overlap's end, a handover",
-                      doubted.intruder, frame_time(doubted.onset))
+            log.debug(
+                "change to %s at %.2f: a pause before the overlap's end, a handover",
+                doubted.intruder,
+                frame_time(doubted.onset),
+            )
             return []
-        log.debug("interruption by %s of %s at %.2f (second look)", doubted.intruder,
-                  doubted.floor, frame_time(doubted.onset))
+        log.debug(
+            "interruption by %s of %s at %.2f (second look)",
+            doubted.intruder,
+            doubted.floor,
+            frame_time(doubted.onset),
+        )
         self._late_reported = doubted
         t = frame_time(idx + 1)
-        return [Interruption(t=t, time=frame_time(doubted.onset), speaker=doubted.intruder,
-                             interrupted=doubted.floor, overlap=doubted.overlap_s),
-                Overlap(t=t, start=frame_time(doubted.onset),
-                        end=frame_time(doubted.overlap_end))]
+        return [
+            Interruption(
+                t=t,
+                time=frame_time(doubted.onset),
+                speaker=doubted.intruder,
+                interrupted=doubted.floor,
+                overlap=doubted.overlap_s,
+            ),
+            Overlap(t=t, start=frame_time(doubted.onset), end=frame_time(doubted.overlap_end)),
+        ]
 
     def _reported_late(self, onset: int, intruder: str) -> bool:
         """Was this cut-in (the same intruder, onset from `same_cut_s` before the
@@ -337,8 +376,11 @@ class OverlapDetector:
         intruder still talking after the overlap looks like a new cut-in on it."""
         late = self._late_reported
         slack = self.cfg.same_cut_s / FRAME_S
-        return (late is not None and late.intruder == intruder
-                and late.onset - slack <= onset <= late.overlap_end + slack)
+        return (
+            late is not None
+            and late.intruder == intruder
+            and late.onset - slack <= onset <= late.overlap_end + slack
+        )
 
     def _silent(self, lo: int, hi: int) -> int:
         """Non-speech frames between frames lo and hi."""
@@ -368,8 +410,11 @@ class OverlapDetector:
         new floor's evidence, so the old holder cutting back in soon after is judged
         without waiting for `floor_frames` more speech frames."""
         self.floor = floor
-        keep = [(i, ll) for i, ll in zip(self._idx, self._lls, strict=True)
-                if i >= start and floor in ll]
+        keep = [
+            (i, ll)
+            for i, ll in zip(self._idx, self._lls, strict=True)
+            if i >= start and floor in ll
+        ]
         self._forget()
         for i, ll in keep:
             self._remember(i, ll)

@@ -101,8 +101,14 @@ class RaisedConfig:
     min_on: float = 0.45  # ... and never below this: well above calm speech's ~0
 
 
-def frame_effort(cfg: RaisedConfig, base: Baseline, level_db: np.ndarray, pitch_st: np.ndarray,
-                 tilt_db: np.ndarray, h1h2_db: np.ndarray) -> np.ndarray:
+def frame_effort(
+    cfg: RaisedConfig,
+    base: Baseline,
+    level_db: np.ndarray,
+    pitch_st: np.ndarray,
+    tilt_db: np.ndarray,
+    h1h2_db: np.ndarray,
+) -> np.ndarray:
     """Per-frame effort score vs the baseline (0 = calm; ~0.5+ = clearly raised)."""
     zl = np.clip((level_db - base.level_db) / cfg.level_unit_db, -2.0, 4.0)
     zp = np.clip((pitch_st - base.pitch_st) / cfg.pitch_unit_st, -2.0, 4.0)
@@ -119,10 +125,12 @@ def baseline_margin(cfg: RaisedConfig, base: Baseline) -> float:
     def se(sd: float) -> float:
         return 1.25 * sd / np.sqrt(n)  # standard error of a median
 
-    m = (cfg.w_level * se(base.level_sd) / cfg.level_unit_db
-         + cfg.w_pitch * se(base.pitch_sd) / cfg.pitch_unit_st
-         + cfg.w_tilt * se(base.tilt_sd) / cfg.tilt_unit_db
-         + cfg.w_h1h2 * se(base.h1h2_sd) / cfg.h1h2_unit_db)
+    m = (
+        cfg.w_level * se(base.level_sd) / cfg.level_unit_db
+        + cfg.w_pitch * se(base.pitch_sd) / cfg.pitch_unit_st
+        + cfg.w_tilt * se(base.tilt_sd) / cfg.tilt_unit_db
+        + cfg.w_h1h2 * se(base.h1h2_sd) / cfg.h1h2_unit_db
+    )
     return float(min(cfg.uncertainty * m, cfg.max_margin))
 
 
@@ -156,8 +164,9 @@ class RaisedVoiceDetector:
         lowered = cfg.on * (1.0 - min(self.readiness, cfg.max_readiness))
         return max(lowered, min(cfg.min_on, cfg.on))
 
-    def step(self, frame: int, speaker: str, effort: float | None, margin: float = 0.0
-             ) -> RaisedVoice | None:
+    def step(
+        self, frame: int, speaker: str, effort: float | None, margin: float = 0.0
+    ) -> RaisedVoice | None:
         """``effort``: this frame's score, or None for a frame that is not voiced speech.
         ``margin``: how much higher the average must rise to start an episode (the
         baseline's uncertainty, `baseline_margin`); the onset and the episode's end are
@@ -190,18 +199,24 @@ class RaisedVoiceDetector:
                 st.above_on_since = t_end - FRAME_S
         else:
             st.above_on_since = None
-        sustained = (st.above_on_since is not None
-                     and t_end - st.above_on_since >= cfg.sustain_s - 1e-9)
-        if (effort is not None and sustained and not st.in_episode
-                and t_end - st.last_alarm >= cfg.cooldown_s):
+        sustained = (
+            st.above_on_since is not None and t_end - st.above_on_since >= cfg.sustain_s - 1e-9
+        )
+        if (
+            effort is not None
+            and sustained
+            and not st.in_episode
+            and t_end - st.last_alarm >= cfg.cooldown_s
+        ):
             st.in_episode = True
             st.last_alarm = t_end
             start = frame_time(self._onset(st, frame))
             # Strength against the configured threshold: readiness makes the detector
             # quicker, it does not make a voice sound more raised.
             strength = float(np.clip((score - margin) / (2.0 * cfg.on), 0.0, 1.0))
-            return RaisedVoice(t=t_end, start=start, end=t_end, speaker=speaker,
-                               score=round(strength, 3))
+            return RaisedVoice(
+                t=t_end, start=start, end=t_end, speaker=speaker, score=round(strength, 3)
+            )
         return None
 
     def in_episode(self, speaker: str) -> bool:

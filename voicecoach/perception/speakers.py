@@ -104,17 +104,27 @@ class Baseline:
             return None
         st = semitones(block.f0[voiced])
         lo, hi = np.percentile(st, [10, 90])
-        vals = {"level_db": block.level_db[voiced], "pitch_st": st,
-                "tilt_db": block.tilt_db[voiced], "h1h2_db": block.h1h2_db[voiced]}
+        vals = {
+            "level_db": block.level_db[voiced],
+            "pitch_st": st,
+            "tilt_db": block.tilt_db[voiced],
+            "h1h2_db": block.h1h2_db[voiced],
+        }
         med = {k: float(np.median(v)) for k, v in vals.items()}
-        sd = {k: float(np.subtract(*np.percentile(v, [75, 25])) / 1.349)
-              for k, v in vals.items()}
+        sd = {k: float(np.subtract(*np.percentile(v, [75, 25])) / 1.349) for k, v in vals.items()}
         voiced_s = float(voiced.sum() * 0.03)
         return cls(
-            level_db=med["level_db"], pitch_st=med["pitch_st"], tilt_db=med["tilt_db"],
-            pitch_range_st=float(hi - lo), voiced_s=voiced_s, h1h2_db=med["h1h2_db"],
-            level_sd=sd["level_db"], pitch_sd=sd["pitch_st"], tilt_sd=sd["tilt_db"],
-            h1h2_sd=sd["h1h2_db"], enrol=med,
+            level_db=med["level_db"],
+            pitch_st=med["pitch_st"],
+            tilt_db=med["tilt_db"],
+            pitch_range_st=float(hi - lo),
+            voiced_s=voiced_s,
+            h1h2_db=med["h1h2_db"],
+            level_sd=sd["level_db"],
+            pitch_sd=sd["pitch_st"],
+            tilt_sd=sd["tilt_db"],
+            h1h2_sd=sd["h1h2_db"],
+            enrol=med,
         )
 
     def adapt(self, other: Baseline, max_s: float = 30.0, max_shift: float = 0.5) -> None:
@@ -126,15 +136,20 @@ class Baseline:
         w_old = min(self.voiced_s, max_s)
         w_new = other.voiced_s
         a = w_new / (w_old + w_new)
-        for key, sd_key, sign in (("level_db", "level_sd", 1), ("pitch_st", "pitch_sd", 1),
-                                  ("tilt_db", "tilt_sd", 1), ("h1h2_db", "h1h2_sd", -1)):
+        for key, sd_key, sign in (
+            ("level_db", "level_sd", 1),
+            ("pitch_st", "pitch_sd", 1),
+            ("tilt_db", "tilt_sd", 1),
+            ("h1h2_db", "h1h2_sd", -1),
+        ):
             v = (1 - a) * getattr(self, key) + a * getattr(other, key)
             ref = self.enrol.get(key, getattr(self, key))
             cap = max_shift * getattr(self, sd_key)
             v = min(v, ref + cap) if sign > 0 else max(v, ref - cap)
             setattr(self, key, float(v))
-            setattr(self, sd_key, float((1 - a) * getattr(self, sd_key)
-                                        + a * getattr(other, sd_key)))
+            setattr(
+                self, sd_key, float((1 - a) * getattr(self, sd_key) + a * getattr(other, sd_key))
+            )
         self.voiced_s = float(min(self.voiced_s + w_new, 10 * max_s))
 
 
@@ -167,8 +182,14 @@ class Attribution:
 class SpeakerBank:
     """The voices known so far, and the attribution rule."""
 
-    def __init__(self, accept: float = 0.5, margin: float = 0.08, new_voice: float = 0.45,
-                 auto: bool = True, max_auto: int = 4) -> None:
+    def __init__(
+        self,
+        accept: float = 0.5,
+        margin: float = 0.08,
+        new_voice: float = 0.45,
+        auto: bool = True,
+        max_auto: int = 4,
+    ) -> None:
         self.accept = accept  # cosine needed to name a voice
         self.margin = margin  # over the runner-up, or it is ambiguous
         self.new_voice = new_voice  # below this to every known voice: a new person
@@ -188,9 +209,14 @@ class SpeakerBank:
     def add(self, profile: VoiceProfile) -> None:
         self.profiles = [p for p in self.profiles if p.name != profile.name] + [profile]
 
-    def attribute(self, emb: np.ndarray, pitch_st: float | None = None,
-                  accept: float | None = None, frame_llr: dict[str, float] | None = None,
-                  lead: float | None = None) -> Attribution:
+    def attribute(
+        self,
+        emb: np.ndarray,
+        pitch_st: float | None = None,
+        accept: float | None = None,
+        frame_llr: dict[str, float] | None = None,
+        lead: float | None = None,
+    ) -> Attribution:
         """Best voice if it is both close enough (``accept``, default the bank's) and
         clearly closer than the runner-up; UNKNOWN otherwise.
 
@@ -224,16 +250,23 @@ class SpeakerBank:
         if frame_llr and len(frame_llr) >= 2:
             fr = sorted(frame_llr.items(), key=lambda kv: -kv[1])
             fm_best, fm_margin = fr[0][0], fr[0][1] - fr[1][1]
-        if (fm_best is not None and fm_margin >= self.frame_margin and fm_best != best
-                and s1 - scored[fm_best] >= self.margin):
+        if (
+            fm_best is not None
+            and fm_margin >= self.frame_margin
+            and fm_best != best
+            and s1 - scored[fm_best] >= self.margin
+        ):
             return Attribution(UNKNOWN, 0.0, sims)  # the two models clearly disagree
         if s1 >= accept and s1 - s2 >= self.margin:
             conf = float(np.clip((s1 - s2) / 0.3, 0.0, 1.0))
             return Attribution(best, conf, sims)
-        if (fm_best is not None and fm_margin >= self.frame_margin
-                and sims[fm_best] >= accept - self.relax and s1 - sims[fm_best] < self.margin
-                and (lead is None or sims[fm_best] >= accept
-                     or _lead(sims, fm_best) >= lead)):
+        if (
+            fm_best is not None
+            and fm_margin >= self.frame_margin
+            and sims[fm_best] >= accept - self.relax
+            and s1 - sims[fm_best] < self.margin
+            and (lead is None or sims[fm_best] >= accept or _lead(sims, fm_best) >= lead)
+        ):
             # The d-vector cannot separate them; the frame model clearly can.
             return Attribution(fm_best, 0.5, sims)
         return Attribution(UNKNOWN, 0.0, sims)
@@ -268,8 +301,9 @@ def _lead(sims: dict[str, float], name: str) -> float:
     return sims[name] - max((v for k, v in sims.items() if k != name), default=-1.0)
 
 
-def build_profile(name: str, emb: np.ndarray, block: FrameBlock, mask: np.ndarray,
-                  enrolled: bool) -> VoiceProfile:
+def build_profile(
+    name: str, emb: np.ndarray, block: FrameBlock, mask: np.ndarray, enrolled: bool
+) -> VoiceProfile:
     x = block.mfcc[mask]
     frames = FrameModel.fit(x) if len(x) >= 30 else None
     return VoiceProfile(name, emb, frames, Baseline.measure(block, mask), enrolled=enrolled)

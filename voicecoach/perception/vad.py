@@ -55,8 +55,14 @@ class SegmentEvent:
 class Segmenter:
     """Frame-by-frame speech segmentation state machine."""
 
-    def __init__(self, onset_window: int = 5, onset_voiced: int = 4, hangover: int = 20,
-                 soft_max: int = 400, hard_max: int = 500) -> None:
+    def __init__(
+        self,
+        onset_window: int = 5,
+        onset_voiced: int = 4,
+        hangover: int = 20,
+        soft_max: int = 400,
+        hard_max: int = 500,
+    ) -> None:
         self.onset_window = onset_window
         self.onset_voiced = onset_voiced
         self.hangover = hangover
@@ -135,8 +141,7 @@ class QuietTail:
     over the last ``window`` frames (minimum statistics: pauses reach the floor within a
     few seconds), decided frame by frame, so chunking never changes it."""
 
-    def __init__(self, window: int = 100, margin_db: float = 6.0, max_frames: int = 10
-                 ) -> None:
+    def __init__(self, window: int = 100, margin_db: float = 6.0, max_frames: int = 10) -> None:
         self.window = window  # frames (3 s)
         # Above the 3 s minimum: a steady hum's 30 ms levels sit 2-3 dB above it, so 6 dB
         # is a voice over the hum (10 dB kept about half as much of the missed speech).
@@ -157,5 +162,7 @@ class QuietTail:
 
     def extend(self, level_db: np.ndarray, flags: np.ndarray) -> np.ndarray:
         """``flags`` with the quiet tails kept (see the class)."""
-        return np.array([self.step(float(lv), bool(f))
-                         for lv, f in zip(level_db, flags, strict=True)], dtype=bool)
+        return np.array(
+            [self.step(float(lv), bool(f)) for lv, f in zip(level_db, flags, strict=True)],
+            dtype=bool,
+        )

@@ -22,11 +22,7 @@ def edit_distance(a: list[str], b: list[str]) -> int:
     return prev[-1]
 
 
-def wer(
-    hyps: list[str], refs: list[str], normalise: Callable[[str], list[str]] = words
-) -> float:
+def wer(hyps: list[str], refs: list[str], normalise: Callable[[str], list[str]] = words) -> float:
     """Word error rate in percent of the reference words, over all pairs."""
-    errors = sum(
-        edit_distance(normalise(h), normalise(r)) for h, r in zip(hyps, refs, strict=True)
-    )
+    errors = sum(edit_distance(normalise(h), normalise(r)) for h, r in zip(hyps, refs, strict=True))
     return 100.0 * errors / max(sum(len(normalise(r)) for r in refs), 1)

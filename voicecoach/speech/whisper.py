@@ -170,9 +170,10 @@ class WhisperTranscriber:
         if audio.size < SAMPLE_RATE // 10 or not self._has_speech(audio):
             return ""
         window = self.window
-        if window is not None and audio.size < (
-            _MAX_FRAMES / _FRAMES_PER_SECOND - window.pad_s
-        ) * SAMPLE_RATE:
+        if (
+            window is not None
+            and audio.size < (_MAX_FRAMES / _FRAMES_PER_SECOND - window.pad_s) * SAMPLE_RATE
+        ):
             short = self._transcribe_window(audio, window)
             if short is not None:
                 text, no_speech, logprob = short
@@ -216,8 +217,9 @@ class WhisperTranscriber:
         logprob = float(np.mean(logprobs)) if logprobs else 0.0
         return "".join(texts), no_speech, logprob
 
-    def _transcribe_window(self, audio: np.ndarray, window: EncoderWindow
-                           ) -> tuple[str, float, float] | None:
+    def _transcribe_window(
+        self, audio: np.ndarray, window: EncoderWindow
+    ) -> tuple[str, float, float] | None:
         """Decode from the clip-length encoder output; None when the result looks like a
         repetition loop (then the caller redoes it on the standard 30 s window)."""
         import ctranslate2

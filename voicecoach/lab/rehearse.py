@@ -83,8 +83,9 @@ class Rehearsal:
         """Deliver ``event`` at media time ``t`` (e.g. a HeatAlarm, a KeyPressed)."""
         heapq.heappush(self._queue, (t, next(self._seq), event))
 
-    def speak(self, speaker: str, text: str, start: float, dur: float | None = None,
-              heat: bool = False) -> float:
+    def speak(
+        self, speaker: str, text: str, start: float, dur: float | None = None, heat: bool = False
+    ) -> float:
         """Schedule an utterance; returns its end time."""
         dur = dur if dur is not None else max(0.4, len(text.split()) / WORDS_PER_S)
         end = start + dur
@@ -97,8 +98,9 @@ class Rehearsal:
 
     # ------------------------------------------------------------ running
 
-    def run(self, until: float = 4 * 3600.0, stop: Callable[[Rehearsal], bool] | None = None
-            ) -> Rehearsal:
+    def run(
+        self, until: float = 4 * 3600.0, stop: Callable[[Rehearsal], bool] | None = None
+    ) -> Rehearsal:
         """Run until the engine finishes, ``stop`` says so, or media time ``until``."""
         if not self.engine._started:
             self._take(self.engine.start(self.t))
@@ -157,8 +159,10 @@ class Rehearsal:
         reply = self._reply_for(listen)
         if reply is None:
             return
-        lines = [Line(reply)] if isinstance(reply, str) else (
-            [reply] if isinstance(reply, Line) else list(reply)
+        lines = (
+            [Line(reply)]
+            if isinstance(reply, str)
+            else ([reply] if isinstance(reply, Line) else list(reply))
         )
         start = self.t
         for line in lines:
@@ -208,7 +212,7 @@ class Rehearsal:
         return [a.id for a in self.actions(Say)]  # type: ignore[union-attr]
 
     def steps(self) -> list[str]:
-        """"script.step" entered, in order."""
+        """ "script.step" entered, in order."""
         from voicecoach.dialogue.protocol import EnterStep
 
         return [f"{a.script}.{a.step}" for a in self.actions(EnterStep)]  # type: ignore[union-attr]
@@ -219,8 +223,9 @@ def happy_replies() -> dict[str, Reply | list[Reply]]:
     return {
         "session.enroll_first": "I had a long day at work, but it was fine.",
         "session.enroll_second": "My day was quiet. I read a book in the garden.",
-        "session.monitor": [Line("You never listen to me when I talk about work!", heat=True,
-                                 after=2.0)],  # once: the later monitors stay quiet
+        "session.monitor": [
+            Line("You never listen to me when I talk about work!", heat=True, after=2.0)
+        ],  # once: the later monitors stay quiet
         "pause.safety": "Yes, I feel safe.",
         "pause.safety_again": "Yes.",
         "pause.safety_after": "Yes.",
@@ -228,7 +233,7 @@ def happy_replies() -> dict[str, Reply | list[Reply]]:
         "imago.appointment": "Yes, now is a good time.",
         "imago.send": "I felt lonely when you worked late every night this week.",
         "imago.mirror": "If I got it, you felt lonely when I worked late every night this "
-                        "week. Did I get it?",
+        "week. Did I get it?",
         "imago.got_it": "Yes.",
         "imago.more": "No, that's all.",
         "imago.add": "The part that matters is that I felt lonely.",
@@ -247,5 +252,13 @@ def happy_replies() -> dict[str, Reply | list[Reply]]:
 def _is_action(x: object) -> bool:
     from voicecoach.dialogue import protocol
 
-    return isinstance(x, protocol.Say | protocol.Listen | protocol.Show | protocol.EnterStep
-                      | protocol.SafetyAnswer | protocol.StopSpeaking | protocol.EndSession)
+    return isinstance(
+        x,
+        protocol.Say
+        | protocol.Listen
+        | protocol.Show
+        | protocol.EnterStep
+        | protocol.SafetyAnswer
+        | protocol.StopSpeaking
+        | protocol.EndSession,
+    )

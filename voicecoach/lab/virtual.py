@@ -15,8 +15,8 @@ devices ``vc_speaker``, ``vc_virtmic``, ``vc_micfeed`` and ``vc_spkmon`` (speake
 
 Shell use::
 
-    eval "$(python -m voicecoach.audio.virtual up)"   # starts it, prints export lines
-    python -m voicecoach.audio.virtual down
+    eval "$(python -m voicecoach.lab.virtual up)"   # starts it, prints export lines
+    python -m voicecoach.lab.virtual down
 
 Start it *before* ``import sounddevice`` (PortAudio scans devices at import) or call
 :func:`rescan` afterwards.
@@ -389,7 +389,7 @@ def rescan() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m voicecoach.audio.virtual",
+        prog="python -m voicecoach.lab.virtual",
         description="Start/stop headless virtual audio devices (PulseAudio null sinks).",
     )
     parser.add_argument("command", choices=["up", "down", "env", "status"])
@@ -411,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    # `up` and `env` print shell exports, for eval "$(python -m voicecoach.audio.virtual up)".
+    # `up` and `env` print shell exports, for eval "$(python -m voicecoach.lab.virtual up)".
     for key, value in _env_for(audio_dir).items():
         print(f"export {key}={value}")
     return 0

@@ -49,8 +49,9 @@ def _piper_cached(text: str, length_scale: float) -> np.ndarray:
     return out
 
 
-def piper_speech(text: str, *, shift: float = 1.0, length_scale: float = 1.0,
-                 level_db: float = -26.0) -> np.ndarray:
+def piper_speech(
+    text: str, *, shift: float = 1.0, length_scale: float = 1.0, level_db: float = -26.0
+) -> np.ndarray:
     """Piper's male voice at 16 kHz; ``shift`` > 1 plays it faster (higher pitch and
     formants: a different-sounding, female-like voice at ~1.5). Scaled to ``level_db``
     active RMS."""
@@ -76,16 +77,25 @@ def set_level(x: np.ndarray, level_db: float) -> np.ndarray:
     return np.clip(np.asarray(x, np.float64) * gain, -1, 1).astype(np.float32)
 
 
-def vowel_voice(duration: float, f0: float | np.ndarray, *, tilt_db_oct: float = -12.0,
-                level_db: float = -26.0, syllable_hz: float = 4.0, seed: int = 0
-                ) -> np.ndarray:
+def vowel_voice(
+    duration: float,
+    f0: float | np.ndarray,
+    *,
+    tilt_db_oct: float = -12.0,
+    level_db: float = -26.0,
+    syllable_hz: float = 4.0,
+    seed: int = 0,
+) -> np.ndarray:
     """Synthetic voiced speech: a harmonic complex with a pitch contour, spectral tilt,
     vowel-like formant bumps and syllabic amplitude modulation. ``tilt_db_oct`` near -6
     sounds effortful (bright), near -12 calm."""
     n = int(duration * SAMPLE_RATE)
     t = np.arange(n) / SAMPLE_RATE
-    f0v = np.broadcast_to(np.asarray(f0, dtype=np.float64), (n,)) if np.ndim(f0) == 0 else (
-        np.interp(np.linspace(0, 1, n), np.linspace(0, 1, len(f0)), f0))
+    f0v = (
+        np.broadcast_to(np.asarray(f0, dtype=np.float64), (n,))
+        if np.ndim(f0) == 0
+        else (np.interp(np.linspace(0, 1, n), np.linspace(0, 1, len(f0)), f0))
+    )
     rng = np.random.default_rng(seed)
     jitter = 1 + 0.01 * np.convolve(rng.standard_normal(n), np.ones(400) / 400, "same")
     phase = 2 * np.pi * np.cumsum(f0v * jitter) / SAMPLE_RATE
@@ -93,8 +103,9 @@ def vowel_voice(duration: float, f0: float | np.ndarray, *, tilt_db_oct: float =
     for k in range(1, 40):
         fk = k * f0v
         amp = 2.0 ** (tilt_db_oct * np.log2(k) / 6.02)
-        formant = 1 + 2.0 * np.exp(-((fk - 700) / 250) ** 2) + 1.5 * np.exp(-((fk - 1800) / 300)
-                                                                             ** 2)
+        formant = (
+            1 + 2.0 * np.exp(-(((fk - 700) / 250) ** 2)) + 1.5 * np.exp(-(((fk - 1800) / 300) ** 2))
+        )
         out += np.where(fk < 7500, amp * formant, 0.0) * np.sin(k * phase)
     env = 0.55 + 0.45 * np.sin(2 * np.pi * syllable_hz * t - np.pi / 2) ** 2
     out *= env

@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 
 from voicecoach.errors import UserError
-from voicecoach.perception.acoustics import Room, impulse_response, pink_noise, reverberate
+from voicecoach.lab.acoustics import Room, impulse_response, pink_noise, reverberate
+from voicecoach.lab.testaudio import active_level_db, set_level
 from voicecoach.perception.analyze import analyze, load_audio
-from voicecoach.perception.testaudio import active_level_db, set_level
 from voicecoach.timebase import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -72,8 +72,9 @@ def _raised(res: dict[str, Any]) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- RAVDESS
 
 
-def _eval_ravdess(root: Path, timer: _Timer, normalise: bool, room: Room | None = None
-                  ) -> dict[str, Any]:
+def _eval_ravdess(
+    root: Path, timer: _Timer, normalise: bool, room: Room | None = None
+) -> dict[str, Any]:
     """Raised voice on the actors' conversations and clips; with ``room``, each actor
     speaks (and calibrates) from the room's farthest place, its noise `Room.snr_db` below
     the actor's calm calibration."""
@@ -93,12 +94,16 @@ def _eval_ravdess(root: Path, timer: _Timer, normalise: bool, room: Room | None 
             # Seeded by name: the same actor stands in the same place and the same file
             # hears the same noise every time.
             if speaker not in irs:
-                irs[speaker] = impulse_response(room, room.distances_m[-1],
-                                                np.random.default_rng(zlib.crc32(speaker.encode())))
+                irs[speaker] = impulse_response(
+                    room, room.distances_m[-1], np.random.default_rng(zlib.crc32(speaker.encode()))
+                )
                 calm = raw(manifest["speakers"][speaker]["calibration"]["audio"])
                 noise_db[speaker] = active_level_db(calm) - room.snr_db
-            a = _noisy(reverberate(a, irs[speaker]), noise_db[speaker],
-                       np.random.default_rng(zlib.crc32(rel.encode())))
+            a = _noisy(
+                reverberate(a, irs[speaker]),
+                noise_db[speaker],
+                np.random.default_rng(zlib.crc32(rel.encode())),
+            )
         return set_level(a, NORM_LEVEL_DB) if normalise else a
 
     cal = {sid: load(s["calibration"]["audio"], sid) for sid, s in manifest["speakers"].items()}
@@ -106,16 +111,17 @@ def _eval_ravdess(root: Path, timer: _Timer, normalise: bool, room: Room | None 
     calm_ok, calm_n, mild_hits, mild_n, false_in_heated = 0, 0, 0, 0, 0
     per_conv = []
     for conv in manifest["conversations"]:
-        res = timer.run(load(conv["audio"], conv["speaker"]),
-                        enroll={conv["speaker"]: cal[conv["speaker"]]})
+        res = timer.run(
+            load(conv["audio"], conv["speaker"]), enroll={conv["speaker"]: cal[conv["speaker"]]}
+        )
         alarms = _raised(res)
         spans = conv["heated_spans"]
         onset = conv["heated_onsets"][0] if conv["heated_onsets"] else None
-        in_span = [a for a in alarms
-                   if any(s - 0.5 <= a["end"] <= e + 1.0 for s, e in spans)]
+        in_span = [a for a in alarms if any(s - 0.5 <= a["end"] <= e + 1.0 for s, e in spans)]
         false = [a for a in alarms if a not in in_span]
-        per_conv.append({"id": conv["id"], "alarms": [(a["start"], a["end"]) for a in alarms],
-                         "onset": onset})
+        per_conv.append(
+            {"id": conv["id"], "alarms": [(a["start"], a["end"]) for a in alarms], "onset": onset}
+        )
         if conv["variant"] == "calm_only":
             calm_n += 1
             calm_ok += not alarms
@@ -131,15 +137,17 @@ def _eval_ravdess(root: Path, timer: _Timer, normalise: bool, room: Room | None 
                 latency.append(in_span[0]["end"] - onset)
     clip_flags: dict[str, list[int]] = {}
     for clip in manifest["clips"]:
-        res = timer.run(load(clip["audio"], clip["speaker"]),
-                        enroll={clip["speaker"]: cal[clip["speaker"]]})
+        res = timer.run(
+            load(clip["audio"], clip["speaker"]), enroll={clip["speaker"]: cal[clip["speaker"]]}
+        )
         clip_flags.setdefault(clip["label"], []).append(int(bool(_raised(res))))
     return {
         "heated_flagged_pct": _pct(heated_hits, heated_n),
         "heated_n": heated_n,
         "heated_false_alarm_before_onset": false_in_heated,
         "median_onset_error_s": round(float(np.median(np.abs(onset_err))), 2)
-        if onset_err else None,
+        if onset_err
+        else None,
         "median_decision_latency_s": round(float(np.median(latency)), 2) if latency else None,
         "calm_only_no_alarm_pct": _pct(calm_ok, calm_n),
         "calm_only_n": calm_n,
@@ -235,8 +243,13 @@ Hear = Callable[[int, np.ndarray], np.ndarray]
 """What the microphone hears of voice ``who`` saying ``x`` (a room; truth stays dry)."""
 
 
-def _compose(a_turns: list[np.ndarray], b_turns: list[np.ndarray], names: tuple[str, str],
-             rng: np.random.Generator, hear: Hear | None = None) -> _Dialogue:
+def _compose(
+    a_turns: list[np.ndarray],
+    b_turns: list[np.ndarray],
+    names: tuple[str, str],
+    rng: np.random.Generator,
+    hear: Hear | None = None,
+) -> _Dialogue:
     """Alternate A and B; about half the changes of turn overlap by 0.5-1.0 s (either
     partner cutting in), the others leave a 0.3-1.2 s gap. Once one reader has run out
     of turns the other goes on alone, always after a gap: nobody cuts in on themselves."""
@@ -249,8 +262,12 @@ def _compose(a_turns: list[np.ndarray], b_turns: list[np.ndarray], names: tuple[
     return _lay_out(seq, names, rng, hear)
 
 
-def _lay_out(seq: list[tuple[int, np.ndarray]], names: tuple[str, ...],
-             rng: np.random.Generator, hear: Hear | None = None) -> _Dialogue:
+def _lay_out(
+    seq: list[tuple[int, np.ndarray]],
+    names: tuple[str, ...],
+    rng: np.random.Generator,
+    hear: Hear | None = None,
+) -> _Dialogue:
     """Turns (who, audio) in order on one track, as `_compose` describes; ``who`` indexes
     ``names`` and sets bit ``1 << who`` of the truth where that voice speaks. With
     ``hear``, the track holds what it makes of each turn; timing and truth stay those of
@@ -287,8 +304,7 @@ def _lay_out(seq: list[tuple[int, np.ndarray]], names: tuple[str, ...],
         for who_map, act in ((owner, _spoken(x)), (owner_energy, _active(x))):
             seg = who_map[i0 : i0 + len(act)]
             seg[act[: len(seg)]] |= 1 << who
-    return _Dialogue(np.clip(audio, -1, 1).astype(np.float32), owner, owner_energy, onsets,
-                     names)
+    return _Dialogue(np.clip(audio, -1, 1).astype(np.float32), owner, owner_energy, onsets, names)
 
 
 def _labels(n: int, res: dict[str, Any]) -> np.ndarray:
@@ -299,8 +315,7 @@ def _labels(n: int, res: dict[str, Any]) -> np.ndarray:
     return label
 
 
-def _partner_alone(owner: np.ndarray, names: tuple[str, ...]
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def _partner_alone(owner: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """The blocks where exactly one partner speaks (bit 1 or 2 alone), and per block
     that partner's name."""
     return (owner == 1) | (owner == 2), np.where(owner == 1, names[0], names[1])
@@ -311,8 +326,11 @@ def _score_dialogue(d: _Dialogue, res: dict[str, Any]) -> dict[str, Any]:
     matched = set()
     tp = 0
     for e in inter:
-        ok = [i for i, (t, who) in enumerate(d.onsets)
-              if HIT_EARLY <= e["time"] - t <= HIT_LATE and i not in matched]
+        ok = [
+            i
+            for i, (t, who) in enumerate(d.onsets)
+            if HIT_EARLY <= e["time"] - t <= HIT_LATE and i not in matched
+        ]
         if ok:
             matched.add(ok[0])
             tp += 1
@@ -322,7 +340,10 @@ def _score_dialogue(d: _Dialogue, res: dict[str, Any]) -> dict[str, Any]:
     said = label[single]
     single_e, truth_e = _partner_alone(d.owner_energy, d.names)
     return {
-        "true": len(d.onsets), "found": len(matched), "detected": len(inter), "tp": tp,
+        "true": len(d.onsets),
+        "found": len(matched),
+        "detected": len(inter),
+        "tp": tp,
         "single_blocks": int(single.sum()),
         "correct": int((said == truth[single]).sum()),
         "unknown": int((said == "unknown").sum()),
@@ -358,8 +379,14 @@ turns, so a change can be checked on ~4x as many interruptions as it was tuned o
 ROOM_SEED = 211  # added to a dialogue set's seed for its rooms' impulse responses and noise
 
 
-def _eval_dialogues(root: Path, timer: _Timer, n_pairs: int = 15, shift: int = 0,
-                    seed: int = 7, room: Room | None = None) -> dict[str, Any]:
+def _eval_dialogues(
+    root: Path,
+    timer: _Timer,
+    n_pairs: int = 15,
+    shift: int = 0,
+    seed: int = 7,
+    room: Room | None = None,
+) -> dict[str, Any]:
     """The set's dialogues, dry or in ``room``: the same turns either way (the room has
     its own random draws), so the two are compared pair by pair."""
     by_sex, audio = _reader_audio(root)
@@ -373,13 +400,20 @@ def _eval_dialogues(root: Path, timer: _Timer, n_pairs: int = 15, shift: int = 0
         ea, eb = xa[: 4 * SAMPLE_RATE], xb[: 4 * SAMPLE_RATE]
         names = (_name(fa), _name(fb))
         hear = None if room is None else _in_room(room, room_rng)
-        d = _compose(_cut_turns(xa[4 * SAMPLE_RATE :], rng),
-                     _cut_turns(xb[4 * SAMPLE_RATE :], rng), names, rng, hear)
+        d = _compose(
+            _cut_turns(xa[4 * SAMPLE_RATE :], rng),
+            _cut_turns(xb[4 * SAMPLE_RATE :], rng),
+            names,
+            rng,
+            hear,
+        )
         if room is not None:
             # Each partner enrols where they sit, at a speaking level like the turns'.
             noise_db = NORM_LEVEL_DB - room.snr_db
-            ea, eb = (_noisy(hear(k, set_level(e, NORM_LEVEL_DB)), noise_db, room_rng)
-                      for k, e in enumerate((ea, eb)))
+            ea, eb = (
+                _noisy(hear(k, set_level(e, NORM_LEVEL_DB)), noise_db, room_rng)
+                for k, e in enumerate((ea, eb))
+            )
             d.audio = _noisy(d.audio, noise_db, room_rng)
         res = timer.run(d.audio, enroll={names[0]: ea, names[1]: eb})
         sc = _score_dialogue(d, res)
@@ -403,8 +437,9 @@ def _noisy(x: np.ndarray, noise_db: float, rng: np.random.Generator) -> np.ndarr
 STRANGER_SEED = 101  # added to a dialogue set's seed for its stranger dialogues
 
 
-def _eval_strangers(root: Path, timer: _Timer, n_pairs: int = 15, shift: int = 0,
-                    seed: int = 7) -> dict[str, Any]:
+def _eval_strangers(
+    root: Path, timer: _Timer, n_pairs: int = 15, shift: int = 0, seed: int = 7
+) -> dict[str, Any]:
     """A reader who is neither partner (TV, a visitor, a child) speaks two turns amid each
     enrolled pair's own dialogue (A B A S B A S B, laid out as `_compose` does): how much
     of the stranger's speech is named as a partner (should be none: UNKNOWN), and the
@@ -423,11 +458,20 @@ def _eval_strangers(root: Path, timer: _Timer, n_pairs: int = 15, shift: int = 0
         a = _cut_turns(xa[4 * SAMPLE_RATE :], rng)
         b = _cut_turns(xb[4 * SAMPLE_RATE :], rng)
         st = _cut_turns(xs, rng)
-        seq = [(0, a[0]), (1, b[0]), (0, a[1 % len(a)]), (2, st[0]), (1, b[1 % len(b)]),
-               (0, a[2 % len(a)]), (2, st[-1]), (1, b[2 % len(b)])]
+        seq = [
+            (0, a[0]),
+            (1, b[0]),
+            (0, a[1 % len(a)]),
+            (2, st[0]),
+            (1, b[1 % len(b)]),
+            (0, a[2 % len(a)]),
+            (2, st[-1]),
+            (1, b[2 % len(b)]),
+        ]
         d = _lay_out(seq, names, rng)
-        res = timer.run(d.audio, enroll={names[0]: xa[: 4 * SAMPLE_RATE],
-                                         names[1]: xb[: 4 * SAMPLE_RATE]})
+        res = timer.run(
+            d.audio, enroll={names[0]: xa[: 4 * SAMPLE_RATE], names[1]: xb[: 4 * SAMPLE_RATE]}
+        )
         sc = _score_stranger(d, res)
         details.append({"pair": kind, "names": names, **sc})
         _add(counts.setdefault(kind, {}), sc)
@@ -454,19 +498,19 @@ def _stranger_summaries(counts: dict[str, dict[str, int]]) -> dict[str, dict[str
     """Percentages per pair kind and over all, from summed counts."""
 
     def summary(a: dict[str, int]) -> dict[str, Any]:
-        return {"stranger_named_pct": _pct(a.get("stranger_named", 0),
-                                           a.get("stranger_blocks", 0)),
-                "stranger_unknown_pct": _pct(a.get("stranger_unknown", 0),
-                                             a.get("stranger_blocks", 0)),
-                "couple_attribution_pct": _pct(a.get("couple_correct", 0),
-                                               a.get("couple_blocks", 0)),
-                "stranger_s": round(a.get("stranger_blocks", 0) / 100, 1)}
+        return {
+            "stranger_named_pct": _pct(a.get("stranger_named", 0), a.get("stranger_blocks", 0)),
+            "stranger_unknown_pct": _pct(a.get("stranger_unknown", 0), a.get("stranger_blocks", 0)),
+            "couple_attribution_pct": _pct(a.get("couple_correct", 0), a.get("couple_blocks", 0)),
+            "stranger_s": round(a.get("stranger_blocks", 0) / 100, 1),
+        }
 
     return _per_kind(counts, summary)
 
 
-def _per_kind(counts: dict[str, dict[str, int]],
-              summary: Callable[[dict[str, int]], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _per_kind(
+    counts: dict[str, dict[str, int]], summary: Callable[[dict[str, int]], dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
     """``summary`` of the counts summed over all pair kinds ("all") and of each kind."""
     total: dict[str, int] = {}
     for agg in counts.values():
@@ -484,8 +528,7 @@ def _name(f: Path) -> str:
     return f"r{f.name.split('-')[0]}"
 
 
-def _pairs(by_sex: dict[str, list[Path]], n_pairs: int, shift: int
-           ) -> list[tuple[str, Path, Path]]:
+def _pairs(by_sex: dict[str, list[Path]], n_pairs: int, shift: int) -> list[tuple[str, Path, Path]]:
     """The partner pairs of a dialogue set: a third same-sex female, a third male, a
     third mixed; ``shift`` rotates the pool to pair the readers differently."""
     pairs: list[tuple[str, Path, Path]] = []
@@ -512,8 +555,9 @@ def _summaries(stats: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
             "interruption_recall_pct": _pct(a.get("found", 0), a.get("true", 0)),
             "interruption_precision_pct": _pct(a.get("tp", 0), a.get("detected", 0)),
             "attribution_pct": _pct(a.get("correct", 0), a.get("single_blocks", 0)),
-            "attribution_energy_truth_pct": _pct(a.get("correct_energy", 0),
-                                                 a.get("single_blocks_energy", 0)),
+            "attribution_energy_truth_pct": _pct(
+                a.get("correct_energy", 0), a.get("single_blocks_energy", 0)
+            ),
             "unknown_pct": _pct(a.get("unknown", 0), a.get("single_blocks", 0)),
             "interruptions": a.get("true", 0),
         }
@@ -521,8 +565,9 @@ def _summaries(stats: dict[str, dict[str, int]]) -> dict[str, dict[str, Any]]:
     return _per_kind(stats, summary)
 
 
-def _over_sets(run: Callable[..., dict[str, Any]], root: Path, timer: _Timer, n_sets: int
-               ) -> dict[str, dict[str, int]]:
+def _over_sets(
+    run: Callable[..., dict[str, Any]], root: Path, timer: _Timer, n_sets: int
+) -> dict[str, dict[str, int]]:
     """``run`` (`_eval_dialogues` or `_eval_strangers`) on the first ``n_sets`` of
     `DIALOGUE_SETS`, its counts summed per pair kind."""
     counts: dict[str, dict[str, int]] = {}
@@ -539,8 +584,7 @@ def _eval_dialogue_sets(root: Path, timer: _Timer, n_sets: int) -> dict[str, Any
 
 def _eval_stranger_sets(root: Path, timer: _Timer, n_sets: int) -> dict[str, Any]:
     """The stranger dialogues of the first ``n_sets`` of `DIALOGUE_SETS`, summed."""
-    return {**_stranger_summaries(_over_sets(_eval_strangers, root, timer, n_sets)),
-            "sets": n_sets}
+    return {**_stranger_summaries(_over_sets(_eval_strangers, root, timer, n_sets)), "sets": n_sets}
 
 
 # ---------------------------------------------------------------- entry points
@@ -564,8 +608,10 @@ def evaluate(data_dir: Path, dialogue_sets: int = 1) -> dict[str, Any]:
     if (rav / "manifest.json").is_file():
         out["raised"] = _eval_ravdess(rav, timer, normalise=False)
         out["raised_levelnorm"] = _eval_ravdess(rav, timer, normalise=True)
-        out["raised_room"] = {"room": ROOM.describe(),
-                              **_eval_ravdess(rav, timer, normalise=False, room=ROOM)}
+        out["raised_room"] = {
+            "room": ROOM.describe(),
+            **_eval_ravdess(rav, timer, normalise=False, room=ROOM),
+        }
     if libri.is_dir():
         out["dialogues"] = _eval_dialogues(libri, timer)
         out["room"] = {"room": ROOM.describe(), **_eval_dialogues(libri, timer, room=ROOM)}
@@ -584,10 +630,14 @@ def _fmt(v: Any, unit: str = "") -> str:
 
 def format_eval(d: dict[str, Any]) -> str:
     lines = [f"Evaluation on {d.get('data', '?')}"]
-    for key, title in (("raised", "Raised voice (as recorded)"),
-                       ("raised_levelnorm", "Raised voice (level-normalised copies)"),
-                       ("raised_room", "Raised voice in a simulated living room "
-                                       f"({d.get('raised_room', {}).get('room')})")):
+    for key, title in (
+        ("raised", "Raised voice (as recorded)"),
+        ("raised_levelnorm", "Raised voice (level-normalised copies)"),
+        (
+            "raised_room",
+            f"Raised voice in a simulated living room ({d.get('raised_room', {}).get('room')})",
+        ),
+    ):
         r = d.get(key)
         if not r:
             continue
@@ -606,11 +656,18 @@ def format_eval(d: dict[str, Any]) -> str:
             f"calm {_fmt(c.get('calm'), ' %')}, other {_fmt(c.get('other'), ' %')} "
             "(target <= 20)",
         ]
-    for key, title in (("dialogues", "Two-speaker dialogues (LibriSpeech, enrolled partners)"),
-                       ("room", "... the same dialogues in a simulated living room "
-                                f"({d.get('room', {}).get('room')})"),
-                       ("dialogue_sets", f"... over {d.get('dialogue_sets', {}).get('sets')} "
-                                         "sets of pairings and turns (--dialogue-sets)")):
+    for key, title in (
+        ("dialogues", "Two-speaker dialogues (LibriSpeech, enrolled partners)"),
+        (
+            "room",
+            f"... the same dialogues in a simulated living room ({d.get('room', {}).get('room')})",
+        ),
+        (
+            "dialogue_sets",
+            f"... over {d.get('dialogue_sets', {}).get('sets')} "
+            "sets of pairings and turns (--dialogue-sets)",
+        ),
+    ):
         dl = d.get(key)
         if not dl:
             continue
@@ -625,7 +682,8 @@ def format_eval(d: dict[str, Any]) -> str:
                 f" (n={s['interruptions']}, target >= 85)  attribution"
                 f" {_fmt(s['attribution_pct'], ' %')} (unknown {_fmt(s['unknown_pct'], ' %')},"
                 f" energy-only truth {_fmt(s['attribution_energy_truth_pct'], ' %')},"
-                " target >= 98)")
+                " target >= 98)"
+            )
     for key, where in (("strangers", ""), ("stranger_sets", " (all sets)")):
         st = d.get(key, {}).get("all")
         if st:
@@ -633,9 +691,12 @@ def format_eval(d: dict[str, Any]) -> str:
                 f"Strangers amid the couple{where}: named as a partner "
                 f"{_fmt(st['stranger_named_pct'], ' %')} of {st['stranger_s']} s "
                 f"(unknown {_fmt(st['stranger_unknown_pct'], ' %')}, target 0), couple "
-                f"attribution {_fmt(st['couple_attribution_pct'], ' %')}")
-    lines.append(f"Speed: {d.get('speed_x_realtime')}x real time over {d.get('audio_s')} s "
-                 "(target >= 20x on 2 cores)")
+                f"attribution {_fmt(st['couple_attribution_pct'], ' %')}"
+            )
+    lines.append(
+        f"Speed: {d.get('speed_x_realtime')}x real time over {d.get('audio_s')} s "
+        "(target >= 20x on 2 cores)"
+    )
     return "\n".join(lines)
 
 

@@ -10,7 +10,7 @@ machine needs to transcribe that turn and to synthesize the first audio of the a
 (in a file-driven run those two cost no media time, on a live microphone they do).
 
 Parts that must not disturb the others run in a fresh interpreter
-(``python -m voicecoach.bench idle|devices``): the idle CPU/memory measurement (so
+(``python -m voicecoach.lab.bench idle|devices``): the idle CPU/memory measurement (so
 resident memory is that of a session, not of this benchmark) and the audio devices
 (PulseAudio environment and PortAudio state stay out of this process).
 
@@ -380,9 +380,10 @@ def end_of_turn(inst: Instrumented, events: list[dict[str, Any]]) -> dict[str, A
     }
 
 
-def _turn_kind(events: list[dict[str, Any]], heard: dict[str, Any],
-               scripts: dict[str, Any] | None = None) -> str | None:
-    """"answer" or "message": the kind of the script step the turn was heard in.
+def _turn_kind(
+    events: list[dict[str, Any]], heard: dict[str, Any], scripts: dict[str, Any] | None = None
+) -> str | None:
+    """ "answer" or "message": the kind of the script step the turn was heard in.
     ``scripts`` keeps each script loaded once across the turns of one report (None: a
     script that could not be loaded)."""
     from voicecoach.dialogue.script import load_script
@@ -400,8 +401,9 @@ def _turn_kind(events: list[dict[str, Any]], heard: dict[str, Any],
     step = scripts[name].steps.get(steps[-1]["step"]) if scripts[name] else None
     if step is None:
         return None
-    return "answer" if step.kind == "ask" else "message" if step.kind in (
-        "listen", "enroll") else None
+    return (
+        "answer" if step.kind == "ask" else "message" if step.kind in ("listen", "enroll") else None
+    )
 
 
 def pause_from_detections(inst: Instrumented, events: list[dict[str, Any]]) -> list[dict]:
@@ -437,7 +439,7 @@ def piper_partners(voice: Any, names: list[str]) -> dict[str, Any]:
     Kokoro voice: on a loaded 2-core machine that decides whether the bench takes
     minutes or a quarter of an hour. Effort (raised voices) works as in the demo.
     """
-    from voicecoach.speech.partners import PartnerVoice
+    from voicecoach.lab.partners import PartnerVoice
     from voicecoach.speech.resample import resample
 
     def renderer(pitch: float) -> Callable[[str, float], np.ndarray]:
@@ -465,7 +467,7 @@ def measure_dialogue(models: Any, *, quick: bool, voices: str = "demo") -> dict[
     from voicecoach.app import build_session
     from voicecoach.demo.room import SimulatedRoom
     from voicecoach.demo.scenario import load_scenario
-    from voicecoach.speech.partners import partner_voice
+    from voicecoach.lab.partners import partner_voice
 
     sc = load_scenario("heated")
     if voices == "demo":
@@ -787,8 +789,8 @@ def measure_barge_in_sim(models: Any) -> dict[str, Any]:
 
 
 def start_part(name: str, quick: bool) -> subprocess.Popen[str]:
-    """Start ``python -m voicecoach.bench <name>`` in a fresh interpreter."""
-    cmd = [sys.executable, "-m", "voicecoach.bench", name] + (["--quick"] if quick else [])
+    """Start ``python -m voicecoach.lab.bench <name>`` in a fresh interpreter."""
+    cmd = [sys.executable, "-m", "voicecoach.lab.bench", name] + (["--quick"] if quick else [])
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -1030,8 +1032,8 @@ def part_devices(quick: bool) -> dict[str, Any]:
     """Output latency, stop time and the real echo loop on virtual PulseAudio devices."""
     import shutil
 
-    from voicecoach.audio import virtual
     from voicecoach.errors import UserError
+    from voicecoach.lab import virtual
 
     audio_dir = Path(tempfile.mkdtemp(prefix="vcb-"))
     try:
@@ -1189,7 +1191,7 @@ PARTS: dict[str, Callable[[bool], dict[str, Any]]] = {"idle": part_idle, "device
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m voicecoach.bench")
+    parser = argparse.ArgumentParser(prog="python -m voicecoach.lab.bench")
     parser.add_argument("part", nargs="?", choices=["all", *PARTS], default="all")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)

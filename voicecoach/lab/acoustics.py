@@ -41,8 +41,10 @@ class Room:
 
     def describe(self) -> str:
         d = " and ".join(f"{x:g}" for x in self.distances_m)
-        return (f"RT60 {self.rt60_s:g} s, voices at {d} m (critical distance "
-                f"{self.critical_m:g} m), pink noise {self.snr_db:g} dB below speech")
+        return (
+            f"RT60 {self.rt60_s:g} s, voices at {d} m (critical distance "
+            f"{self.critical_m:g} m), pink noise {self.snr_db:g} dB below speech"
+        )
 
 
 def impulse_response(room: Room, distance_m: float, rng: np.random.Generator) -> np.ndarray:
@@ -53,8 +55,7 @@ def impulse_response(room: Room, distance_m: float, rng: np.random.Generator) ->
     spec = np.fft.rfft(rng.standard_normal(n))
     freqs = np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE)
     tail = np.zeros(n)
-    for lo, hi, frac in zip(BAND_EDGES_HZ[:-1], BAND_EDGES_HZ[1:], BAND_RT60_FRACTION,
-                            strict=True):
+    for lo, hi, frac in zip(BAND_EDGES_HZ[:-1], BAND_EDGES_HZ[1:], BAND_RT60_FRACTION, strict=True):
         band = np.fft.irfft(np.where((freqs >= lo) & (freqs < hi), spec, 0), n)
         # -60 dB after one reverberation time: amplitude exp(-ln(1000) t / RT60).
         tail += band * np.exp(-np.log(1000.0) * t / (room.rt60_s * frac))

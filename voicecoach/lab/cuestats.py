@@ -1,6 +1,6 @@
 """Vocal-effort cues of acted emotional clips against each speaker's calm calibration.
 
-`python -m voicecoach.perception.cuestats DIR [--normalise]` (DIR laid out like
+`python -m voicecoach.lab.cuestats DIR [--normalise]` (DIR laid out like
 ``shared/dev-audio``) measures, per RAVDESS clip, how far each cue the raised-voice
 detector could use sits from that actor's calibration baseline, then prints the mean
 per label (calm, heated_normal, heated_strong, and each emotion x intensity of
@@ -87,9 +87,9 @@ def group_of(clip: dict) -> str:
 
 def collect(root: Path, normalise: bool) -> list[tuple[dict, dict[str, float]]]:
     """(clip, cue deltas vs its actor's calibration) for every clip of the manifest."""
+    from voicecoach.lab.evaluate import NORM_LEVEL_DB
+    from voicecoach.lab.testaudio import set_level
     from voicecoach.perception.analyze import load_audio
-    from voicecoach.perception.evaluate import NORM_LEVEL_DB
-    from voicecoach.perception.testaudio import set_level
 
     manifest = json.loads((root / "manifest.json").read_text())
 
@@ -97,8 +97,9 @@ def collect(root: Path, normalise: bool) -> list[tuple[dict, dict[str, float]]]:
         a = load_audio(root.parent / rel)
         return set_level(a, NORM_LEVEL_DB) if normalise else a
 
-    base = {sid: measure(load(s["calibration"]["audio"]))
-            for sid, s in manifest["speakers"].items()}
+    base = {
+        sid: measure(load(s["calibration"]["audio"])) for sid, s in manifest["speakers"].items()
+    }
     rows = []
     for clip in manifest["clips"]:
         cues, ref = measure(load(clip["audio"])), base[clip["speaker"]]
@@ -111,21 +112,28 @@ def report(rows: list[tuple[dict, dict[str, float]]]) -> str:
     groups: dict[str, list[dict[str, float]]] = defaultdict(list)
     for clip, d in rows:
         groups[group_of(clip)].append(d)
-    lines = ["cue deltas vs calibration (mean; effort direction positive)",
-             f"{'group':20s}" + "".join(f"{k:>12s}" for k in CUES)]
+    lines = [
+        "cue deltas vs calibration (mean; effort direction positive)",
+        f"{'group':20s}" + "".join(f"{k:>12s}" for k in CUES),
+    ]
     for g in sorted(groups):
-        lines.append(f"{g:20s}" + "".join(f"{np.mean([d[k] for d in groups[g]]):12.2f}"
-                                          for k in CUES))
+        lines.append(
+            f"{g:20s}" + "".join(f"{np.mean([d[k] for d in groups[g]]):12.2f}" for k in CUES)
+        )
     actors = sorted({clip["actor"] for clip, _ in rows})
-    lines += ["", "AUC mildly angry vs other (per actor, then pooled)",
-              f"{'cue':12s}" + "".join(f"{'actor ' + str(a):>10s}" for a in actors)
-              + f"{'pooled':>10s}"]
+    lines += [
+        "",
+        "AUC mildly angry vs other (per actor, then pooled)",
+        f"{'cue':12s}" + "".join(f"{'actor ' + str(a):>10s}" for a in actors) + f"{'pooled':>10s}",
+    ]
     for k in CUES:
         cells = []
         for a in [*actors, None]:
             sel = [(c, d) for c, d in rows if a is None or c["actor"] == a]
-            v = auc([d[k] for c, d in sel if c["label"] == "heated_normal"],
-                    [d[k] for c, d in sel if c["label"] == "other"])
+            v = auc(
+                [d[k] for c, d in sel if c["label"] == "heated_normal"],
+                [d[k] for c, d in sel if c["label"] == "other"],
+            )
             cells.append("n/a" if v is None else f"{v:.2f}")
         lines.append(f"{k:12s}" + "".join(f"{c:>10s}" for c in cells))
     return "\n".join(lines)

@@ -146,8 +146,9 @@ def press(audio: np.ndarray, gain_db: float) -> np.ndarray:
     return _shape(audio, gain_db, 1.2 * f0, 1.8 * f0, below=True)
 
 
-def _shape(audio: np.ndarray, gain_db: float, lo_hz: float, hi_hz: float, *,
-           below: bool = False) -> np.ndarray:
+def _shape(
+    audio: np.ndarray, gain_db: float, lo_hz: float, hi_hz: float, *, below: bool = False
+) -> np.ndarray:
     """A log-frequency ramp between ``lo_hz`` and ``hi_hz``: ``gain_db`` above it (or, with
     ``below``, a cut of ``gain_db`` under it), 0 dB on the other side."""
     n = audio.size

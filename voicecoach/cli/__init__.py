@@ -1,0 +1,76 @@
+"""The `voicecoach` command line: one module per command in this package.
+
+Each command module has ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``main(args)``;
+``COMMANDS`` lists them in the order ``--help`` shows them. User mistakes (a missing
+device, model, file, a broken script) end with one clear sentence and exit code 2,
+never a traceback. Ctrl-C ends a session cleanly: its log is written and closed first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from types import ModuleType
+
+from voicecoach import __version__
+from voicecoach.errors import UserError
+from voicecoach.offline import enforce_offline
+
+log = logging.getLogger(__name__)
+
+# Command modules, in the order --help lists them. A new command is a new module here.
+COMMANDS = [
+    "run",
+    "demo",
+    "devices",
+    "voices",
+    "analyze",
+    "evaluate",
+    "scripts",
+    "bench",
+]
+
+
+def _modules() -> list[ModuleType]:
+    return [importlib.import_module(f"voicecoach.cli.{name}") for name in COMMANDS]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voicecoach",
+        description="An offline voice coach for couples in a hard conversation. Not therapy.",
+    )
+    parser.add_argument("--version", action="version", version=f"voicecoach {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in _modules():
+        p = sub.add_parser(module.NAME, help=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(handler=module.main)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    enforce_offline()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * args.verbose
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if not args.command:
+        parser.print_help()
+        return 0
+    try:
+        result: int = args.handler(args)
+        return result
+    except UserError as exc:
+        print(f"voicecoach: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nvoicecoach: stopped. The session log was saved.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

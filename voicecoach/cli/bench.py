@@ -1,0 +1,20 @@
+"""`voicecoach bench`: latency, speed and memory on this machine, as JSON (the lab's bench)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+NAME = "bench"
+HELP = "measure latency, speed and memory; prints JSON"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quick", action="store_true", help="shorter idle measurement")
+
+
+def main(args: argparse.Namespace) -> int:
+    from voicecoach.lab.bench import run_bench
+
+    print(json.dumps(run_bench(quick=args.quick), indent=2))
+    return 0

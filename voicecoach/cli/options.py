@@ -1,0 +1,26 @@
+"""Argument types and option groups shared by several commands."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def partners(text: str) -> tuple[str, str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if len(names) != 2 or names[0] == names[1]:
+        raise argparse.ArgumentTypeError("give two different names, e.g. --partners Alex,Sam")
+    return names[0], names[1]
+
+
+def enroll(text: str) -> tuple[str, str]:
+    name, sep, path = text.partition("=")
+    if not sep or not name or not path:
+        raise argparse.ArgumentTypeError("use NAME=FILE, e.g. --enroll Alex=alex.wav")
+    return name, path
+
+
+def add_session_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default="base", help="Whisper model: base (default) or tiny.en")
+    p.add_argument("--voice", default="en_US-joe-medium", help="the coach's Piper voice")
+    p.add_argument("--script", default="session", help="dialogue script to start (default session)")
+    p.add_argument("--quiet", action="store_true", help="do not print the transcript")

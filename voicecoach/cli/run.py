@@ -1,0 +1,34 @@
+"""`voicecoach run`: listen on the microphone (or a recording) and coach."""
+
+from __future__ import annotations
+
+import argparse
+
+from voicecoach.cli.options import add_session_options, partners
+
+NAME = "run"
+HELP = "listen on the microphone (or a recording) and coach"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input", help="a WAV/FLAC recording instead of the microphone")
+    p.add_argument("--output", help="write the coach's voice to this WAV instead of the speakers")
+    p.add_argument("--device", help="microphone: name (or part of it) or index")
+    p.add_argument("--output-device", help="speakers: name (or part of it) or index")
+    p.add_argument(
+        "--partners", type=partners, default=("Alex", "Sam"), help="two names, e.g. Alex,Sam"
+    )
+    p.add_argument(
+        "--log-dir",
+        help="where events.jsonl goes (default: ~/.local/share/voicecoach/sessions/<time>)",
+    )
+    p.add_argument(
+        "--aec", choices=["on", "off"], default="on", help="cancel the coach's own echo (mic only)"
+    )
+    add_session_options(p)
+
+
+def main(args: argparse.Namespace) -> int:
+    from voicecoach.app import run_session
+
+    return run_session(args)
