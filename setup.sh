@@ -58,6 +58,14 @@ fi
 # of MB, e.g. librosa): installed without them, pinned.
 "${PIP[@]}" --no-deps -r requirements-nodeps.txt
 
+# A real Wyoming satellite for the smart-speaker tests, in its own environment: it pins
+# an older wyoming than voicecoach uses.
+if [ "$WITH_TESTS" = 1 ] && [ ! -x .venv-satellite/bin/python ]; then
+  say "Installing wyoming-satellite (for the smart-speaker tests) in .venv-satellite"
+  "$PY" -m venv .venv-satellite
+  .venv-satellite/bin/python -m pip install --disable-pip-version-check -q "wyoming-satellite==1.0.0"
+fi
+
 # --- models: prepared once, so the first session starts at once ------------------------
 say "Preparing the models"
 "$VENV/bin/python" -m voicecoach.prepare

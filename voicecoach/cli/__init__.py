@@ -30,6 +30,8 @@ COMMANDS = [
     "evaluate",
     "scripts",
     "bench",
+    "serve",
+    "service",
 ]
 
 

@@ -1,4 +1,4 @@
-"""Voice commands: "pause", "stop", "repeat that", "skip", "slower".
+"""Voice commands: "pause", "stop", "repeat that", "skip", "slower", "help us talk".
 
 Only an utterance that is essentially the command counts: "stop" or "please stop" is a
 command, "don't stop talking to me" is a partner speaking and must never be obeyed.
@@ -62,6 +62,21 @@ _COMMANDS: dict[str, tuple[str, ...]] = {
         "move on",
         "let's move on",
     ),
+    # A request for a guided dialogue, e.g. to the smart speaker ("coach, help us talk"):
+    # while the coach listens quietly it starts the dialogue without a heated moment.
+    "talk": (
+        "help us talk",
+        "help us talk please",
+        "let's do a dialogue",
+        "let's do the dialogue",
+        "do a dialogue",
+        "start a dialogue",
+        "start the dialogue",
+        "we want to do a dialogue",
+        "we'd like to do a dialogue",
+        "guide us",
+        "help us",
+    ),
     "slower": (
         "slower",
         "slow down",
@@ -95,7 +110,8 @@ _FILLERS = {
 
 
 def command(text: str) -> str | None:
-    """The command an utterance gives ("pause", "stop", "repeat", "skip", "slower") or None."""
+    """The command an utterance gives ("pause", "stop", "repeat", "skip", "slower", "talk")
+    or None."""
     t = clean(text)
     if not t or len(t.split()) > 7:
         return None

@@ -434,6 +434,12 @@ class Engine(Steps):
         elif cmd == "pause":
             self._pending_heat = HeatAlarm(self.t, "pause_command", who, 1.0)
             self._apply_heat(self._pending_heat)
+        elif cmd == "talk":
+            if isinstance(self._wait, WaitHeat) and self._speaking is None:
+                # Asked for a guided dialogue while the coach listened quietly.
+                self._pump(HeatAlarm(self.t, "request", who, 1.0))
+            else:
+                log.info("'help us talk' while a step runs: nothing more to start")
         elif cmd == "skip":
             self._skip()
         elif cmd == "slower":

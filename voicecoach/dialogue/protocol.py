@@ -39,7 +39,8 @@ class PartnerSaid:
 
 @dataclass(frozen=True)
 class HeatAlarm:
-    """A detector fired: ``kind`` is "raised_voice" or "interruption"."""
+    """A detector fired: ``kind`` is "raised_voice" or "interruption" (or "pause_command",
+    "request": a partner asked for a pause or a guided dialogue)."""
 
     t: float
     kind: str

@@ -154,7 +154,10 @@ KINDS: dict[str, dict[str, tuple[bool, str]]] = {
         "text": (True, "the request to say"),
         "max": (False, "seconds"),
     },
-    "monitor": {"max": (False, "seconds")},
+    "monitor": {
+        "max": (False, "seconds"),
+        "on": (False, "a map with request -> step (a spoken request such as 'help us talk')"),
+    },
     "help": {},
 }
 _TOP = {"description", "steps", "on_heat"}
@@ -535,6 +538,8 @@ class _StepReader:
             if not isinstance(name, str) or not _ID.match(name):
                 raise self.fail("script", "'run' needs 'script' (a script name, e.g. pause)")
             kw.update(script=name, on=self.word_map("on", None))
+        elif k == "monitor":
+            kw["on"] = self.word_map("on", ("request",))
         elif k == "end":
             result = r.get("result", "done")
             if not isinstance(result, str) or not _ID.match(result):

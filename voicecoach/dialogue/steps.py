@@ -148,8 +148,10 @@ class Steps:
             until = self.t + step.max_s if step.max_s else None
             self._listen = Listen(BOTH, pid, step.max_s or 24 * 3600.0)
             self._emit(self._listen)
-            yield WaitHeat(until)
+            heat = yield WaitHeat(until)
             self._listen = None
+            if getattr(heat, "kind", None) == "request" and "request" in step.on:
+                return step.on["request"]  # asked for a dialogue: no pause needed
             return nxt
         if kind == "help":
             text = help_text(self.settings.help_country, self.settings.help_text)

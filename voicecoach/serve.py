@@ -1,0 +1,202 @@
+"""`voicecoach serve`: the coach as a quiet service in the living room.
+
+One session after another, each in a directory of its own: the coach listens quietly
+(the ``household`` script) until the conversation heats up or someone asks ("coach, help
+us talk"), runs the pause and the dialogue, and then listens quietly again in a new
+session. Its ears and mouth are the machine's own microphone and speakers, or a Wyoming
+satellite (``--satellite tcp://HOST:10700``). It writes plain lines, one per event, for a
+service manager's journal, never cursor codes.
+
+Voices: saved profiles, ``--enroll NAME=FILE``, or, when neither gives both partners, the
+first session learns them by voice (the ``session`` script's spoken enrolment) and the
+sessions after it keep what it learnt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+import numpy as np
+
+from voicecoach.audio.base import AudioSink, AudioSource
+from voicecoach.errors import UserError
+
+log = logging.getLogger(__name__)
+
+SERVE_SCRIPT = "household"
+"""The script each session runs once both voices are known: quiet until heat or a request."""
+FIRST_USE_SCRIPT = "session"
+"""The script of a first session without voices: welcome and spoken enrolment first."""
+
+
+class _Stop(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: end the session in hand cleanly (its log gets its end record,
+    as for Ctrl-C), then the service."""
+
+
+def _plain_printer(out: TextIO) -> object:
+    """One plain line per logged event: wall-clock stamp, media time, the event."""
+    from voicecoach.transcript import format_event
+
+    def _print(e: dict[str, object]) -> None:
+        line = format_event(e) if e.get("type") != "step" else f"step {e.get('step')}"
+        if line:
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+            print(f"{stamp} {line}", file=out, flush=True)
+
+    return _print
+
+
+def session_dir(base: Path) -> Path:
+    """A new, private directory for one session under ``base`` (never reused)."""
+    base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for k in range(1000):
+        path = base / (f"{stamp}-serve" if k == 0 else f"{stamp}-serve-{k}")
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        return path
+    raise UserError(f"Could not make a new session directory in {base}.")
+
+
+def _load_enrolments(pairs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
+    from voicecoach.perception.analyze import load_audio
+
+    return {name: load_audio(path, what=f"enrolment ({name})") for name, path in pairs}
+
+
+class _Endless:
+    """A source that several sessions read in turn; a stop ends the current one."""
+
+    def __init__(self, source: AudioSource) -> None:
+        self.source = source
+        self.name = source.name
+        self._chunks: Iterator[np.ndarray] | None = None
+        self.ended = False
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        if self._chunks is None:
+            self._chunks = iter(self.source.chunks())
+        yield from self._chunks
+        self.ended = True
+
+    def close(self) -> None:
+        pass  # the next session reads on
+
+
+class _Kept:
+    """A sink several sessions play through in turn."""
+
+    def __init__(self, sink: AudioSink) -> None:
+        self.sink = sink
+        self.name = sink.name
+
+    def play(self, t: float, audio: np.ndarray) -> None:
+        self.sink.play(t, audio)
+
+    def stop(self, t: float) -> None:
+        self.sink.stop(t)
+
+    def drain(self) -> None:
+        drain = getattr(self.sink, "drain", None)
+        if drain is not None:
+            drain()
+
+    def close(self) -> None:
+        pass
+
+
+def _edges(args: argparse.Namespace) -> tuple[AudioSource, AudioSink, object | None]:
+    """The microphone and speaker: a satellite's, or this machine's."""
+    if args.satellite:
+        from voicecoach.satellite.audio import SatelliteSink, SatelliteSource
+        from voicecoach.satellite.link import LinkSettings, SatelliteLink
+
+        link = SatelliteLink(LinkSettings(uri=args.satellite))
+        return SatelliteSource(link), SatelliteSink(link), link
+    from voicecoach.audio.devices import MicSource, SpeakerSink
+
+    # No echo canceller on this path's speaker: the session's own gating keeps the coach
+    # from hearing itself (barge-in is off), as with a satellite.
+    return MicSource(args.device, queue_seconds=60.0), SpeakerSink(args.output_device), None
+
+
+def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    """Run sessions until stopped (SIGTERM, SIGHUP, Ctrl-C) or the input ends."""
+    from voicecoach.app import build_session, default_log_dir, shared_models
+    from voicecoach.dialogue.script import load_script
+
+    load_script(SERVE_SCRIPT)  # a broken script is found before listening
+    enrolled = _load_enrolments(args.enroll)
+    partners: tuple[str, str] = args.partners
+    if args.enroll and set(enrolled) - set(partners):
+        names = list(enrolled)
+        if len(names) == 2:
+            partners = (names[0], names[1])
+        else:
+            raise UserError("--enroll names must be the two partners (see --partners).")
+    base = Path(args.log_dir) if args.log_dir else default_log_dir().parent
+    source, sink, link = _edges(args)
+    models = shared_models(args.model, args.voice)
+    shared = _Endless(source)
+    speaker = _Kept(sink)
+    printer = _plain_printer(out)
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        raise _Stop(signal.Signals(signum).name)
+
+    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
+    print(f"voicecoach serve: listening on {shared.name}; sessions in {base}", file=out, flush=True)
+    sessions = 0
+    try:
+        while not shared.ended:
+            known = {name: audio for name, audio in enrolled.items() if name in partners}
+            script = SERVE_SCRIPT if len(known) == 2 else FIRST_USE_SCRIPT
+            path = session_dir(base)
+            session = build_session(
+                models=models,
+                sink=speaker,
+                partners=partners,
+                script=script,
+                log_path=path / "events.jsonl",
+                echo=False,
+                barge_in=False,
+            )
+            if not args.quiet:
+                session.log.watchers.append(printer)  # type: ignore[arg-type]
+            for name, audio in known.items():
+                session.listener.enroll(name, audio)
+            sessions += 1
+            try:
+                reason = session.run(shared)
+            except _Stop as stop:
+                print(f"voicecoach serve: stopped by {stop}; log {path}", file=out, flush=True)
+                return 0
+            # Voices learnt by speaking are kept for the sessions that follow.
+            learnt = getattr(session, "_enrolment", {})
+            for name, audio in learnt.items():
+                enrolled.setdefault(name, audio)
+            print(f"voicecoach serve: session ended ({reason}); log {path}", file=out, flush=True)
+            if args.max_sessions and sessions >= args.max_sessions:
+                break
+    except KeyboardInterrupt:
+        print("voicecoach serve: stopped.", file=out, flush=True)
+        return 130
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        if link is not None:
+            link.close()  # type: ignore[attr-defined]
+        source.close()
+        sink.close()
+    return 0
