@@ -122,9 +122,9 @@ def test_second_look_is_asked_unless_the_first_window_is_the_floor_holders_beyon
             return 0.5
         return first
 
-    listener._window_lean = lean  # type: ignore[method-assign]
-    listener._axis = lambda *_: np.ones(3)  # type: ignore[method-assign]
-    assert listener._verify_late(100, "sam", "alex") is asked
+    listener.turns.window_lean = lean  # type: ignore[method-assign]
+    listener.turns.axis = lambda *_: np.ones(3)  # type: ignore[method-assign]
+    assert listener.turns.verify_late(100, "sam", "alex") is asked
     assert bool(looked) is asked
 
 
@@ -133,9 +133,9 @@ def test_second_look_confirms_a_window_leaning_only_slightly_to_the_intruder() -
     # second window leans only ~0.05-0.08 to the intruder; a window leaning to the floor
     # holder is still no cut-in.
     listener = Listener()
-    listener._axis = lambda *_: np.ones(3)  # type: ignore[method-assign]
+    listener.turns.axis = lambda *_: np.ones(3)  # type: ignore[method-assign]
     for second, confirmed in ((0.06, True), (0.0, False), (-0.05, False)):
-        listener._window_lean = (  # type: ignore[method-assign]
+        listener.turns.window_lean = (  # type: ignore[method-assign]
             lambda start, axis, s=second: s if start > 100 else -0.05
         )
-        assert listener._verify_late(100, "sam", "alex") is confirmed
+        assert listener.turns.verify_late(100, "sam", "alex") is confirmed

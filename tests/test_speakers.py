@@ -8,14 +8,7 @@ import webrtcvad
 
 from voicecoach.lab.testaudio import piper_speech, place
 from voicecoach.perception.features import analyse_audio
-from voicecoach.perception.listener import (
-    Listener,
-    ListenerConfig,
-    _agreed,
-    _far_runs,
-    _Frame,
-    _relative_ll,
-)
+from voicecoach.perception.listener import Listener, ListenerConfig
 from voicecoach.perception.overlap import OverlapConfig, TurnChange
 from voicecoach.perception.speakers import (
     Attribution,
@@ -25,6 +18,10 @@ from voicecoach.perception.speakers import (
     shrinkage,
     speech_frames,
 )
+from voicecoach.perception.stages.attribute import AttributeSettings, agreed, relative_ll
+from voicecoach.perception.stages.frames import Frame, frames_of
+from voicecoach.perception.stages.strangers import far_runs
+from voicecoach.perception.stages.turns import TurnSettings
 from voicecoach.perception.types import UNKNOWN, Utterance, VoiceStart
 from voicecoach.perception.vad import vad_flags
 
@@ -115,7 +112,12 @@ def test_quick_handover_inside_the_hangover_is_split(voices: dict[str, list[np.n
 def test_segment_settled_at_its_end(voices: dict[str, list[np.ndarray]]) -> None:
     # The same, with the live change detectors switched off: the split found when the
     # segment closes must do it alone, with pieces back to back (no unlabelled gap).
-    listener = Listener(ListenerConfig(recheck_s=1e6, overlap=OverlapConfig(trigger=1e9)))
+    listener = Listener(
+        ListenerConfig(
+            attribute=AttributeSettings(recheck_s=1e6),
+            turns=TurnSettings(overlap=OverlapConfig(trigger=1e9)),
+        )
+    )
     listener.enroll("alex", voices["alex"][0])
     listener.enroll("sam", voices["sam"][0])
     a, b = voices["alex"][1], voices["sam"][1]
@@ -147,23 +149,9 @@ class _FakeEmbedder:
         return np.stack(out)
 
 
-def _frames_of(audio: np.ndarray) -> list[_Frame]:
+def _frames_of(audio: np.ndarray) -> list[Frame]:
     block = analyse_audio(audio)
-    flags = vad_flags(block.pcm, block.level_db, webrtcvad.Vad(2))
-    return [
-        _Frame(
-            block.first + i,
-            block.pcm[i],
-            float(block.level_db[i]),
-            float(block.f0[i]),
-            float(block.aper[i]),
-            float(block.tilt_db[i]),
-            block.mfcc[i],
-            bool(flags[i]),
-            float(block.h1h2_db[i]),
-        )
-        for i in range(len(block))
-    ]
+    return frames_of(block, vad_flags(block.pcm, block.level_db, webrtcvad.Vad(2)))
 
 
 def test_a_doubtful_utterance_is_heard_again_at_length(voices: dict[str, list[np.ndarray]]) -> None:
@@ -180,31 +168,31 @@ def test_a_doubtful_utterance_is_heard_again_at_length(voices: dict[str, list[np
     fake = _FakeEmbedder(nobody, alex.embedding)
     listener.embedder = fake  # type: ignore[assignment]
     # A live check hears that one window: no name, and no second hearing.
-    assert listener._attribute(frames, max_windows=1) == UNKNOWN
+    assert listener.attributor.attribute(frames, max_windows=1) == UNKNOWN
     assert fake.windows_run == 1
     # The utterance's own verdict hears more of it (reusing that window) and names Alex.
-    assert listener._attribute(frames, max_windows=2) == "alex"
-    assert 2 <= fake.windows_run - 1 <= ListenerConfig().doubt_windows
+    assert listener.attributor.attribute(frames, max_windows=2) == "alex"
+    assert 2 <= fake.windows_run - 1 <= AttributeSettings().doubt_windows
     # A confident first hearing costs nothing more.
-    listener._emb_cache = {}
+    listener.windows.clear()
     fake.first = alex.embedding
     fake.windows_run = 0
-    assert listener._attribute(frames, max_windows=2) == "alex"
+    assert listener.attributor.attribute(frames, max_windows=2) == "alex"
     assert fake.windows_run == 1
 
 
 def test_a_second_hearing_names_only_what_both_models_agree_on() -> None:
     sims = {"alex": 0.62, "sam": 0.55}
     named = Attribution("alex", 0.5, sims)
-    assert _agreed(named, {"alex": -0.3, "sam": -2.0}, 0.5).speaker == "alex"
+    assert agreed(named, {"alex": -0.3, "sam": -2.0}, 0.5).speaker == "alex"
     # The frame model prefers the other partner: a stranger edging toward one of them.
-    assert _agreed(named, {"alex": -2.0, "sam": -0.3}, 0.5).speaker == UNKNOWN
+    assert agreed(named, {"alex": -2.0, "sam": -0.3}, 0.5).speaker == UNKNOWN
     # Both agree, but the d-vector is not as close as a first hearing must be.
     far = Attribution("alex", 0.5, {"alex": 0.42, "sam": 0.2})
-    assert _agreed(far, {"alex": -0.3, "sam": -3.0}, 0.5).speaker == UNKNOWN
+    assert agreed(far, {"alex": -0.3, "sam": -3.0}, 0.5).speaker == UNKNOWN
     # Too few frames for the frame model to have a say: no agreement, no name.
-    assert _agreed(named, None, 0.5).speaker == UNKNOWN
-    assert _agreed(Attribution(UNKNOWN, 0.0, sims), None, 0.5).speaker == UNKNOWN
+    assert agreed(named, None, 0.5).speaker == UNKNOWN
+    assert agreed(Attribution(UNKNOWN, 0.0, sims), None, 0.5).speaker == UNKNOWN
 
 
 def test_a_piece_shorter_than_a_d_vector_window_is_not_split_off_on_its_word(
@@ -236,8 +224,8 @@ def test_a_piece_shorter_than_a_d_vector_window_is_not_split_off_on_its_word(
 
     listener_real = listener.embedder
     listener.embedder = PaddingHearsSam()  # type: ignore[assignment]
-    listener._cuts = lambda d, lo, hi, depth: [len(d) - tail]  # type: ignore[method-assign]
-    assert listener._settle(frames) is None
+    listener.settler.cuts = lambda d, lo, hi, depth: [len(d) - tail]  # type: ignore[method-assign]
+    assert listener.settler.settle(frames) is None
 
 
 def test_a_frame_model_from_few_frames_is_not_confidently_wrong() -> None:
@@ -295,8 +283,8 @@ def test_frames_unlike_every_voice_have_no_say() -> None:
     known = bank.known_frames(lls)
     assert known[:30].mean() > 0.9 and not known[30:].any()
     assert np.array_equal(lls["a"][30:], lls["b"][30:])
-    assert _relative_ll(bank.frame_loglik(near))["b"] < -1.0  # a's frames: a verdict
-    assert _relative_ll(lls) == {"a": 0.0, "b": 0.0}  # mostly nobody's: none
+    assert relative_ll(bank.frame_loglik(near))["b"] < -1.0  # a's frames: a verdict
+    assert relative_ll(lls) == {"a": 0.0, "b": 0.0}  # mostly nobody's: none
 
 
 def _bank_of_two() -> tuple[SpeakerBank, np.ndarray, np.ndarray]:
@@ -331,7 +319,7 @@ class _WindowEmbedder:
     """Windows starting before frame ``cut`` sound like ``early``, later ones like
     ``late``; counts the windows."""
 
-    def __init__(self, frames: list[_Frame], cut: int, early: np.ndarray, late: np.ndarray) -> None:
+    def __init__(self, frames: list[Frame], cut: int, early: np.ndarray, late: np.ndarray) -> None:
         self.starts = {f.pcm.tobytes(): f.idx for f in frames}
         self.cut, self.early, self.late, self.windows_run = cut, early, late, 0
 
@@ -367,22 +355,22 @@ def test_a_third_voice_in_a_partner_piece_is_unknown(voices: dict[str, list[np.n
     fake = _WindowEmbedder(frames, cut, alex.embedding, nobody)
     listener.embedder = fake  # type: ignore[assignment]
     # Only the first window heard, Alex's: nothing to doubt, nothing more computed.
-    listener._embed_frames(frames, 1)
-    assert listener._third_voice(frames, "alex") == [(frames, "alex")]
+    listener.windows.mean(frames, 1)
+    assert listener.strangers.split(frames, "alex") == [(frames, "alex")]
     assert fake.windows_run == 1
     # One heard window far from both partners: every window is heard, and the far run
     # (from the third window to the end) is UNKNOWN.
-    listener._embed_frames(frames[2 * 28 :], 1)
-    pieces = listener._third_voice(frames, "alex")
+    listener.windows.mean(frames[2 * 28 :], 1)
+    pieces = listener.strangers.split(frames, "alex")
     assert [(p[0].idx, n) for p, n in pieces] == [(frames[0].idx, "alex"), (cut, UNKNOWN)]
     assert sum(len(p) for p, _ in pieces) == len(frames)
     # A piece whose every window is far from both is nobody's.
-    listener._emb_cache = {}
+    listener.windows.clear()
     fake.early = nobody
-    listener._embed_frames(frames, 1)
-    assert listener._third_voice(frames, "alex") == [(frames, UNKNOWN)]
+    listener.windows.mean(frames, 1)
+    assert listener.strangers.split(frames, "alex") == [(frames, UNKNOWN)]
     # An UNKNOWN piece, or a single expected voice, is left as it is.
-    assert listener._third_voice(frames, UNKNOWN) == [(frames, UNKNOWN)]
+    assert listener.strangers.split(frames, UNKNOWN) == [(frames, UNKNOWN)]
 
 
 def test_a_third_voice_in_a_piece_split_off_live_is_unknown(
@@ -401,7 +389,7 @@ def test_a_third_voice_in_a_piece_split_off_live_is_unknown(
         alex.embedding,  # type: ignore[assignment]
         nobody,
     )
-    listener._embed_frames(frames[2 * 28 :], 1)  # a live re-check heard the stranger
+    listener.windows.mean(frames[2 * 28 :], 1)  # a live re-check heard the stranger
     end = frames[-1].idx + 1
     listener._frames = list(frames)
     out = listener._split(TurnChange(end, "sam", "alex", end, False), end)
@@ -421,15 +409,15 @@ def test_far_runs_take_weak_windows_only_beside_another() -> None:
     far = [False, False, False, True, False, False]
     weak = [True, False, True, True, False, True]
     # The weak window next to the far one joins it; lone weak windows keep their name.
-    assert _far_runs(far, weak) == [False, False, True, True, False, False]
-    assert _far_runs([False, False], [True, True]) == [True, True]
-    assert _far_runs([True], [True]) == [True]
+    assert far_runs(far, weak) == [False, False, True, True, False, False]
+    assert far_runs([False, False], [True, True]) == [True, True]
+    assert far_runs([True], [True]) == [True]
 
 
 class _ByStart:
     """Each window's d-vector by the index of its first frame."""
 
-    def __init__(self, frames: list[_Frame], by_window: list[np.ndarray]) -> None:
+    def __init__(self, frames: list[Frame], by_window: list[np.ndarray]) -> None:
         self.starts = {f.pcm.tobytes(): f.idx // 28 - frames[0].idx // 28 for f in frames}
         self.by_window, self.windows_run = by_window, 0
 
@@ -443,13 +431,13 @@ def test_a_weak_window_beside_a_far_one_is_the_stranger_s(
 ) -> None:
     listener = _listener(voices)
     alex, nobody = _alex_and_nobody(listener)
-    run = listener.cfg.stranger_run
-    assert listener.cfg.stranger_far < run
+    run = listener.cfg.strangers.run
+    assert listener.cfg.strangers.far < run
     # Below `stranger_run` to Alex, above `stranger_far`, about nothing to Sam.
-    c = (listener.cfg.stranger_far + run) / 2
+    c = (listener.cfg.strangers.far + run) / 2
     weak = _unit(c * alex.embedding + np.sqrt(1 - c * c) * nobody)
     assert (
-        listener.cfg.stranger_far
+        listener.cfg.strangers.far
         < max(float(weak @ p.embedding) for p in listener.bank.profiles)
         < run
     )
@@ -457,28 +445,28 @@ def test_a_weak_window_beside_a_far_one_is_the_stranger_s(
     frames = frames[: 4 * 28]
     windows = [weak, alex.embedding, alex.embedding, nobody]
     listener.embedder = _ByStart(frames, windows)  # type: ignore[assignment]
-    listener._embed_frames(frames[3 * 28 :], 1)  # a live re-check heard the far one
+    listener.windows.mean(frames[3 * 28 :], 1)  # a live re-check heard the far one
     # A weak window alone (beside Alex's) keeps the name; the far one is nobody's.
-    assert listener._third_voice(frames, "alex") == [
+    assert listener.strangers.split(frames, "alex") == [
         (frames[: 3 * 28], "alex"),
         (frames[3 * 28 :], UNKNOWN),
     ]
     # A weak window beside the far one is the stranger's too.
     windows[2] = weak
-    listener._emb_cache = {}
-    listener._embed_frames(frames[3 * 28 :], 1)
-    pieces = listener._third_voice(frames, "alex")
+    listener.windows.clear()
+    listener.windows.mean(frames[3 * 28 :], 1)
+    pieces = listener.strangers.split(frames, "alex")
     assert [(p[0].idx, n) for p, n in pieces] == [
         (frames[0].idx, "alex"),
         (frames[2 * 28].idx, UNKNOWN),
     ]
     # A heard window merely weak (below `stranger_doubt`) is doubt enough to hear the
     # piece throughout: with its weak neighbour it is the stranger's run.
-    assert c < listener.cfg.stranger_doubt
+    assert c < listener.cfg.strangers.doubt
     windows[:] = [alex.embedding, alex.embedding, weak, weak]
-    listener._emb_cache = {}
-    listener._embed_frames(frames[3 * 28 :], 1)
-    pieces = listener._third_voice(frames, "alex")
+    listener.windows.clear()
+    listener.windows.mean(frames[3 * 28 :], 1)
+    pieces = listener.strangers.split(frames, "alex")
     assert [(p[0].idx, n) for p, n in pieces] == [
         (frames[0].idx, "alex"),
         (frames[2 * 28].idx, UNKNOWN),

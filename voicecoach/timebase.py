@@ -24,3 +24,18 @@ def seconds(samples: int) -> float:
 def samples(seconds_: float) -> int:
     """Sample count for a media time in seconds (rounded to the nearest sample)."""
     return int(round(seconds_ * SAMPLE_RATE))
+
+
+FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
+"""Seconds per analysis frame (0.03)."""
+
+
+def frame_count(seconds_: float) -> int:
+    """Whole frames nearest to a duration in seconds: settings are written in seconds,
+    and this is the one place they become frame counts."""
+    return int(round(seconds_ / FRAME_S))
+
+
+def frames_covering(samples_: int) -> int:
+    """Frames needed to cover ``samples_`` samples (rounded up)."""
+    return -(-samples_ // FRAME_SAMPLES)

@@ -14,6 +14,7 @@ import numpy as np
 
 from voicecoach.errors import UserError
 from voicecoach.perception.listener import Listener, ListenerConfig
+from voicecoach.perception.stages.enrol import EnrolmentCache
 from voicecoach.perception.types import Interruption, Overlap, RaisedVoice, Utterance
 from voicecoach.timebase import SAMPLE_RATE
 
@@ -58,16 +59,18 @@ def analyze(
     calibration: AudioLike | None = None,
     enroll: dict[str, AudioLike] | None = None,
     config: ListenerConfig | None = None,
+    enrolments: EnrolmentCache | None = None,
 ) -> dict[str, Any]:
     """Run the Listener over ``audio``; see the module docstring for the result format.
 
     ``enroll``: partner name -> calm speech of that partner (path or array); their voices
     are then named. Without it voices are labelled speaker1, speaker2, ... in order of
     appearance, each calibrated on its first calm speech, or the single expected voice
-    on ``calibration``.
+    on ``calibration``. ``enrolments``: a cache shared by calls that may enrol the same
+    audio again (an evaluation), so its voice is learnt once.
     """
     signal = load_audio(audio)
-    listener = Listener(config)
+    listener = Listener(config, enrolments=enrolments)
     try:
         if enroll:
             for name, src in enroll.items():
