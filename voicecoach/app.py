@@ -99,6 +99,14 @@ def build_session(
     )
 
 
+def engine_settings(args: argparse.Namespace) -> dict:
+    """The dialogue settings the command line chose (run and demo share these options)."""
+    from voicecoach.dialogue.helpinfo import resolve_country
+
+    country = resolve_country(getattr(args, "country", None))
+    return {"help_country": country, "speak_help": bool(getattr(args, "speak_help", False))}
+
+
 def default_log_dir() -> Path:
     # The folder name is the only place the wall clock is used: to name the session.
     base = Path.home() / ".local" / "share" / "voicecoach" / "sessions"
@@ -167,6 +175,7 @@ def run_session(args: argparse.Namespace) -> int:
         echo=not args.quiet,
         keys=keyboard.pressed if keyboard else (lambda: []),
         barge_in=barge_in,
+        engine_settings=engine_settings(args),
     )
     if not args.input:
         print(

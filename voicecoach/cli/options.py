@@ -19,8 +19,29 @@ def enroll(text: str) -> tuple[str, str]:
     return name, path
 
 
+def country(text: str) -> str:
+    from voicecoach.dialogue.helpinfo import country_code
+    from voicecoach.errors import UserError
+
+    try:
+        return country_code(text)
+    except UserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_session_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="base", help="Whisper model: base (default) or tiny.en")
     p.add_argument("--voice", default="en_US-joe-medium", help="the coach's Piper voice")
     p.add_argument("--script", default="session", help="dialogue script to start (default session)")
     p.add_argument("--quiet", action="store_true", help="do not print the transcript")
+    p.add_argument(
+        "--country",
+        type=country,
+        help="where the couple lives, for the help information shown if someone is not safe: "
+        "US, CA, GB, IE, AU, NZ, DE or INT (default: from the system locale, else INT)",
+    )
+    p.add_argument(
+        "--speak-help",
+        action="store_true",
+        help="also read the help information aloud (off: it is shown on screen only)",
+    )

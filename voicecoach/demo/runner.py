@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from voicecoach.app import build_session, shared_models
+from voicecoach.app import build_session, engine_settings, shared_models
 from voicecoach.audio.files import TrackSink, mix, write_wav
 from voicecoach.demo.room import SimulatedRoom
 from voicecoach.demo.scenario import load_scenario
@@ -51,6 +51,7 @@ def run_demo(
     script: str = "session",
     echo: bool = True,
     max_seconds: float = MAX_SECONDS,
+    settings: dict | None = None,
 ) -> DemoResult:
     from voicecoach.lab.partners import partner_voice
 
@@ -68,6 +69,7 @@ def run_demo(
         log_path=out / "events.jsonl",
         echo=echo,
         max_seconds=max_seconds,
+        engine_settings=settings,
     )
     room.attach(session)
     reason = session.run(room)
@@ -87,6 +89,7 @@ def run_demo_cli(args: argparse.Namespace) -> int:
         voice=args.voice,
         script=args.script,
         echo=not args.quiet,
+        settings=engine_settings(args),
     )
     print(
         f"\nDemo finished ({result.reason}). Listen to {result.out_dir / 'session.wav'}; "

@@ -19,7 +19,7 @@ from typing import Any
 from voicecoach.dialogue import answers, prompts
 from voicecoach.dialogue.commands import addressed, command
 from voicecoach.dialogue.floor import BOTH, STALE_TALK_S, HoldFloor, Turn, TurnOver
-from voicecoach.dialogue.helpinfo import help_text
+from voicecoach.dialogue.helpinfo import help_text, spoken_help
 from voicecoach.dialogue.library import load_set
 from voicecoach.dialogue.mirror import missed_most
 from voicecoach.dialogue.protocol import (
@@ -411,7 +411,8 @@ class Engine(Steps):
             self._emit(StopSpeaking())
         self._close_all()
         text = help_text(self.settings.help_country, self.settings.help_text)
-        line = prompts.SAFETY_STOP + (" " + text if self.settings.speak_help else "")
+        spoken = spoken_help(self.settings.help_country, self.settings.help_text)
+        line = prompts.SAFETY_STOP + (" " + spoken if self.settings.speak_help else "")
         self._emit(EnterStep("safety", "stop"))
         self._speak(Say("safety.stop", line, None, self._rate))
         self._emit(Show(text, kind="help"))

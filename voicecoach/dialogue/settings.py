@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Settings:
     timeout_s: float = 1200.0  # a timeout apart: ~20 min lets the body calm down
-    help_country: str = "US"
+    help_country: str = "US"  # ISO code (or INT); see voicecoach/data/helplines.yaml
     help_text: str | None = None  # overrides the per-country help information
     speak_help: bool = False  # read the help information aloud too (off: it may be private)
     turn_end_s: float = 0.35  # silence that ends a turn after a finished sentence: about
@@ -50,6 +50,10 @@ class Settings:
         for name, given in value.items():
             default = getattr(defaults, name)
             values[name] = _coerce(name, given, default)
+        if "help_country" in values:
+            from voicecoach.dialogue.helpinfo import country_code
+
+            values["help_country"] = country_code(values["help_country"])
         return cls(**values)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from voicecoach.dialogue import answers, prompts
 from voicecoach.dialogue.floor import BOTH
-from voicecoach.dialogue.helpinfo import help_text
+from voicecoach.dialogue.helpinfo import help_text, spoken_help
 from voicecoach.dialogue.protocol import (
     EnterStep,
     Listen,
@@ -158,7 +158,8 @@ class Steps:
             self._emit(Show(text, kind="help"))
             self._help_shown = True
             if self.settings.speak_help:
-                yield from self._say(pid, text)
+                spoken = spoken_help(self.settings.help_country, self.settings.help_text)
+                yield from self._say(pid, spoken)
             return nxt
         raise ScriptError(f"step kind {kind!r} is not implemented")  # checked at load
 
