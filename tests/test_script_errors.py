@@ -131,7 +131,7 @@ CASES = [
         """,
         5,
         "hello",
-        "'say' does not take 'who' (it takes: next, text, to)",
+        "'say' does not take 'who' (it takes: next, text, to, must_hear)",
     ),
     (
         "missing step",

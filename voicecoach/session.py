@@ -187,6 +187,7 @@ class _Speaking:
     text: str
     start: float  # s
     end: float  # s, planned
+    firm: bool = False  # said in full: a partner talking does not stop it
 
 
 @dataclass
@@ -344,7 +345,7 @@ class Session:
 
     def _can_barge_in(self) -> bool:
         return self.barge_in and not (
-            self.speaking and self.speaking.id.startswith(UNINTERRUPTIBLE)
+            self.speaking and (self.speaking.firm or self.speaking.id.startswith(UNINTERRUPTIBLE))
         )
 
     def _barged_in(self, t: float) -> None:
@@ -505,7 +506,11 @@ class Session:
             self.sink.play(start + n / SAMPLE_RATE, piece)
             n += len(piece)
         self.speaking = _Speaking(
-            id=action.id, text=action.text, start=start, end=start + n / SAMPLE_RATE
+            id=action.id,
+            text=action.text,
+            start=start,
+            end=start + n / SAMPLE_RATE,
+            firm=action.firm,
         )
         self._barge.reset()
         self.listener.mute(True)

@@ -114,6 +114,8 @@ class Engine(Steps):
         self._last_result = "done"  # the result of the script that just ended
         self._last_by = UNKNOWN  # who actually spoke in the last turn (for open floors)
         self._help_shown = False
+        self._cut: str | None = None  # the last line a partner talked over
+        self._answers: list[str] = []  # safety answers given (danger words count as "no")
         self._finished = False
         self._started = False
 
@@ -294,6 +296,8 @@ class Engine(Steps):
             if self._listen is not None and self._wait is not None:
                 self._emit(self._listen)
             return
+        if ev.interrupted:
+            self._cut = ev.id
         if isinstance(self._wait, WaitSay):
             if ev.interrupted:
                 # A partner talked over the coach, who stopped: hear them out before the
@@ -417,8 +421,16 @@ class Engine(Steps):
         self._speak(Say("safety.stop", line, None, self._rate))
         self._emit(Show(text, kind="help"))
         self._emit(SafetyAnswer(who, "no"))
+        self._answers.append("no")
         self._help_shown = True
         self._stopping = "not safe"
+
+    def _help_reason(self) -> str:
+        """Why a session that showed help ends: "unsure" when the partners' answers were
+        doubts and nobody said no (logged as given, never turned into "not safe")."""
+        if "no" not in self._answers and "unsure" in self._answers:
+            return "unsure"
+        return "not safe"
 
     def _on_command(self, cmd: str, who: str, text: str) -> None:
         if cmd == "stop" and isinstance(self._wait, WaitHeat) and not addressed(text):
@@ -610,7 +622,7 @@ class Engine(Steps):
                 frame.gen.close()
             log.info("script %s ended: %s", frame.script.name, result)
             if self._help_shown:
-                self._end("not safe")  # help was shown: never an exercise afterwards
+                self._end(self._help_reason())  # help was shown: never an exercise afterwards
                 return
             if not self._stack:
                 self._end(result)
@@ -627,7 +639,7 @@ class Engine(Steps):
     def _enter(self, frame: ScriptRun, step_id: str) -> None:
         step = frame.script.steps[step_id]
         if self._help_shown and step.kind not in ("say", "help", "end"):
-            self._end("not safe")
+            self._end(self._help_reason())
             return
         frame.visits[step_id] += 1
         if frame.visits[step_id] > _MAX_VISITS:

@@ -79,6 +79,7 @@ class Say:
     text: str
     to: str | None = None  # partner addressed, if any
     rate: float = 1.0  # speaking-rate multiplier (<1 slower: the "slower" voice command)
+    firm: bool = False  # said in full even if a partner talks over it (no barge-in)
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ class Step:
     on: dict[str, str] = field(default_factory=dict)  # answer/result -> step id
     simpler: str | None = None  # ask: the simpler question after two unclear answers
     safety: bool = False  # ask: log each answer as a SafetyAnswer
+    must_hear: bool = False  # say: cut off by a partner -> said again, once, in full
     next: str | None = None
     max_s: float | None = None  # listen/ask/enroll/monitor: longest wait for the turn
     cond: str | None = None  # branch
@@ -110,7 +111,11 @@ class Script:
 # field name -> (required?, description of what is expected). Order is the doc order.
 _COMMON = {"id": (True, "a step name"), "kind": (True, "a step kind"), "next": (False, "")}
 KINDS: dict[str, dict[str, tuple[bool, str]]] = {
-    "say": {"text": (True, "the words to say"), "to": (False, _WHO_HINT)},
+    "say": {
+        "text": (True, "the words to say"),
+        "to": (False, _WHO_HINT),
+        "must_hear": (False, "true or false"),
+    },
     "ask": {
         "text": (True, "the question"),
         "to": (True, "(sender, receiver, partner1, partner2, each or either)"),
@@ -466,6 +471,12 @@ class _StepReader:
             raise self.fail(key, f"{key!r} must be a number from {low:g} to {high:g}")
         return float(value)
 
+    def flag(self, key: str) -> bool:
+        value = self.raw.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"{key!r} must be true or false")
+        return value
+
     def whole(self, key: str, low: int, high: int, default: int) -> int:
         if key not in self.raw:
             return default
@@ -505,6 +516,8 @@ class _StepReader:
         k = self.kind
         if k in ("say", "loop"):
             kw["to"] = self.who("to")
+        if k == "say":
+            kw["must_hear"] = self.flag("must_hear")
         if k in ("listen", "enroll"):
             kw["who"] = self.who("who")
         if k in ("ask", "listen", "enroll", "monitor"):
@@ -555,10 +568,7 @@ class _StepReader:
             raise self.fail("expect", f"'expect' must be yesno, choice or free, not {expect!r}")
         kw["expect"] = expect
         kw["simpler"] = self.text("simpler")
-        safety = r.get("safety", False)
-        if not isinstance(safety, bool):
-            raise self.fail("safety", "'safety' must be true or false")
-        kw["safety"] = safety
+        safety = kw["safety"] = self.flag("safety")
         choices: dict[str, tuple[str, ...]] = {}
         if expect == "choice":
             raw = r.get("choices")

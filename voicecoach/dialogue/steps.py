@@ -63,6 +63,8 @@ class Steps:
     _last_prompt: Say | None
     _last_by: str
     _help_shown: bool
+    _cut: str | None  # id of the last line a partner talked over (its SayDone interrupted)
+    _answers: list[str]  # every safety answer given, in order
     _early: list[PartnerSaid]
     # ... and its methods _emit, _speak, _render, _name, _pid, _can_pause, _pause_script
     # and _condition, which other parts of the engine share.
@@ -94,7 +96,13 @@ class Steps:
         pid = self._pid(frame, step)
         nxt = script.default_next(step)
         if kind == "say":
-            yield from self._say(pid, self._render(step.text or ""), self._name(step.to) or None)
+            text, to = self._render(step.text or ""), self._name(step.to) or None
+            yield from self._say(pid, text, to)
+            if step.must_hear and self._cut == pid:
+                # A partner talked over a line everyone must hear (the welcome, the "not
+                # therapy" notice): say it again, once, and this time in full.
+                log.info("%s was cut off: saying it again, in full", pid)
+                yield from self._say(pid, text, to, firm=True)
             return nxt
         if kind == "ask":
             return (yield from self._ask(frame, step))
@@ -165,8 +173,11 @@ class Steps:
 
     # ------------------------------------------------------------ step helpers
 
-    def _say(self, pid: str, text: str, to: str | None = None) -> Generator[Wait, Any, None]:
-        say = Say(pid, text, to, self._rate)
+    def _say(
+        self, pid: str, text: str, to: str | None = None, firm: bool = False
+    ) -> Generator[Wait, Any, None]:
+        say = Say(pid, text, to, self._rate, firm)
+        self._cut = None
         self._speak(say)
         if not pid.startswith("engine."):
             self._last_prompt = say  # "repeat that" repeats the script, not our asides
@@ -229,6 +240,7 @@ class Steps:
             answer, by = yield from self._ask_one(frame, step, name)
             got.append(answer)
             if step.safety:
+                self._answers.append(answer)
                 self._emit(SafetyAnswer(by, answer))
             if step.safety and answer == "no":
                 break  # someone is not safe: no need to ask further

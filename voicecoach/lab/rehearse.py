@@ -27,6 +27,7 @@ from voicecoach.dialogue.protocol import (
     StopSpeaking,
     Tick,
 )
+from voicecoach.session import UNINTERRUPTIBLE
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ class Rehearsal:
         self._used: dict[str, int] = {}
         self._say_due: tuple[float, int, str] | None = None
         self._busy_until = 0.0  # a simulated partner is speaking until then
+        self._barges: list[float] = []
+        self._say_firm = False  # media times a partner cuts into the coach's line
 
     # ------------------------------------------------------------ scheduling
 
@@ -96,6 +99,13 @@ class Rehearsal:
         self._busy_until = max(self._busy_until, end + VAD_END_S)
         return end
 
+    def barge_in(self, speaker: str, text: str, start: float, dur: float | None = None) -> float:
+        """A partner talks over the coach at ``start``: as the session's barge-in detector
+        does, the line in the air stops (an interrupted SayDone) unless it is firm, and
+        their words follow. Returns the end of their words."""
+        heapq.heappush(self._barges, start + VAD_ONSET_S)
+        return self.speak(speaker, text, start, dur)
+
     # ------------------------------------------------------------ running
 
     def run(
@@ -108,6 +118,9 @@ class Rehearsal:
             if stop is not None and stop(self):
                 break
             self.t = round(self.t + GRID_S, 6)
+            while self._barges and self._barges[0] <= self.t:
+                heapq.heappop(self._barges)
+                self._cut_in()
             while self._queue and self._queue[0][0] <= self.t:
                 _, _, event = heapq.heappop(self._queue)
                 self._feed(event)
@@ -136,6 +149,13 @@ class Rehearsal:
 
         return self.run(until=until, stop=reached)
 
+    def _cut_in(self) -> None:
+        if self._say_due is None or self._say_firm:
+            return  # the coach is silent, or says this line in full whatever happens
+        sid = self._say_due[2]
+        self._say_due = None
+        self._feed(SayDone(self.t, sid, interrupted=True))
+
     def _feed(self, event: EngineInput) -> None:
         self.log.append((self.t, event))
         self._take(self.engine.handle(event))
@@ -146,6 +166,7 @@ class Rehearsal:
             if isinstance(action, Say):
                 dur = 0.3 + len(action.text) / CHARS_PER_S / action.rate
                 self._say_due = (round(self.t + dur, 6), 0, action.id)
+                self._say_firm = action.firm or action.id.startswith(UNINTERRUPTIBLE)
             elif isinstance(action, StopSpeaking) and self._say_due is not None:
                 sid = self._say_due[2]
                 self._say_due = None
