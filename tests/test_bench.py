@@ -186,3 +186,30 @@ def test_turn_kinds_load_each_script_once(monkeypatch: pytest.MonkeyPatch) -> No
     kinds = [bench._turn_kind(events, h, scripts) for h in events if h["type"] == "heard"]
     assert kinds == ["answer", "message", None]
     assert loads == ["imago", "/no/such/script.yaml"]
+
+
+def test_heat_to_first_word_reads_the_onset_from_the_log() -> None:
+    events = [
+        {"type": "step", "t": 40.6, "script": "session", "step": "monitor"},
+        {"type": "detect", "t": 62.97, "kind": "interruption", "speaker": "Alex", "onset": 62.04},
+        {"type": "detect", "t": 63.81, "kind": "raised_voice", "speaker": "Sam", "onset": 62.9},
+        {"type": "step", "t": 63.54, "script": "session", "step": "pause"},
+        {"type": "step", "t": 63.54, "script": "pause", "step": "breath"},
+        {"type": "say", "t": 65.1, "id": "pause.breath", "text": "x", "start": 63.54, "end": 65.1},
+        {"type": "step", "t": 65.1, "script": "pause", "step": "safety"},
+        # A pause asked for by voice, with no detection before it: not a heat delay.
+        {"type": "step", "t": 200.0, "script": "imago", "step": "send"},
+        {"type": "step", "t": 201.0, "script": "pause", "step": "breath"},
+        {"type": "say", "t": 202.0, "id": "pause.breath", "text": "x", "start": 201.0, "end": 202},
+    ]
+    (d,) = bench.heat_to_first_word(events, lead_s=0.1)
+    assert d["onset_s"] == 62.04 and d["detect_s"] == 62.97
+    assert d["onset_to_first_word_s"] == pytest.approx(63.54 + 0.1 - 62.04, abs=0.01)
+    s = bench.heat_summary([d, {**d, "onset_to_first_word_s": 3.6}])
+    assert s["n"] == 2 and s["max_s"]["met"] is False and s["median_s"]["met"] is False
+    assert bench.heat_summary([])["median_s"]["value"] is None
+
+
+def test_leading_silence() -> None:
+    audio = np.concatenate([np.zeros(SR // 10, np.float32), np.full(SR // 10, 0.1, np.float32)])
+    assert bench.leading_silence_s(audio) == pytest.approx(0.1, abs=0.011)

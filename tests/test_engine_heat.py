@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from voicecoach.dialogue.engine import Engine
 from voicecoach.dialogue.protocol import (
     EndSession,
@@ -81,6 +83,44 @@ def test_heat_waits_for_a_gap_in_speech() -> None:
     t_pause = next(t for t, x in r.log if isinstance(x, Say) and x.id == "pause.breath")
     assert t_pause - t_alarm <= 2.1  # never more than the gap wait
     assert t_pause > t_alarm
+
+
+def _fight(alarms: list[tuple[float, float]]) -> Rehearsal:
+    """Monitoring; Alex and Sam talk over each other without a breath from 60 s to 70 s;
+    ``alarms``: (decision time, onset) of each heat alarm."""
+    engine = Engine(None, PARTNERS, entry="session")
+    table = happy_replies()
+    table["session.monitor"] = None
+    r = Rehearsal(engine, table)
+    r.run_to("session.monitor")
+    r.speak("Alex", "It always matters to her and never to you " * 3, start=60.0, dur=10.0)
+    r.speak("Sam", "That is not fair and you know it " * 3, start=61.0, dur=9.0)
+    for t, onset in alarms:
+        r.at(t, HeatAlarm(t, "interruption", "Alex", 0.8, by="Sam", onset=onset))
+    r.run(until=90)
+    return r
+
+
+def test_the_wait_for_a_breath_is_bounded_from_the_heats_onset() -> None:
+    # Detected 0.93 s after Sam cut in (as in the demo); nobody pauses for breath: the
+    # coach speaks firmly over the fight 1.5 s after the onset, not 2 s after the alarm.
+    r = _fight([(61.93, 61.0)])
+    t_pause = next(t for t, x in r.log if isinstance(x, Say) and x.id == "pause.breath")
+    assert t_pause == pytest.approx(61.0 + 1.5, abs=0.031)
+
+
+def test_a_second_alarm_does_not_restart_the_wait() -> None:
+    # The demo's 2.85 s: a raised voice 0.84 s after the interruption restarted the wait.
+    r = _fight([(61.93, 61.0), (62.77, 62.1)])
+    t_pause = next(t for t, x in r.log if isinstance(x, Say) and x.id == "pause.breath")
+    assert t_pause == pytest.approx(61.0 + 1.5, abs=0.031)
+
+
+def test_a_late_alarm_pauses_at_once() -> None:
+    # A raised stretch that began 3 s before the alarm: there is no time left to wait.
+    r = _fight([(64.0, 61.0)])
+    t_pause = next(t for t, x in r.log if isinstance(x, Say) and x.id == "pause.breath")
+    assert t_pause == pytest.approx(64.0, abs=0.031)
 
 
 def test_a_second_alarm_during_the_pause_is_not_a_second_pause() -> None:

@@ -162,13 +162,16 @@ def test_enrolment_heard_and_alarms_reach_log_and_engine(tmp_path):
         "kind": "raised_voice",
         "speaker": "Alex",
         "score": 0.8,
+        "onset": 2.6,
     }
     assert detects[1]["kind"] == "interruption"
     assert detects[1]["speaker"] == "Alex" and detects[1]["by"] == "Sam"
+    assert detects[1]["onset"] == 3.1
     said = [e for e in engine.inputs if isinstance(e, dp.PartnerSaid)]
     assert said[0].speaker == "Alex" and said[0].text == "Hi, I'm Alex."
     alarms = [e for e in engine.inputs if isinstance(e, dp.HeatAlarm)]
     assert [a.kind for a in alarms] == ["raised_voice", "interruption"]
+    assert [a.onset for a in alarms] == [2.6, 3.1]  # where the heat began, for the engine
     # The alarm's prompt followed at once.
     pause = [r for r in log if r["type"] == "say" and r["id"] == "pause.breath"][0]
     assert pause["start"] == pytest.approx(3.0, abs=0.031)

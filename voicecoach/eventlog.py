@@ -5,7 +5,8 @@ Records written (fields beyond `type` and `t`):
 
 - ``session``: ``state`` ("start" or "end"), optional ``reason``
 - ``detect``: ``kind`` ("raised_voice" or "interruption"), ``speaker``, ``score``,
-  and ``by`` for an interruption (``speaker`` was talked over *by* ``by``)
+  and ``by`` for an interruption (``speaker`` was talked over *by* ``by``); ``onset``:
+  media time the heat began (the raised stretch's start, the cut-in's onset)
 - ``say``: ``id``, ``text``, ``start``, ``end`` (the coach speaking, seconds)
 - ``heard``: ``speaker``, ``text``, ``start``, ``end`` (a partner's transcribed turn)
 - ``step``: ``script``, ``step`` (a dialogue step entered)
@@ -62,6 +63,7 @@ class Detect(Record):
     speaker: str = "unknown"  # raised_voice: who; interruption: who was talked over
     score: float = 0.0  # detector confidence, 0..1 (raised voice: how far above baseline)
     by: str | None = None  # interruption only: who cut in
+    onset: float | None = None  # s: where the heat began (raised stretch / cut-in onset)
     type = "detect"
 
 

@@ -383,18 +383,31 @@ class Session:
                 self._utterance(e)
             elif isinstance(e, pt.RaisedVoice):
                 self.log.write(
-                    ev.Detect(t=e.t, kind="raised_voice", speaker=e.speaker, score=e.score)
+                    ev.Detect(
+                        t=e.t, kind="raised_voice", speaker=e.speaker, score=e.score, onset=e.start
+                    )
                 )
                 self._apply(
                     self.engine.handle(
-                        dp.HeatAlarm(t=e.t, kind="raised_voice", speaker=e.speaker, score=e.score)
+                        dp.HeatAlarm(
+                            t=e.t,
+                            kind="raised_voice",
+                            speaker=e.speaker,
+                            score=e.score,
+                            onset=e.start,
+                        )
                     )
                 )
             elif isinstance(e, pt.Interruption):
                 score = min(1.0, e.overlap)  # a longer overlap is a clearer interruption
                 self.log.write(
                     ev.Detect(
-                        t=e.t, kind="interruption", speaker=e.interrupted, score=score, by=e.speaker
+                        t=e.t,
+                        kind="interruption",
+                        speaker=e.interrupted,
+                        score=score,
+                        by=e.speaker,
+                        onset=e.time,
                     )
                 )
                 self._apply(
@@ -405,6 +418,7 @@ class Session:
                             speaker=e.interrupted,
                             score=score,
                             by=e.speaker,
+                            onset=e.time,
                         )
                     )
                 )

@@ -108,6 +108,7 @@ class Engine(Steps):
         self._last_prompt: Say | None = None
         self._rate = 1.0
         self._pending_heat: HeatAlarm | None = None
+        self._heat_since: float | None = None  # s: onset of the pending heat (earliest)
         self._reopen: Reopen | None = None
         self._seed: tuple[str, str] | None = None  # (speaker, words) to start a turn with
         self._stopping: str | None = None  # EndSession reason, sent once the last line is done
@@ -397,6 +398,12 @@ class Engine(Steps):
             # only if it keeps happening does it become a pause.
             turn.interrupted_by(ev.by)
             return
+        onset = min(ev.t, ev.onset if ev.onset is not None else ev.t)
+        if self._pending_heat is None or self._heat_since is None:
+            self._heat_since = onset
+        else:
+            # A second alarm in the same fight does not restart the wait for a breath.
+            self._heat_since = min(self._heat_since, onset)
         self._pending_heat = ev
         self._try_heat()
 
@@ -524,7 +531,8 @@ class Engine(Steps):
         ev = self._pending_heat
         if ev is None:
             return
-        if not self._talking or self.t - ev.t >= self.settings.heat_gap_wait_s:
+        since = ev.t if self._heat_since is None else self._heat_since
+        if not self._talking or self.t - since >= self.settings.heat_gap_wait_s:
             self._apply_heat(ev)
 
     def _apply_heat(self, ev: HeatAlarm) -> None:
@@ -536,6 +544,7 @@ class Engine(Steps):
                 self._pending_heat = ev  # after the line in the air (e.g. "repeat that")
             return
         self._pending_heat = None
+        self._heat_since = None
         if any(f.heat_pause for f in self._stack):
             log.info("heat while already pausing: nothing more to do")
             return

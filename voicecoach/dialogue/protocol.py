@@ -47,6 +47,7 @@ class HeatAlarm:
     speaker: str
     score: float
     by: str | None = None  # interruption: who cut in
+    onset: float | None = None  # s: where the heat began (the raised stretch, the cut-in)
 
 
 @dataclass(frozen=True)

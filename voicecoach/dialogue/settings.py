@@ -26,7 +26,9 @@ class Settings:
     silence_s: float = 15.0  # no word at all for this long: a gentle re-prompt
     breathe_in_s: float = 4.0
     breathe_out_s: float = 6.0  # a longer out-breath is the calming part
-    heat_gap_wait_s: float = 2.0  # on heat, wait this long at most for a gap in speech
+    heat_gap_wait_s: float = 1.5  # on heat, wait for a breath in the speech at most this
+    # long after the heat's onset (not after the alarm, which comes ~1 s later, nor after
+    # the latest of several alarms); then the pause is said firmly over the fight
     slower_rate: float = 0.85  # "slower": speaking rate multiplier per request
     max_holds: int = 2  # "let X finish" at most this often per turn (then let it be)
     max_heat_pauses: int = 2  # heat inside an exercise: pause and resume this often, then stop

@@ -53,6 +53,8 @@ TARGETS: dict[str, float] = {
     "idle_rss_mb": 600.0,
     "echo_events_from_coach": 0.0,
     "barge_in_stop_ms": 300.0,
+    "heat_to_first_word_median_s": 2.0,
+    "heat_to_first_word_max_s": 3.5,
 }
 
 NOTES = [
@@ -65,6 +67,9 @@ NOTES = [
     "pause_prompt: the engine's decision (its Say) to the first sample handed to the output,"
     " plus the device's reported output latency when a device was available;"
     " detect_to_decision_media_ms is how long the engine waited after the detection.",
+    "heat_to_first_word: media time (events.jsonl) from the onset of the heat (the earliest"
+    " `onset` of the detections that led to a pause) to the first audible sample of the"
+    " pause's first line (its `say` start plus the prompt audio's leading silence).",
     "idle: CPU seconds per media second while listening quietly after the enrolment.",
     "barge_in: media time from the partner's onset to the coach's voice cut, plus the"
     " device's stop-to-silence measured on the speaker monitor.",
@@ -429,6 +434,72 @@ def pause_from_detections(inst: Instrumented, events: list[dict[str, Any]]) -> l
     return out
 
 
+def heat_to_first_word(
+    events: list[dict[str, Any]], lead_s: float = 0.0, window_s: float = 6.0
+) -> list[dict[str, Any]]:
+    """Each pause in a session log: from the onset of the heat to the coach's first word.
+
+    A pause begins where the log enters the ``pause`` script; its heat is the detections in
+    the ``window_s`` before its first line (the engine waits for a breath at most
+    ``heat_gap_wait_s`` after the onset), and the onset is the earliest of theirs (a
+    `detect` record without ``onset`` counts from its decision time). ``lead_s``: the
+    silence at the start of the prompt's audio, before the first word.
+    """
+    out: list[dict[str, Any]] = []
+    previous = ""
+    for i, e in enumerate(events):
+        if e["type"] != "step":
+            continue
+        entering = e["script"] == "pause" and previous != "pause"
+        previous = e["script"]
+        if not entering:
+            continue
+        say = next((x for x in events[i:] if x["type"] == "say"), None)
+        if say is None or not say["id"].startswith("pause."):
+            continue
+        heat = [
+            d
+            for d in events[:i]
+            if d["type"] == "detect" and say["start"] - window_s <= d["t"] <= say["start"]
+        ]
+        if not heat:
+            continue  # a pause asked for by voice, or offered after a silence
+        onset = min(d.get("onset", d["t"]) for d in heat)
+        first = min(d["t"] for d in heat)
+        out.append(
+            {
+                "onset_s": round(onset, 2),
+                "detect_s": round(first, 2),
+                "first_word_s": round(say["start"] + lead_s, 2),
+                "onset_to_detect_s": round(first - onset, 2),
+                "detect_to_say_s": round(say["start"] - first, 2),
+                "onset_to_first_word_s": round(say["start"] + lead_s - onset, 2),
+            }
+        )
+    return out
+
+
+def leading_silence_s(audio: np.ndarray, floor_db: float = -40.0) -> float:
+    """Seconds before the first 10 ms of ``audio`` above ``floor_db`` (dBFS RMS)."""
+    hop = SR // 100
+    for i in range(0, max(0, len(audio) - hop + 1), hop):
+        if _level_db(audio[i : i + hop]) > floor_db:
+            return i / SR
+    return len(audio) / SR
+
+
+def heat_summary(delays: list[dict[str, Any]]) -> dict[str, Any]:
+    values = [d["onset_to_first_word_s"] for d in delays]
+    return {
+        "n": len(values),
+        "pauses": delays,
+        "median_s": target(
+            statistics.median(values) if values else None, "heat_to_first_word_median_s", "s"
+        ),
+        "max_s": target(max(values) if values else None, "heat_to_first_word_max_s", "s"),
+    }
+
+
 # ------------------------------------------------------------------ dialogue (demo)
 
 
@@ -501,7 +572,43 @@ def measure_dialogue(models: Any, *, quick: bool, voices: str = "demo") -> dict[
         "detections": sum(e["type"] == "detect" for e in events),
         "end_of_turn": end_of_turn(inst, events),
         "pause_handoff": pause_from_detections(inst, events),
+        "heat_to_first_word": heat_to_first_word(events, _pause_lead_s(session)),
     }
+
+
+def _pause_lead_s(session: Any) -> float:
+    """The leading silence of the pause's first line, as the session synthesized it."""
+    from voicecoach.dialogue.script import load_script
+
+    first = next(iter(load_script("pause").steps.values()))
+    return leading_silence_s(session.prompts.get(first.text or ""))
+
+
+def measure_heat(models: Any, scenarios: tuple[str, ...] = ("unsafe",)) -> list[dict[str, Any]]:
+    """More pauses for heat_to_first_word: other demo scenarios, up to their first pause."""
+    from voicecoach.app import build_session
+    from voicecoach.demo.room import SimulatedRoom
+    from voicecoach.demo.scenario import load_scenario
+    from voicecoach.lab.partners import partner_voice
+
+    out: list[dict[str, Any]] = []
+    for name in scenarios:
+        sc = load_scenario(name)
+        room = SimulatedRoom(sc, {n: partner_voice(v) for n, v in sc.partners.items()})
+        names = list(sc.partners)
+        session = build_session(
+            models=models,
+            sink=TimedSink(),
+            partners=(names[0], names[1]),
+            script="session",
+            echo=False,
+            max_seconds=100.0,
+        )
+        room.attach(session)
+        session.run(room)
+        for d in heat_to_first_word(session.log.dicts(), _pause_lead_s(session)):
+            out.append({"scenario": name, **d})
+    return out
 
 
 def measure_pause_handoff(models: Any, runs: int) -> dict[str, Any]:
@@ -1094,9 +1201,14 @@ def run_bench(quick: bool = False) -> dict[str, Any]:
     out["synthesis"] = _guard("synthesis", lambda: measure_synthesis(models.voice, 2 * runs + 1))
     dialogue = _guard("dialogue", lambda: measure_dialogue(models, quick=quick))
     handoff = _guard("pause", lambda: measure_pause_handoff(models, 10))
+    more_heat = _guard("heat", lambda: measure_heat(models))
     devices = collect_part(devices_proc, "devices", timeout=180)
     out["dialogue"] = dialogue
     out["pause_prompt"] = _pause_summary(dialogue, handoff, devices)
+    heated = dialogue.get("heat_to_first_word") if isinstance(dialogue, dict) else None
+    delays = [{"scenario": "heated", **d} for d in heated or []]
+    delays += more_heat if isinstance(more_heat, list) else []
+    out["heat_to_first_word"] = heat_summary(delays)
     out["echo"] = {
         "simulated": _guard("echo", lambda: measure_echo_sim(models, quick=quick)),
         "virtual_loopback": devices.get("echo") or devices,
@@ -1184,10 +1296,24 @@ def summary(out: dict[str, Any]) -> dict[str, Any]:
         "idle_rss": get("idle", "rss_mb"),
         "echo_events_from_coach": get("echo", "simulated", "events_from_coach"),
         "barge_in_stop": get("barge_in", "onset_to_silence_ms"),
+        "heat_to_first_word_median": get("heat_to_first_word", "median_s"),
+        "heat_to_first_word_max": get("heat_to_first_word", "max_s"),
     }
 
 
-PARTS: dict[str, Callable[[bool], dict[str, Any]]] = {"idle": part_idle, "devices": part_devices}
+def part_heat(quick: bool) -> dict[str, Any]:
+    """Onset of the heat -> the coach's first word, on the demo scenarios (to the pause)."""
+    from voicecoach.app import shared_models
+
+    scenarios = ("heated",) if quick else ("heated", "unsafe")
+    return heat_summary(measure_heat(shared_models("base"), scenarios))
+
+
+PARTS: dict[str, Callable[[bool], dict[str, Any]]] = {
+    "idle": part_idle,
+    "devices": part_devices,
+    "heat": part_heat,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

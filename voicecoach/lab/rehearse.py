@@ -95,7 +95,8 @@ class Rehearsal:
         self.at(start + VAD_ONSET_S, SpeechStarted(start + VAD_ONSET_S, speaker))
         self.at(end + VAD_END_S, PartnerSaid(end + VAD_END_S, speaker, text, start, end))
         if heat:
-            self.at(end + VAD_END_S, HeatAlarm(end + VAD_END_S, "raised_voice", speaker, 0.9))
+            alarm = HeatAlarm(end + VAD_END_S, "raised_voice", speaker, 0.9, onset=start)
+            self.at(end + VAD_END_S, alarm)
         self._busy_until = max(self._busy_until, end + VAD_END_S)
         return end
 
