@@ -36,6 +36,7 @@ def test_free_answers_choices_and_variables(tmp_path: Path) -> None:
           - id: never
             kind: say
             text: Never said.
+            next: tea
           - id: echo
             kind: say
             text: "You said: {said}"
@@ -47,7 +48,7 @@ def test_free_answers_choices_and_variables(tmp_path: Path) -> None:
             choices:
               tea: [tea]
               coffee: [coffee, espresso]
-            on: {tea: tea, coffee: coffee}
+            on: {tea: never, coffee: coffee}
           - id: tea
             kind: end
             result: tea
@@ -105,9 +106,6 @@ def test_run_results_branch_in_the_caller_and_rounds(tmp_path: Path) -> None:
             if: second_round
             then: start
             else: bye
-          - id: talk
-            kind: listen
-            who: sender
         """,
     )
     engine = Engine(lambda name: {"inner": inner, "outer": outer}[name], PARTNERS, entry="outer")

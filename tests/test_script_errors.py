@@ -447,7 +447,12 @@ def test_check_script_checks_called_scripts(tmp_path: Path) -> None:
             script: not_there_at_all
         """,
     )
-    assert "no such script" in error(path)
+    assert error(path) == (
+        f"{path}, line 4, step \"go\": runs the script 'not_there_at_all', which does not "
+        f"exist (looked for not_there_at_all.yaml next to it, in "
+        f"{script_mod.display(script_mod.USER_DIR)} and in "
+        f"{script_mod.display(script_mod.SHIPPED_DIR)})"
+    )
 
 
 def test_run_in_a_circle_is_refused(tmp_path: Path) -> None:
@@ -456,6 +461,12 @@ def test_run_in_a_circle_is_refused(tmp_path: Path) -> None:
     scripts = {"aaa": load_script(a), "bbb": load_script(b)}
     with pytest.raises(ScriptError, match=re.escape("aaa -> bbb -> aaa")):
         Engine(scripts, ("Alex", "Sam"), entry="aaa")
+    # `scripts check` names the file, the line and the run step that closes the circle.
+    message = error(a)
+    assert message.startswith(f'{a}, line 2, step "go": ') or message.startswith(
+        f'{b}, line 2, step "go": '
+    )
+    assert "scripts run each other in a circle" in message
 
 
 def test_engine_rejects_unknown_settings() -> None:

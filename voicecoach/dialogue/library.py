@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 
-from voicecoach.dialogue.script import Script, ScriptError, load_script
+from voicecoach.dialogue.script import Script, ScriptError, check_run_circles, load_script
 
 log = logging.getLogger(__name__)
 
@@ -43,22 +43,5 @@ def load_set(scripts: Scripts, entry: str) -> dict[str, Script]:
         todo.extend(st.script for st in s.steps.values() if st.kind == "run" and st.script)
         if s.on_heat:
             todo.append(s.on_heat)
-    check_cycles(out)
+    check_run_circles(out)
     return out
-
-
-def check_cycles(scripts: dict[str, Script]) -> None:
-    """Refuse scripts that run each other in a circle (a session that could never end)."""
-
-    def calls(name: str) -> list[str]:
-        return [st.script for st in scripts[name].steps.values() if st.kind == "run" and st.script]
-
-    def visit(name: str, path: list[str]) -> None:
-        if name in path:
-            loop = " -> ".join([*path[path.index(name) :], name])
-            raise ScriptError(f"scripts run each other in a circle: {loop}")
-        for callee in calls(name):
-            visit(callee, [*path, name])
-
-    for name in scripts:
-        visit(name, [])

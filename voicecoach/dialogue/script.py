@@ -210,13 +210,19 @@ def load_script(name_or_path: str | Path, *, _near: Path | None = None) -> Scrip
     """Load and fully check a script; a name resolves to scripts/<name>.yaml."""
     path = resolve(name_or_path, _near)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise _Checker(path).fail(
+            line, f"this is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8"
+        ) from None
     except FileNotFoundError:
         raise ScriptError(
             f"{display(path)}: no such script (looked for '{Path(name_or_path).name}' in "
             f"{display(USER_DIR)} and {display(SHIPPED_DIR)})"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ScriptError(f"{display(path)}: cannot read the script ({exc})") from None
     script = parse_script(text, path)
     log.debug("loaded script %s (%d steps)", script.name, len(script.steps))
@@ -224,21 +230,59 @@ def load_script(name_or_path: str | Path, *, _near: Path | None = None) -> Scrip
 
 
 def check_script(path: str | Path) -> None:
-    """Check a script (and the scripts it runs exist and are valid); raise ScriptError."""
+    """Check a script, and that the scripts it runs exist, are valid and never run each
+    other in a circle; raise ScriptError naming the file, line and step."""
     script = load_script(path)
-    seen = {script.name}
+    loaded = {script.name: script}
     todo = [script]
     while todo:
         s = todo.pop()
-        for name in _called(s):
-            if name not in seen:
-                seen.add(name)
-                todo.append(load_script(name, _near=s.path.parent))
+        for name, line, step in _called(s):
+            if name in loaded:
+                continue
+            where = resolve(name, s.path.parent)
+            if not where.is_file():
+                raise _Checker(s.path).fail(
+                    line,
+                    f"runs the script {name!r}, which does not exist (looked for {name}.yaml "
+                    f"next to it, in {display(USER_DIR)} and in {display(SHIPPED_DIR)})",
+                    step,
+                )
+            loaded[name] = load_script(name, _near=s.path.parent)
+            todo.append(loaded[name])
+    check_run_circles(loaded)
 
 
-def _called(script: Script) -> list[str]:
-    names = [st.script for st in script.steps.values() if st.kind == "run" and st.script]
-    return names + ([script.on_heat] if script.on_heat else [])
+def _called(script: Script) -> list[tuple[str, int, str | None]]:
+    """(script name, line, step) of each script ``script`` runs (``on_heat`` too)."""
+    out: list[tuple[str, int, str | None]] = [
+        (st.script, st.line_of("script"), st.id)
+        for st in script.steps.values()
+        if st.kind == "run" and st.script
+    ]
+    if script.on_heat:
+        out.append((script.on_heat, 0, None))
+    return out
+
+
+def check_run_circles(scripts: dict[str, Script]) -> None:
+    """Refuse scripts that run each other in a circle (a session that could never end),
+    naming the ``run`` step that closes it."""
+
+    def visit(name: str, path: list[str]) -> None:
+        chain = [*path, name]
+        for callee, line, step in _called(scripts[name]):
+            if step is None or callee not in scripts:
+                continue  # on_heat runs its script between steps, not inside one
+            if callee in chain:
+                loop = " -> ".join([*chain[chain.index(callee) :], callee])
+                raise _Checker(scripts[name].path).fail(
+                    line, f"scripts run each other in a circle: {loop}", step
+                )
+            visit(callee, chain)
+
+    for name in scripts:
+        visit(name, [])
 
 
 # ------------------------------------------------------------------ parsing and checking
@@ -285,6 +329,8 @@ class _Checker:
         script = Script(self.path.stem, self.path, steps, on_heat, description)
         self.references(script)
         self.loops(script)
+        self.endings(script)  # first: a circle also leaves its way out unreached
+        self.reachable(script)
         self.turns(script)
         return script
 
@@ -355,6 +401,49 @@ class _Checker:
                     st.id,
                 )
 
+    def reachable(self, script: Script) -> None:
+        """Every step can be reached from the first one."""
+        seen = _walk(script, [script.first], lambda sid: _outs(script, script.steps[sid]))
+        for st in script.steps.values():
+            if st.id not in seen:
+                raise self.fail(
+                    st.line,
+                    "this step can never be reached: no step before it goes here "
+                    f"(point a 'next', an answer or a branch at {st.id!r}, or remove it)",
+                    st.id,
+                )
+
+    def endings(self, script: Script) -> None:
+        """Every step leads to an end: an ``end`` step, or running off the end of the file
+        (result ``done``). Names a script with no end at all, or a circle of steps with no
+        way out."""
+        exits = [
+            sid for sid, st in script.steps.items() if st.kind == "end" or _falls_off(script, st)
+        ]
+        if not exits:
+            last = list(script.steps.values())[-1]
+            raise self.fail(
+                last.line,
+                "the script never ends: it has no 'end' step (kind: end), and its last step "
+                "goes back up instead of ending",
+                last.id,
+            )
+        into: dict[str, list[str]] = {sid: [] for sid in script.steps}
+        for st in script.steps.values():
+            for target in _outs(script, st):
+                into[target].append(st.id)
+        can_end = _walk(script, exits, lambda sid: into[sid])
+        for st in script.steps.values():
+            if st.id not in can_end:
+                circle = _circle(script, st.id, can_end)
+                raise self.fail(
+                    script.steps[circle[0]].line,
+                    f"these steps go round in a circle with no way out: {' -> '.join(circle)} "
+                    "(none of them leads to an 'end' step; give one an answer, 'exit' or "
+                    "'next' that leaves the circle)",
+                    circle[0],
+                )
+
     def turns(self, script: Script) -> None:
         listened = {
             (st.who, st.line, st.id)
@@ -381,6 +470,62 @@ class _Checker:
                 f"a partner is left without a turn: {only} gets one but {other} never does",
                 sid,
             )
+
+
+def _outs(script: Script, st: Step) -> list[str]:
+    """The steps ``st`` can go to next (as the engine runs it, skips included)."""
+    if st.kind == "end":
+        return []
+    if st.kind == "branch":
+        outs = [st.then, st.otherwise]
+    elif st.kind == "loop":
+        outs = [st.repeat, st.exit]
+    else:
+        outs = [*st.on.values()]
+        if not _all_answered(st):
+            outs.append(script.default_next(st))
+    return list(dict.fromkeys(o for o in outs if o is not None))
+
+
+def _all_answered(st: Step) -> bool:
+    """An ask whose every possible answer has its own step (it never goes to ``next``)."""
+    if st.kind != "ask":
+        return False
+    if "any" in st.on:
+        return True
+    answers = {"yesno": ANSWERS, "choice": (*st.choices, "unsure"), "free": ("any",)}
+    return all(a in st.on for a in answers[st.expect or "free"])
+
+
+def _falls_off(script: Script, st: Step) -> bool:
+    """After ``st`` the engine may run off the end of the file (ending the script)."""
+    if st.kind in ("end", "branch", "loop") or _all_answered(st):
+        return False
+    return script.default_next(st) is None
+
+
+def _walk(script: Script, start: list[str], nexts: Any) -> set[str]:
+    """Steps reached from ``start`` following ``nexts(step_id)``."""
+    seen: set[str] = set()
+    todo = list(start)
+    while todo:
+        sid = todo.pop()
+        if sid in seen or sid not in script.steps:
+            continue
+        seen.add(sid)
+        todo.extend(nexts(sid))
+    return seen
+
+
+def _circle(script: Script, start: str, can_end: set[str]) -> list[str]:
+    """A circle of steps, from ``start``, none of which can reach an end: each such step
+    only goes to others like it, so following the first way on comes back round."""
+    path: list[str] = []
+    sid = start
+    while sid not in path:
+        path.append(sid)
+        sid = next(o for o in _outs(script, script.steps[sid]) if o not in can_end)
+    return [*path[path.index(sid) :], sid]
 
 
 def _reachable(script: Script, start: str, stop: str) -> set[str]:

@@ -74,7 +74,7 @@ def _construct_map(loader: _LineLoader, node: yaml.MappingNode) -> Any:
             raise yaml.constructor.ConstructorError(
                 None, None, "a key must be a plain word", key_node.start_mark
             )
-        data[key] = loader.construct_object(value_node, deep=True)
+        data[key] = _construct(loader, value_node)
         data.key_lines[key] = key_node.start_mark.line + 1
 
 
@@ -83,8 +83,19 @@ def _construct_seq(loader: _LineLoader, node: yaml.SequenceNode) -> Any:
     data.line = node.start_mark.line + 1
     yield data
     for item in node.value:
-        data.append(loader.construct_object(item, deep=True))
+        data.append(_construct(loader, item))
         data.item_lines.append(item.start_mark.line + 1)
+
+
+def _construct(loader: _LineLoader, node: yaml.Node) -> Any:
+    """A value, or a marked error at its line: scalar constructors raise plain
+    ValueError/OverflowError on odd values (a date 2001-13-45, a float "1e99999")."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"cannot read this value ({exc})", node.start_mark
+        ) from exc
 
 
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
@@ -110,6 +121,11 @@ def parse(text: str) -> Any:
         if "\t" in text and "tab" in str(exc).lower():
             problem += " (use spaces, not tabs, to indent)"
         raise YamlSyntaxError(problem, line) from exc
+    except yaml.reader.ReaderError as exc:
+        # A character YAML does not allow (a NUL, a control character): its line, from
+        # its position in the text.
+        line = text[: max(0, exc.position)].count("\n") + 1
+        raise YamlSyntaxError(f"a character YAML does not allow ({exc.reason})", line) from exc
     except (yaml.YAMLError, RecursionError, ValueError, TypeError, OverflowError) as exc:
-        # Constructors raise plain ValueError/OverflowError on odd scalars (e.g. huge dates).
-        raise YamlSyntaxError(f"not valid YAML ({exc.__class__.__name__}: {exc})", 0) from exc
+        # Without a mark (nesting too deep, an odd top-level value): the document's start.
+        raise YamlSyntaxError(f"not valid YAML ({exc.__class__.__name__}: {exc})", 1) from exc

@@ -606,7 +606,13 @@ def measure_heat(models: Any, scenarios: tuple[str, ...] = ("unsafe",)) -> list[
         )
         room.attach(session)
         session.run(room)
+        # The scenario's own truth beside the detectors' onset: its first raised line.
+        raised = [r["start"] for r in room.timeline() if r["effort"] > 0]
         for d in heat_to_first_word(session.log.dicts(), _pause_lead_s(session)):
+            scripted = min(raised, default=None)
+            if scripted is not None:
+                d["scripted_escalation_s"] = round(scripted, 2)
+                d["escalation_to_first_word_s"] = round(d["first_word_s"] - scripted, 2)
             out.append({"scenario": name, **d})
     return out
 
