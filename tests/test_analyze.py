@@ -71,7 +71,7 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
         analyze(tmp_path / "nope.wav")
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"this is not audio")
-    with pytest.raises(UserError, match="Could not read"):
+    with pytest.raises(UserError, match="Could not read the audio file"):
         analyze(bad)
     with pytest.raises(UserError, match="does not exist"):
         analyze(np.zeros(16000, np.float32), enroll={"alex": tmp_path / "none.flac"})

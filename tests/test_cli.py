@@ -12,7 +12,7 @@ from voicecoach.cli import main
     [
         (
             ["run", "--input", "/no/such/talk.wav", "--output", "x.wav"],
-            "not found: /no/such/talk.wav",
+            "/no/such/talk.wav does not exist",
         ),
         (["analyze", "/no/such/talk.wav"], "/no/such/talk.wav"),
         (["demo", "--scenario", "nope"], "available: heated, unsafe"),
@@ -50,7 +50,7 @@ def test_unreadable_audio_is_a_clear_error(tmp_path, capsys):
     junk.write_bytes(b"this is not audio at all" * 10)
     assert main(["run", "--input", str(junk), "--output", str(tmp_path / "o.wav")]) == 2
     err = capsys.readouterr().err
-    assert "Cannot read audio file" in err and "Traceback" not in err
+    assert "Could not read the audio file" in err and "Traceback" not in err
 
 
 def test_no_command_prints_help(capsys):

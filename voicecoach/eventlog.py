@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -128,23 +130,68 @@ class Cue(Record):
     type = "cue"
 
 
+FILE_MODE = 0o600
+"""Logs hold a couple's words: readable by their owner only."""
+DIR_MODE = 0o700
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` (and missing parents) created as 0700; an existing one is tightened only if
+    voicecoach made it, so a user's own folder keeps its mode."""
+    if not path.is_dir():
+        path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        os.chmod(path, DIR_MODE)  # mkdir's mode is masked by the umask
+    return path
+
+
+def new_session_dir(base: Path, now: float | None = None) -> Path:
+    """A fresh directory for one session under ``base``: ``<YYYYmmdd-HHMMSS>``, with
+    ``-2``, ``-3``... when that exists (two sessions in one second, or a shared base).
+
+    Made with an exclusive ``mkdir`` (mode 0700), so two processes never get the same one.
+    """
+    private_dir(base)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    for n in range(1, 10_000):
+        path = base / (stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            path.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue
+        os.chmod(path, DIR_MODE)
+        return path
+    raise OSError(f"no free session directory under {base}")
+
+
+def open_private(path: Path, mode: str = "w") -> IO[str]:
+    """A text file created 0600 (whatever the umask); an existing file is never truncated
+    by another session: ``"x"`` fails if it exists."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if mode == "x" else os.O_TRUNC)
+    fd = os.open(path, flags, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)
+    return os.fdopen(fd, "w", encoding="utf-8")
+
+
 @dataclass
 class EventLog:
     """Collects records and appends them to a JSONL file as they happen.
 
-    Each line is flushed at once, so a session stopped by Ctrl-C or a crash still
-    leaves every record written so far.
+    Each line is written and flushed to the OS at once, so a session killed outright
+    still leaves every record written so far; the session-end record is also fsynced, so
+    a power cut loses at most the line being written (``read_events`` skips a torn last
+    line). The file is 0600 and is never shared with another session.
     """
 
     path: Path | None = None
     records: list[Record] = field(default_factory=list)
     watchers: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
     _fh: IO[str] | None = None
+    ended: bool = False  # the session-end record is written
 
     def __post_init__(self) -> None:
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            private_dir(self.path.parent)
+            self._fh = open_private(self.path)
 
     def write(self, record: Record) -> None:
         self.records.append(record)
@@ -153,11 +200,21 @@ class EventLog:
         if self._fh is not None:
             self._fh.write(json.dumps(data, ensure_ascii=False) + "\n")
             self._fh.flush()
+        if isinstance(record, Session) and record.state == "end":
+            self.ended = True
+            self.sync()
         for watch in self.watchers:
             watch(data)
 
+    def sync(self) -> None:
+        """Push what was written to the disk itself (survives a power cut)."""
+        if self._fh is not None:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+
     def close(self) -> None:
         if self._fh is not None:
+            self.sync()
             self._fh.close()
             self._fh = None
 
@@ -165,6 +222,31 @@ class EventLog:
         return [r.to_json() for r in self.records]
 
 
-def read_events(path: Path) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+def read_events(path: Path, *, strict: bool = False) -> list[dict[str, Any]]:
+    """The records of an ``events.jsonl``.
+
+    A torn last line (the machine died while it was written) is skipped with a warning:
+    the log before it is intact. Any other unreadable line is skipped the same way unless
+    ``strict``, which raises ``ValueError`` naming the line. ``report`` and ``history`` read
+    logs through this.
+    """
+    out: list[dict[str, Any]] = []
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        lines = fh.read().split("\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as exc:
+            last = all(not rest.strip() for rest in lines[number:])
+            if strict and not last:
+                raise ValueError(f"{path}, line {number}: not a log record ({exc})") from exc
+            log.warning(
+                "%s, line %d: %s record skipped", path, number, "torn last" if last else "bad"
+            )
+            continue
+        out.append(data)
+    return out

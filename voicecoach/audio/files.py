@@ -28,30 +28,132 @@ def quantize(audio: np.ndarray) -> np.ndarray:
     return to_int16(audio).astype(np.float32) / 32767.0
 
 
-def read_audio(path: str | Path) -> np.ndarray:
-    """Read any WAV/FLAC/MP3/... file as 16 kHz mono float32.
+READ_CHUNK_SAMPLES = 16_000
+"""Samples per chunk when streaming a file (1 s): memory stays flat with its length."""
 
-    16-bit mono 16 kHz WAV is read directly (exact samples); anything else is decoded
-    and resampled with PyAV (a faster-whisper dependency).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"Audio file not found: {path}")
-    try:
-        with wave.open(str(path), "rb") as w:
-            if w.getframerate() == SAMPLE_RATE and w.getnchannels() == 1 and w.getsampwidth() == 2:
-                raw = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
-                return raw.astype(np.float32) / 32767.0
-    except (wave.Error, EOFError):
-        pass  # not a plain PCM WAV: let PyAV decode it
-    try:
-        from faster_whisper.audio import decode_audio
+SUPPORTED = "a WAV, FLAC, MP3, OGG or other common audio file"
 
-        return np.asarray(decode_audio(str(path), sampling_rate=SAMPLE_RATE), dtype=np.float32)
+
+def _wav_direct(path: Path) -> wave.Wave_read | None:
+    """``path`` opened with ``wave`` if it is 16 kHz mono 16-bit PCM (read exactly, as
+    the demo wrote it); None for anything else (decoded by PyAV)."""
+    try:
+        w = wave.open(str(path), "rb")
+    except (wave.Error, EOFError, OSError):
+        return None
+    if w.getframerate() == SAMPLE_RATE and w.getnchannels() == 1 and w.getsampwidth() == 2:
+        return w
+    w.close()
+    return None
+
+
+def _wav_chunks(w: wave.Wave_read, chunk_samples: int) -> Iterator[np.ndarray]:
+    with w:
+        carry = b""
+        while True:
+            raw = w.readframes(chunk_samples)
+            if not raw:
+                return
+            raw = carry + raw
+            # A truncated file can end mid-sample: the odd byte is dropped, not a crash.
+            usable = len(raw) - len(raw) % 2
+            carry = raw[usable:]
+            if usable:
+                yield np.frombuffer(raw[:usable], dtype=np.int16).astype(np.float32) / 32767.0
+
+
+def _av_chunks(path: Path, chunk_samples: int) -> Iterator[np.ndarray]:
+    """Decode and resample to 16 kHz mono with PyAV (a faster-whisper dependency), frame by
+    frame; the samples are faster-whisper's ``decode_audio``'s, without holding them all."""
+    import av
+
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
     except Exception as exc:  # PyAV raises many types for undecodable input
-        raise UserError(
-            f"Cannot read audio file {path}: {exc}. Use a WAV or FLAC recording."
-        ) from exc
+        raise _not_audio(path, exc) from exc
+    with container:
+        if not container.streams.audio:
+            raise _not_audio(path, "no audio stream")
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        pending: list[np.ndarray] = []
+        held = 0
+        produced = 0
+        try:
+            for frame in container.decode(stream):
+                frame.pts = None  # resample by sample count: damaged timestamps don't matter
+                for out in resampler.resample(frame):
+                    pending.append(out.to_ndarray().reshape(-1))
+                    held += pending[-1].size
+                if held >= chunk_samples:
+                    chunk = np.concatenate(pending).astype(np.float32) / 32768.0
+                    pending, held = [], 0
+                    produced += chunk.size
+                    yield chunk
+            for out in resampler.resample(None):
+                pending.append(out.to_ndarray().reshape(-1))
+        except av.error.FFmpegError as exc:
+            if not produced and not pending:
+                raise _not_audio(path, exc) from exc
+            # A damaged tail: keep everything before it, say where it stopped.
+            log.warning("%s: unreadable after %.1f s (%s)", path, produced / SAMPLE_RATE, exc)
+        if pending:
+            yield np.concatenate(pending).astype(np.float32) / 32768.0
+
+
+def _not_audio(path: Path, why: object) -> UserError:
+    return UserError(f"Could not read the audio file {path} ({why}): give {SUPPORTED}.")
+
+
+class AudioFile:
+    """A recording on disk as a stream of 16 kHz mono float32 chunks: the one reader of
+    `run --input`, `analyze` and enrolment files.
+
+    Opening checks the file at once (missing, not audio, no samples at all) so a mistake
+    is a UserError before anything runs; ``chunks()`` then streams it, so a two-hour file
+    costs no more memory than a minute. 16-bit mono 16 kHz WAV is read exactly; anything
+    else (8/24/32-bit and float WAV, other rates, stereo, FLAC, MP3, OGG...) is decoded
+    and resampled by PyAV. A file cut off mid-sample or mid-frame gives what it holds.
+    """
+
+    def __init__(self, path: str | Path, *, chunk_samples: int = READ_CHUNK_SAMPLES) -> None:
+        self.path = Path(path)
+        self.chunk_samples = chunk_samples
+        if not self.path.is_file():
+            what = "is a directory, not" if self.path.is_dir() else "does not exist: give"
+            raise UserError(f"The audio file {self.path} {what} a recording.")
+        it = self._open()
+        first = next(it, None)
+        if first is None:
+            raise UserError(f"The audio file {self.path} contains no audio (no samples).")
+        self._first: np.ndarray | None = first
+        self._rest: Iterator[np.ndarray] | None = it
+
+    def _open(self) -> Iterator[np.ndarray]:
+        w = _wav_direct(self.path)
+        if w is not None:
+            return _wav_chunks(w, self.chunk_samples)
+        return _av_chunks(self.path, self.chunk_samples)
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        """The samples, once (a second call reads the file again)."""
+        first, rest = self._first, self._rest
+        self._first = self._rest = None
+        if first is None or rest is None:
+            first, rest = None, self._open()
+        if first is not None:
+            yield first
+        yield from rest
+
+    def read(self) -> np.ndarray:
+        """The whole file in memory (short files: enrolment, tests)."""
+        pieces = list(self.chunks())
+        return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+
+
+def read_audio(path: str | Path) -> np.ndarray:
+    """Read any WAV/FLAC/MP3/... file whole as 16 kHz mono float32 (see AudioFile)."""
+    return AudioFile(path).read()
 
 
 def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
@@ -65,22 +167,20 @@ def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int = SAMPLE_RAT
 
 
 class FileSource:
-    """A recording played into the pipeline as fast as the machine allows."""
+    """A recording played into the pipeline as fast as the machine allows, streamed."""
 
     def __init__(self, path: str | Path, *, chunk_samples: int = 4096) -> None:
         self.name = str(path)
-        self.audio = read_audio(path)
-        self.chunk_samples = chunk_samples
+        self._file = AudioFile(path, chunk_samples=chunk_samples)
 
     def chunks(self) -> Iterator[np.ndarray]:
-        for i in range(0, len(self.audio), self.chunk_samples):
-            yield self.audio[i : i + self.chunk_samples]
+        yield from self._file.chunks()
 
     def close(self) -> None:
         pass
 
 
-class ArraySource(FileSource):
+class ArraySource:
     """An in-memory signal as a source (tests, `analyze` on arrays)."""
 
     def __init__(
@@ -89,6 +189,13 @@ class ArraySource(FileSource):
         self.name = name
         self.audio = np.asarray(audio, dtype=np.float32)
         self.chunk_samples = chunk_samples
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        for i in range(0, len(self.audio), self.chunk_samples):
+            yield self.audio[i : i + self.chunk_samples]
+
+    def close(self) -> None:
+        pass
 
 
 class TrackSink:

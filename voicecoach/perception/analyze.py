@@ -7,11 +7,13 @@ This is deliberately not a second implementation: the audio is fed to the same
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from voicecoach.audio.files import AudioFile
 from voicecoach.errors import UserError
 from voicecoach.perception.listener import Listener, ListenerConfig
 from voicecoach.perception.stages.enrol import EnrolmentCache
@@ -25,28 +27,21 @@ AudioLike = str | Path | np.ndarray
 FEED_S = 1.0  # chunk fed per call; any size gives the same events
 
 
-def load_audio(src: AudioLike, what: str = "audio") -> np.ndarray:
-    """16 kHz mono float32 from a path (any format ffmpeg/av decodes) or an array."""
+def _chunks(src: AudioLike, what: str) -> Iterator[np.ndarray]:
+    """16 kHz mono float32 chunks from a path (the one reader `run --input` uses too,
+    streamed) or an array."""
     if isinstance(src, np.ndarray):
         a = np.asarray(src, dtype=np.float32)
         if a.ndim != 1:
             raise UserError(f"The {what} array must be mono (1-D), got shape {a.shape}.")
-        return a
-    path = Path(src)
-    if not path.is_file():
-        raise UserError(f"The {what} file {str(path)!r} does not exist.")
-    try:
-        from faster_whisper import decode_audio
+        return iter([a])
+    return AudioFile(src).chunks()
 
-        audio = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
-    except Exception as e:  # av raises many types for unreadable media
-        raise UserError(
-            f"Could not read the {what} file {str(path)!r} as audio ({type(e).__name__}): "
-            "give a WAV, FLAC, MP3 or other common audio file."
-        ) from e
-    if len(audio) == 0:
-        raise UserError(f"The {what} file {str(path)!r} contains no audio.")
-    return np.asarray(audio, dtype=np.float32)
+
+def load_audio(src: AudioLike, what: str = "audio") -> np.ndarray:
+    """16 kHz mono float32 from a path (any format ffmpeg/av decodes) or an array."""
+    pieces = list(_chunks(src, what))
+    return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
 
 
 def _ms(x: float) -> float:
@@ -69,7 +64,7 @@ def analyze(
     on ``calibration``. ``enrolments``: a cache shared by calls that may enrol the same
     audio again (an evaluation), so its voice is learnt once.
     """
-    signal = load_audio(audio)
+    signal = _chunks(audio, "audio")  # opened (and checked) before any voice is learnt
     listener = Listener(config, enrolments=enrolments)
     try:
         if enroll:
@@ -81,8 +76,11 @@ def analyze(
         raise UserError(f"Could not learn a voice: {e}.") from e
     events = []
     step = int(FEED_S * SAMPLE_RATE)
-    for i in range(0, len(signal), step):
-        events.extend(listener.feed(signal[i : i + step]))
+    n = 0
+    for chunk in signal:  # streamed: a long recording is never held whole
+        for i in range(0, len(chunk), step):
+            events.extend(listener.feed(chunk[i : i + step]))
+        n += len(chunk)
     events.extend(listener.flush())
     segments = [
         {"start": _ms(e.start), "end": _ms(e.end), "speaker": e.speaker}
@@ -115,7 +113,7 @@ def analyze(
         elif isinstance(e, Overlap):
             out_events.append({"type": "overlap", "start": _ms(e.start), "end": _ms(e.end)})
     out_events.sort(key=lambda ev: ev.get("start", ev.get("time", 0.0)))
-    return {"duration": _ms(len(signal) / SAMPLE_RATE), "segments": segments, "events": out_events}
+    return {"duration": _ms(n / SAMPLE_RATE), "segments": segments, "events": out_events}
 
 
 def _clock(t: float) -> str:
