@@ -130,12 +130,13 @@ def test_replaying_the_microphone_gives_the_same_events(heated, tmp_path):
             "--partners",
             "Alex,Sam",
             "--log-dir",
-            str(tmp_path),
+            str(tmp_path / "logs"),
             "--quiet",
         ]
     )
     assert code == 0
-    replay = read_events(tmp_path / "events.jsonl")
+    (log_path,) = (tmp_path / "logs").glob("*/events.jsonl")  # the session's own folder
+    replay = read_events(log_path)
     strip = lambda evs: [e for e in evs if e["type"] != "session"]  # noqa: E731
     assert strip(replay) == strip(heated.events)
     assert (tmp_path / "coach.wav").stat().st_size > 1000

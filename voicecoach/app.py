@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from voicecoach.audio.base import AudioSink, AudioSource
 from voicecoach.dialogue import protocol as dp
 from voicecoach.errors import UserError
 from voicecoach.session import PromptCache, Session
+from voicecoach.stopping import StopSignals
 from voicecoach.transcript import printer
 
 log = logging.getLogger(__name__)
@@ -107,14 +107,46 @@ def engine_settings(args: argparse.Namespace) -> dict:
     return {"help_country": country, "speak_help": bool(getattr(args, "speak_help", False))}
 
 
+def sessions_dir() -> Path:
+    """Where each session gets its own folder unless --log-dir says otherwise."""
+    return Path.home() / ".local" / "share" / "voicecoach" / "sessions"
+
+
 def default_log_dir() -> Path:
+    """A new private folder for one session under ``sessions_dir()``."""
     # The folder name is the only place the wall clock is used: to name the session.
-    base = Path.home() / ".local" / "share" / "voicecoach" / "sessions"
-    return base / time.strftime("%Y%m%d-%H%M%S")
+    return ev.new_session_dir(sessions_dir())
+
+
+def _check_before_listening(args: argparse.Namespace) -> None:
+    """Everything a session needs that can be checked before it starts, in the order a
+    user would fix it; each failure is one sentence."""
+    from voicecoach.dialogue.script import check_script
+    from voicecoach.preflight import check_log_base, check_output, check_partners
+    from voicecoach.speech.models import whisper_model_dir
+    from voicecoach.speech.tts import find_voices
+
+    args.partners = check_partners(args.partners)
+    if args.output:
+        check_output(args.output, args.input)
+    check_log_base(Path(args.log_dir).expanduser() if args.log_dir else sessions_dir())
+    check_script(args.script)
+    if args.voice not in find_voices():
+        voices = ", ".join(sorted(find_voices())) or "none"
+        raise UserError(f"Unknown voice {args.voice!r}: available voices are {voices}.")
+    whisper_model_dir(args.model)  # missing or unknown model; a damaged cache is rebuilt
 
 
 def run_session(args: argparse.Namespace) -> int:
-    """`voicecoach run`: the microphone (or --input) in, the speakers (or --output) out."""
+    """`voicecoach run`: the microphone (or --input) in, the speakers (or --output) out.
+
+    SIGINT, SIGTERM and SIGHUP end the session cleanly (voicecoach.stopping).
+    """
+    with StopSignals() as stop:
+        return _run(args, stop)
+
+
+def _run(args: argparse.Namespace, stop: StopSignals) -> int:
     from voicecoach.audio.files import FileSource, WavSink
 
     source: AudioSource
@@ -135,6 +167,8 @@ def run_session(args: argparse.Namespace) -> int:
                 f"{exc} Without a microphone, `voicecoach demo` plays a simulated session, "
                 "and `voicecoach run --input talk.wav` coaches a recording."
             ) from exc
+    _check_before_listening(args)
+    models = shared_models(args.model, args.voice)
     if args.output:
         sink = WavSink(args.output)
     else:
@@ -164,8 +198,12 @@ def run_session(args: argparse.Namespace) -> int:
         from voicecoach.keyboard import Keyboard
 
         keyboard = Keyboard()
-    log_dir = Path(args.log_dir) if args.log_dir else default_log_dir()
-    models = shared_models(args.model, args.voice)
+    base = Path(args.log_dir).expanduser() if args.log_dir else sessions_dir()
+    try:
+        log_dir = ev.new_session_dir(base)
+    except OSError as exc:
+        sink.close()
+        raise UserError(f"Cannot create a session folder in {base} ({exc}).") from exc
     session = build_session(
         models=models,
         sink=sink,
@@ -177,6 +215,9 @@ def run_session(args: argparse.Namespace) -> int:
         barge_in=barge_in,
         engine_settings=engine_settings(args),
     )
+    # Reports (written when reports are on) hook in here: session.on_end runs after the
+    # session-end record, however the session ended (a signal included).
+    stop.watch(session)
     if not args.input:
         print(
             f"Listening on {source.name}. Press any key to stop the exercise, Ctrl-C to quit.",
@@ -189,4 +230,7 @@ def run_session(args: argparse.Namespace) -> int:
             keyboard.close()
         print(f"Session log: {log_dir / 'events.jsonl'}", file=sys.stderr)
     log.info("session ended: %s", reason)
+    if stop.signum is not None:
+        print(f"voicecoach: stopped ({reason}). The session log was saved.", file=sys.stderr)
+        return stop.exit_code
     return 0

@@ -208,9 +208,14 @@ class Session:
     barge_in: bool = True  # off when the coach's own echo can't be removed from the mic
     answer_hangover_s: float | None = ANSWER_HANGOVER_S  # None: never shortened
 
+    on_end: list[Callable[[str, Session], None]] = field(default_factory=list)
+    """Called with the end reason once the session-end record is written, however the
+    session ended (input over, finished, a signal, an error): e.g. writing a report."""
+
     n: int = 0  # samples consumed: the session's clock
     speaking: _Speaking | None = None
     end_reason: str | None = None
+    stop_reason: str | None = None  # set from outside (a signal): end at the next frame
     _pending: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     _queue: list[dp.Say] = field(default_factory=list)
     _barge: BargeInDetector = field(default_factory=BargeInDetector)
@@ -235,39 +240,57 @@ class Session:
 
     # ------------------------------------------------------------------ running
 
+    def request_stop(self, reason: str) -> None:
+        """End the session at the next frame, as cleanly as at the end of its input (a
+        signal handler calls this; see voicecoach.stopping)."""
+        self.stop_reason = self.stop_reason or reason
+
     def run(self, source: AudioSource) -> str:
-        """Run until the source ends, the engine ends the session, or Ctrl-C.
+        """Run until the source ends, the engine ends the session, a stop is requested,
+        or Ctrl-C.
 
         The log always gets its closing record, whatever stopped the session.
         """
         self.log.write(ev.Session(t=0.0, state="start"))
         reason = "input ended"
         try:
-            self._apply(self.engine.start(self.t))
-            for chunk in source.chunks():
-                if self._feed(np.asarray(chunk, dtype=np.float32)):
-                    break
-            else:
-                self._events(self.listener.flush())
-            if self.end_reason:
+            if self.stop_reason is None:
+                self._apply(self.engine.start(self.t))
+                for chunk in source.chunks():
+                    if self._feed(np.asarray(chunk, dtype=np.float32)):
+                        break
+                else:
+                    self._events(self.listener.flush())
+            if self.stop_reason:
+                reason = self.stop_reason
+            elif self.end_reason:
                 reason = self.end_reason
             elif self.engine.finished:
                 reason = "finished"
             drain = getattr(self.sink, "drain", None)
-            if drain is not None:
+            if drain is not None and not self.stop_reason:
                 drain()  # a live speaker still holds the last words: let them be heard
         except KeyboardInterrupt:
             reason = "interrupted"
             raise
+        except Exception as exc:
+            reason = f"error: {exc}"  # e.g. the microphone unplugged; the log is kept
+            raise
         finally:
-            if self.speaking is not None:  # cut off by the end of input or Ctrl-C
+            if self.speaking is not None:  # cut off by the end of input or a stop
                 s = self.speaking
                 end = min(self.t, s.end)
+                if self.stop_reason:
+                    self.sink.stop(end)
                 self.log.write(ev.Say(t=end, id=s.id, text=s.text, start=s.start, end=end))
             self.log.write(ev.Session(t=self.t, state="end", reason=reason))
-            self.log.close()
-            source.close()
-            self.sink.close()
+            try:
+                for hook in self.on_end:
+                    hook(reason, self)
+            finally:
+                self.log.close()
+                source.close()
+                self.sink.close()
         return reason
 
     def _feed(self, chunk: np.ndarray) -> bool:
@@ -283,6 +306,8 @@ class Session:
         return False
 
     def _frame(self, frame: np.ndarray) -> bool:
+        if self.stop_reason is not None:
+            return True  # asked to stop (a signal): no more listening, not even to the end
         # The coach's own voice must never become a partner's turn or a detection.
         self.listener.mute(self.speaking is not None)
         self._follow_turns()

@@ -228,16 +228,71 @@ class TrackSink:
         pass
 
 
-class WavSink(TrackSink):
-    """The coach's voice written to a WAV file at its exact media-time position."""
+class WavSink:
+    """The coach's voice written to a WAV file at its exact media-time position, streamed.
+
+    The file is created when the sink is made (an unwritable path is a UserError before
+    the session starts) and grows as the session goes: audio before the latest ``play`` or
+    ``stop`` time can no longer change, so it goes to disk and only the prompt still
+    playing is held in memory. The header is kept up to date with every write, so even a
+    session killed outright leaves a readable WAV; ``close`` finalises it.
+    """
 
     def __init__(self, path: str | Path) -> None:
-        super().__init__(name=str(path))
+        self.name = str(path)
         self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._wav: wave.Wave_write | None = wave.open(str(self.path), "wb")
+        except OSError as exc:
+            raise UserError(
+                f"Cannot write the output file {self.path} ({exc.strerror or exc}): "
+                "give a writable path ending in .wav."
+            ) from exc
+        self._wav.setnchannels(1)
+        self._wav.setsampwidth(2)
+        self._wav.setframerate(SAMPLE_RATE)
+        self._written = 0  # samples on disk
+        self._tail = np.zeros(0, np.float32)  # samples from _written on, still changeable
+
+    def _commit(self, upto: int) -> None:
+        """Write everything before sample ``upto`` (silence where nothing was played)."""
+        if self._wav is None or upto <= self._written:
+            return
+        n = upto - self._written
+        out = np.zeros(n, np.float32)
+        k = min(n, len(self._tail))
+        out[:k] = self._tail[:k]
+        self._tail = self._tail[k:]
+        self._wav.writeframes(to_int16(out).tobytes())
+        self._written = upto
+
+    def play(self, t: float, audio: np.ndarray) -> None:
+        start = int(round(t * SAMPLE_RATE))
+        self._commit(start)
+        offset = max(start - self._written, 0)
+        end = offset + len(audio)
+        if end > len(self._tail):
+            self._tail = np.concatenate([self._tail, np.zeros(end - len(self._tail), np.float32)])
+        self._tail[offset:end] += np.asarray(audio, dtype=np.float32)[: end - offset]
+
+    def stop(self, t: float) -> None:
+        cut = int(round(t * SAMPLE_RATE))
+        self._commit(cut)
+        self._tail = self._tail[: max(cut - self._written, 0)]
+
+    @property
+    def samples(self) -> int:
+        """Length of the coach's track so far (written and pending)."""
+        return self._written + len(self._tail)
 
     def close(self) -> None:
-        write_wav(self.path, self._track)
-        log.info("wrote %s (%.1f s)", self.path, len(self._track) / SAMPLE_RATE)
+        if self._wav is None:
+            return
+        self._commit(self.samples)
+        self._wav.close()
+        self._wav = None
+        log.info("wrote %s (%.1f s)", self.path, self._written / SAMPLE_RATE)
 
 
 def mix(*tracks: np.ndarray) -> np.ndarray:

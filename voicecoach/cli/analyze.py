@@ -20,7 +20,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from voicecoach.perception.analyze import analyze, format_report
+    from voicecoach.preflight import check_name
 
-    result = analyze(args.audio, calibration=args.calibration, enroll=dict(args.enroll) or None)
+    enroll = {check_name(name): path for name, path in args.enroll}
+    result = analyze(args.audio, calibration=args.calibration, enroll=enroll or None)
     print(json.dumps(result, indent=2) if args.json else format_report(result))
     return 0

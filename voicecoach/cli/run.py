@@ -11,7 +11,7 @@ HELP = "listen on the microphone (or a recording) and coach"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--input", help="a WAV/FLAC recording instead of the microphone")
+    p.add_argument("--input", help="a recording (WAV, FLAC, MP3, OGG...) instead of the microphone")
     p.add_argument("--output", help="write the coach's voice to this WAV instead of the speakers")
     p.add_argument("--device", help="microphone: name (or part of it) or index")
     p.add_argument("--output-device", help="speakers: name (or part of it) or index")
@@ -20,7 +20,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--log-dir",
-        help="where events.jsonl goes (default: ~/.local/share/voicecoach/sessions/<time>)",
+        help="folder for the session folders: each session writes <time>/events.jsonl in it "
+        "(default: ~/.local/share/voicecoach/sessions)",
     )
     p.add_argument(
         "--aec", choices=["on", "off"], default="on", help="cancel the coach's own echo (mic only)"
