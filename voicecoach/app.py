@@ -107,6 +107,24 @@ def engine_settings(args: argparse.Namespace) -> dict:
     return {"help_country": country, "speak_help": bool(getattr(args, "speak_help", False))}
 
 
+MIC_RECONNECT_S = 30.0
+"""How long a session waits for a microphone that went away (unplugged, the sound server
+restarting) before it ends; the time away is silence on the session's clock."""
+
+
+def _tell_device_changes(session: Session, *edges: object) -> None:
+    """Device losses and returns go to the screen and the session log."""
+
+    def changed(device: str, state: str, text: str) -> None:
+        print(f"voicecoach: {text}", file=sys.stderr, flush=True)
+        session.device_changed(device, state, text)
+
+    for edge in edges:
+        inner = getattr(edge, "mic", edge)  # the echo-cancelled mic wraps the device
+        if hasattr(inner, "on_change"):
+            inner.on_change = changed
+
+
 def sessions_dir() -> Path:
     """Where each session gets its own folder unless --log-dir says otherwise."""
     return Path.home() / ".local" / "share" / "voicecoach" / "sessions"
@@ -161,7 +179,7 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
         try:
             # A long queue: while Whisper works the loop falls behind the microphone, and
             # must catch up rather than lose what was said meanwhile.
-            source = MicSource(args.device, queue_seconds=60.0)
+            source = MicSource(args.device, queue_seconds=60.0, reconnect_seconds=MIC_RECONNECT_S)
         except UserError as exc:
             raise UserError(
                 f"{exc} Without a microphone, `voicecoach demo` plays a simulated session, "
@@ -218,6 +236,7 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
     # Reports (written when reports are on) hook in here: session.on_end runs after the
     # session-end record, however the session ended (a signal included).
     stop.watch(session)
+    _tell_device_changes(session, source, sink)
     if not args.input:
         print(
             f"Listening on {source.name}. Press any key to stop the exercise, Ctrl-C to quit.",

@@ -8,3 +8,14 @@ class UserError(Exception):
 
     The message must say what is wrong and what to do about it.
     """
+
+
+class DeviceLost(UserError):
+    """A microphone or speaker went away mid-session and did not come back in time.
+
+    ``reason`` is the short text the session log's end record gives ("microphone lost").
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

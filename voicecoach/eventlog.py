@@ -16,6 +16,8 @@ Records written (fields beyond `type` and `t`):
 - ``barge_in``: ``speaker``, ``id`` (a partner talked over the coach, who stopped)
 - ``cue``: ``speaker``, ``kind`` ("criticism", "contempt", "defensiveness"), ``phrase``
   (words that mark a conversation going badly; evidence, never an alarm on their own)
+- ``device``: ``device`` ("microphone" or "speaker"), ``state`` ("lost" or "back"),
+  ``text`` (what the user was told)
 """
 
 from __future__ import annotations
@@ -128,6 +130,14 @@ class Cue(Record):
     kind: str = ""
     phrase: str = ""
     type = "cue"
+
+
+@dataclass(frozen=True)
+class Device(Record):
+    device: str = "microphone"  # "microphone" | "speaker"
+    state: str = "lost"  # "lost" | "back"
+    text: str = ""
+    type = "device"
 
 
 FILE_MODE = 0o600

@@ -227,6 +227,7 @@ class Session:
         default_factory=lambda: deque(maxlen=round(PREROLL_S * SAMPLE_RATE / FRAME_SAMPLES))
     )  # the latest mic frames, for a barge-in's pre-roll
     _preroll: _Preroll | None = None  # after a barge-in, until its utterance is heard
+    _source: AudioSource | None = None  # while running
 
     @property
     def t(self) -> float:
@@ -244,6 +245,13 @@ class Session:
         """End the session at the next frame, as cleanly as at the end of its input (a
         signal handler calls this; see voicecoach.stopping)."""
         self.stop_reason = self.stop_reason or reason
+        interrupt = getattr(self._source, "interrupt", None)
+        if interrupt is not None:
+            interrupt()  # a microphone waiting to come back stops waiting
+
+    def device_changed(self, device: str, state: str, text: str) -> None:
+        """A microphone or speaker went away or came back (the device edge tells us)."""
+        self.log.write(ev.Device(t=self.t, device=device, state=state, text=text))
 
     def run(self, source: AudioSource) -> str:
         """Run until the source ends, the engine ends the session, a stop is requested,
@@ -253,6 +261,7 @@ class Session:
         """
         self.log.write(ev.Session(t=0.0, state="start"))
         reason = "input ended"
+        self._source = source
         try:
             if self.stop_reason is None:
                 self._apply(self.engine.start(self.t))
@@ -274,7 +283,8 @@ class Session:
             reason = "interrupted"
             raise
         except Exception as exc:
-            reason = f"error: {exc}"  # e.g. the microphone unplugged; the log is kept
+            # E.g. the microphone unplugged for good (DeviceLost): the log is kept.
+            reason = getattr(exc, "reason", None) or f"error: {exc}"
             raise
         finally:
             if self.speaking is not None:  # cut off by the end of input or a stop

@@ -23,13 +23,13 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from voicecoach.errors import UserError
+from voicecoach.errors import DeviceLost, UserError
 from voicecoach.timebase import SAMPLE_RATE
 
 if TYPE_CHECKING:
@@ -240,12 +240,38 @@ class _DeviceStream:
     _info: DeviceInfo
     _latency: float
     _stream: Any
+    _clock: _StreamClock
 
     def _callback(self, data: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         raise NotImplementedError
 
     def _finished(self) -> None:
         raise NotImplementedError
+
+    on_change: Callable[[str, str, str], None] | None = None
+    """Told when the device goes away or comes back: (``"microphone"``/``"speaker"``,
+    ``"lost"``/``"back"``, a sentence for the user). The session logs it and prints it."""
+
+    def _notify(self, state: str, message: str) -> None:
+        (log.warning if state == "lost" else log.info)("%s: %s", self.name, message)
+        if self.on_change is not None:
+            self.on_change(self._what, state, message)
+
+    def _reopen(self) -> bool:
+        """Drop the broken stream and open the device again; False while it is not there."""
+        old, self._stream = self._stream, None
+        if old is not None:
+            try:
+                old.close()
+            except Exception as exc:  # noqa: BLE001 - a dead stream may fail to close
+                log.debug("%s: closing the broken stream: %s", self.name, exc)
+        self._clock = _StreamClock()  # a new stream, a new clock
+        try:
+            self.start()
+        except UserError as exc:
+            log.debug("%s: not back yet: %s", self.name, exc)
+            return False
+        return True
 
     def start(self) -> None:
         if self._stream is not None:
@@ -285,9 +311,11 @@ class MicSource(_DeviceStream):
         blocksize: int = 480,
         queue_seconds: float = 2.0,
         stall_seconds: float = 5.0,
+        reconnect_seconds: float = 0.0,
         latency: float = 0.05,  # s of device buffering; more only delays, never loses
     ) -> None:
         self._info = resolve_device(device, "input")
+        self.reconnect_seconds = reconnect_seconds
         self.name = f"mic:{self._info.name}"
         self.blocksize = blocksize
         self.stall_seconds = stall_seconds
@@ -299,7 +327,9 @@ class MicSource(_DeviceStream):
         self._stream: Any = None
         self._closed = False
         self._failed = False
+        self._interrupted = False
         self.captured_samples = 0  # samples delivered by the device
+        self.filled_samples = 0  # silence put in for audio lost (dropped, device away)
         self.overflows = 0  # PortAudio input_overflow flags (audio lost before us)
         self.dropped_samples = 0  # samples we dropped because the consumer was behind
         self.errors = 0  # stream aborted / device errors
@@ -330,35 +360,83 @@ class MicSource(_DeviceStream):
 
     # -- consumer side
     def timed_chunks(self) -> Iterator[tuple[float, np.ndarray]]:
-        """Chunks with the stream time (s) their first sample was captured."""
+        """Chunks with the stream time (s) their first sample was captured.
+
+        Audio lost on the way (the consumer fell behind, the device went away) comes back
+        as silence of the same length, so the sample count stays the session's clock.
+        When the device stops (unplugged, the sound server gone), this waits up to
+        ``reconnect_seconds`` for it, reopening it once a second, and resumes; after that
+        it raises DeviceLost.
+        """
         self.start()
         waited = 0.0
+        dropped = 0
         while True:
             try:
                 item = self._queue.get(timeout=0.25)
             except queue.Empty:
-                if self._closed:
+                if self._closed or self._interrupted:
                     return
                 waited += 0.25
                 if waited < self.stall_seconds:
                     continue
                 self.errors += 1
-                self._fail(f"delivered no audio for {self.stall_seconds:.0f} s")
+                item = None
+                self._failed = True
+                why = f"delivered no audio for {self.stall_seconds:.0f} s"
+            else:
+                why = "stopped"
             waited = 0.0
             if item is None:
-                if self._failed and not self._closed:
-                    self._fail("stopped")
-                self._report()
-                return
+                if not self._failed or self._closed or self._interrupted:
+                    self._report()
+                    return
+                yield from self._recover(why)
+                continue
+            if self.dropped_samples > dropped:
+                # The queue overflowed while the session was busy: keep the clock honest.
+                gap = self.dropped_samples - dropped
+                dropped = self.dropped_samples
+                self.filled_samples += gap
+                yield item[0], np.zeros(gap, np.float32)
             self._report()
             yield item
 
-    def _fail(self, what: str) -> None:
+    def _recover(self, why: str) -> Iterator[tuple[float, np.ndarray]]:
+        """The device stopped: say so, wait for it (sleeping, not spinning), and resume
+        with the time it was away as silence; or give up with DeviceLost."""
         self._report()
-        raise UserError(
-            f"The microphone {self._info.name!r} {what}: check that it is connected and "
-            "not in use by another program, then start again."
+        what = f"The microphone {self._info.name!r} {why}"
+        if self.reconnect_seconds <= 0:
+            raise DeviceLost(
+                f"{what}: check that it is connected and not in use by another program, "
+                "then start again.",
+                "microphone lost",
+            )
+        self._notify("lost", f"{what}; waiting up to {self.reconnect_seconds:.0f} s for it.")
+        lost_at = time.monotonic()
+        while time.monotonic() - lost_at < self.reconnect_seconds:
+            for _ in range(4):  # one reopen a second, a stop noticed within 0.25 s
+                if self._closed or self._interrupted:
+                    return
+                time.sleep(0.25)
+            self._failed = False
+            if self._reopen():
+                away = time.monotonic() - lost_at
+                self._notify("back", f"The microphone is back after {away:.0f} s.")
+                gap = int(away * SAMPLE_RATE)
+                self.filled_samples += gap
+                yield 0.0, np.zeros(gap, np.float32)
+                return
+        raise DeviceLost(
+            f"{what} and did not come back within {self.reconnect_seconds:.0f} s: "
+            "check that it is connected, then start again.",
+            "microphone lost",
         )
+
+    def interrupt(self) -> None:
+        """Make ``chunks()`` end at once (a signal): safe to call from a signal handler."""
+        self._interrupted = True
 
     def chunks(self) -> Iterator[np.ndarray]:
         for _, chunk in self.timed_chunks():
@@ -369,12 +447,14 @@ class MicSource(_DeviceStream):
             "captured_samples": self.captured_samples,
             "overflows": self.overflows,
             "dropped_samples": self.dropped_samples,
+            "filled_samples": self.filled_samples,
             "errors": self.errors,
         }
 
     def _report(self) -> None:
         # Logged from the consumer thread, not the callback: logging may block.
-        _report_counters(self.name, self.counters(), self._reported, ("captured_samples",))
+        quiet = ("captured_samples", "filled_samples")
+        _report_counters(self.name, self.counters(), self._reported, quiet)
 
     def close(self) -> None:
         self._closed = True
@@ -490,10 +570,7 @@ class SpeakerSink(_DeviceStream):
         ``t`` (media time) is only logged: a live speaker cannot play in the past.
         """
         if self._stream is None or self._failed:
-            raise UserError(
-                f"The speaker {self._info.name!r} stopped working: check it is connected "
-                "and restart the session."
-            )
+            self._come_back()
         data = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
         if data.size == 0:
             return
@@ -505,6 +582,22 @@ class SpeakerSink(_DeviceStream):
             self._idle.clear()
         log.debug("%s play %.2f s at t=%.3f", self.name, len(data) / SAMPLE_RATE, t)
         self._report()
+
+    def _come_back(self) -> None:
+        """The speaker stopped (unplugged, the sound server restarted): open it again, or
+        end the session with DeviceLost; the coach must be heard to coach."""
+        if self._closed:
+            raise DeviceLost(f"The speaker {self._info.name!r} is closed.", "speaker lost")
+        self._notify("lost", f"The speaker {self._info.name!r} stopped; opening it again.")
+        self._failed = False
+        if self._reopen():
+            self._notify("back", "The speaker is back.")
+            return
+        raise DeviceLost(
+            f"The speaker {self._info.name!r} stopped working and could not be opened again: "
+            "check that it is connected, then start again.",
+            "speaker lost",
+        )
 
     def stop(self, t: float) -> None:
         """Cut what is playing (barge-in); keeps only a 5 ms fade-out."""
@@ -630,6 +723,9 @@ class EchoCancelledMic:
         for t, chunk in self.mic.timed_chunks():
             far = self.speaker.far_end(t + FAR_END_LEAD_S, len(chunk))
             yield self.canceller.process(chunk, far)
+
+    def interrupt(self) -> None:
+        self.mic.interrupt()
 
     def close(self) -> None:
         self.mic.close()
