@@ -173,6 +173,19 @@ def new_session_dir(base: Path, now: float | None = None) -> Path:
     raise OSError(f"no free session directory under {base}")
 
 
+def _sync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a directory; the file's own fsync still holds
+    finally:
+        os.close(fd)
+
+
 def open_private(path: Path, mode: str = "w") -> IO[str]:
     """A text file created 0600 (whatever the umask); an existing file is never truncated
     by another session: ``"x"`` fails if it exists."""
@@ -186,10 +199,10 @@ def open_private(path: Path, mode: str = "w") -> IO[str]:
 class EventLog:
     """Collects records and appends them to a JSONL file as they happen.
 
-    Each line is written and flushed to the OS at once, so a session killed outright
-    still leaves every record written so far; the session-end record is also fsynced, so
-    a power cut loses at most the line being written (``read_events`` skips a torn last
-    line). The file is 0600 and is never shared with another session.
+    Each line is written and fsynced at once, so a session killed outright, or a power
+    cut, loses at most the line being written (``read_events`` skips a torn last line);
+    the session-end record is the last one synced. The file is 0600 and is never shared
+    with another session.
     """
 
     path: Path | None = None
@@ -202,6 +215,7 @@ class EventLog:
         if self.path is not None:
             private_dir(self.path.parent)
             self._fh = open_private(self.path)
+            _sync_dir(self.path.parent)  # the file itself survives a power cut too
 
     def write(self, record: Record) -> None:
         self.records.append(record)
@@ -209,10 +223,11 @@ class EventLog:
         data = record.to_json()
         if self._fh is not None:
             self._fh.write(json.dumps(data, ensure_ascii=False) + "\n")
-            self._fh.flush()
+            # Records come a few a minute: each goes to the disk itself at once, so a
+            # power cut loses at most the line being written.
+            self.sync()
         if isinstance(record, Session) and record.state == "end":
             self.ended = True
-            self.sync()
         for watch in self.watchers:
             watch(data)
 

@@ -119,7 +119,7 @@ class AudioFile:
     def __init__(self, path: str | Path, *, chunk_samples: int = READ_CHUNK_SAMPLES) -> None:
         self.path = Path(path)
         self.chunk_samples = chunk_samples
-        if not self.path.is_file():
+        if not self.path.exists() or self.path.is_dir():  # a named pipe is fine: streamed
             what = "is a directory, not" if self.path.is_dir() else "does not exist: give"
             raise UserError(f"The audio file {self.path} {what} a recording.")
         it = self._open()
