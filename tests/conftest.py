@@ -25,6 +25,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "devices: uses real (virtual) audio devices through PulseAudio"
     )
     config.addinivalue_line("markers", "models: uses the real Whisper / Piper models (slower)")
+    config.addinivalue_line(
+        "markers", "loopback: may connect to its own server on 127.0.0.1 (nothing further)"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -35,13 +38,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def no_network() -> Iterator[list[str]]:
+def no_network(request: pytest.FixtureRequest) -> Iterator[list[str]]:
     """Offline, proven: any socket reaching beyond a Unix socket fails the test, even if
-    the code under test swallowed the error. Subprocesses: ``netguard.python_offline()``."""
+    the code under test swallowed the error (``@pytest.mark.loopback``: 127.0.0.1 too, for
+    a test's own local server). Subprocesses: ``netguard.python_offline()``."""
     from tests import netguard
 
     netguard.attempts.clear()
-    netguard.install()
+    netguard.install(allow_loopback=request.node.get_closest_marker("loopback") is not None)
     try:
         yield netguard.attempts
     finally:

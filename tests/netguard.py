@@ -23,21 +23,29 @@ _real = {
 }
 
 
-def _refuse(name: str):
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _refuse(name: str, allow_loopback: bool):
     real = _real[name]
 
     def guarded(self: socket.socket, *args, **kwargs):
-        if self.family != socket.AF_UNIX:
-            attempts.append(f"{name} {args[-1] if args else ''!r}")
+        address = args[-1] if args else None
+        host = address[0] if isinstance(address, tuple) and address else None
+        local = allow_loopback and host in _LOOPBACK
+        if self.family != socket.AF_UNIX and not local:
+            attempts.append(f"{name} {address!r}")
             raise OSError(f"network access attempted in an offline test ({name})")
         return real(self, *args, **kwargs)
 
     return guarded
 
 
-def install() -> None:
+def install(allow_loopback: bool = False) -> None:
+    """Refuse every socket but a Unix one; ``allow_loopback`` also lets a test reach a
+    server it runs itself on 127.0.0.1 (the smart-speaker link's fake satellite)."""
     for name in _real:
-        setattr(socket.socket, name, _refuse(name))
+        setattr(socket.socket, name, _refuse(name, allow_loopback))
 
 
 def uninstall() -> None:

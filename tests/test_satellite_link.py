@@ -15,6 +15,8 @@ from voicecoach.satellite.link import LinkSettings, SatelliteLink, parse_uri
 
 pytest.importorskip("wyoming")
 
+pytestmark = pytest.mark.loopback  # the fake satellite listens on 127.0.0.1
+
 
 def _wait(cond: Callable[[], bool], timeout_s: float) -> bool:
     end = time.monotonic() + timeout_s

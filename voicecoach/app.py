@@ -130,12 +130,6 @@ def sessions_dir() -> Path:
     return Path.home() / ".local" / "share" / "voicecoach" / "sessions"
 
 
-def default_log_dir() -> Path:
-    """A new private folder for one session under ``sessions_dir()``."""
-    # The folder name is the only place the wall clock is used: to name the session.
-    return ev.new_session_dir(sessions_dir())
-
-
 def _check_before_listening(args: argparse.Namespace) -> None:
     """Everything a session needs that can be checked before it starts, in the order a
     user would fix it; each failure is one sentence."""

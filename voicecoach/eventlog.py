@@ -154,16 +154,16 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def new_session_dir(base: Path, now: float | None = None) -> Path:
-    """A fresh directory for one session under ``base``: ``<YYYYmmdd-HHMMSS>``, with
-    ``-2``, ``-3``... when that exists (two sessions in one second, or a shared base).
+def new_session_dir(base: Path, now: float | None = None, suffix: str = "") -> Path:
+    """A fresh directory for one session under ``base``: ``<YYYYmmdd-HHMMSS><suffix>``,
+    with ``-2``, ``-3``... when that exists (two sessions in one second, or a shared base).
 
     Made with an exclusive ``mkdir`` (mode 0700), so two processes never get the same one.
     """
     private_dir(base)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     for n in range(1, 10_000):
-        path = base / (stamp if n == 1 else f"{stamp}-{n}")
+        path = base / (f"{stamp}{suffix}" if n == 1 else f"{stamp}{suffix}-{n}")
         try:
             path.mkdir(mode=DIR_MODE)
         except FileExistsError:

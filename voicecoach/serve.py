@@ -26,6 +26,7 @@ from typing import TextIO
 
 import numpy as np
 
+from voicecoach import eventlog as ev
 from voicecoach.audio.base import AudioSink, AudioSource
 from voicecoach.errors import UserError
 
@@ -57,16 +58,10 @@ def _plain_printer(out: TextIO) -> object:
 
 def session_dir(base: Path) -> Path:
     """A new, private directory for one session under ``base`` (never reused)."""
-    base.mkdir(parents=True, exist_ok=True, mode=0o700)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    for k in range(1000):
-        path = base / (f"{stamp}-serve" if k == 0 else f"{stamp}-serve-{k}")
-        try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        return path
-    raise UserError(f"Could not make a new session directory in {base}.")
+    try:
+        return ev.new_session_dir(base, suffix="-serve")
+    except OSError as exc:
+        raise UserError(f"Could not make a new session directory in {base} ({exc}).") from exc
 
 
 def _load_enrolments(pairs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
@@ -133,7 +128,7 @@ def _edges(args: argparse.Namespace) -> tuple[AudioSource, AudioSink, object | N
 
 def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Run sessions until stopped (SIGTERM, SIGHUP, Ctrl-C) or the input ends."""
-    from voicecoach.app import build_session, default_log_dir, shared_models
+    from voicecoach.app import build_session, sessions_dir, shared_models
     from voicecoach.dialogue.script import load_script
 
     load_script(SERVE_SCRIPT)  # a broken script is found before listening
@@ -145,7 +140,7 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             partners = (names[0], names[1])
         else:
             raise UserError("--enroll names must be the two partners (see --partners).")
-    base = Path(args.log_dir) if args.log_dir else default_log_dir().parent
+    base = Path(args.log_dir) if args.log_dir else sessions_dir()
     source, sink, link = _edges(args)
     models = shared_models(args.model, args.voice)
     shared = _Endless(source)
