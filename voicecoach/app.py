@@ -15,8 +15,10 @@ from pathlib import Path
 
 from voicecoach import eventlog as ev
 from voicecoach.audio.base import AudioSink, AudioSource
+from voicecoach.config import Settings
 from voicecoach.dialogue import protocol as dp
 from voicecoach.errors import UserError
+from voicecoach.observer import SessionObserver
 from voicecoach.session import PromptCache, Session
 from voicecoach.stopping import StopSignals
 from voicecoach.transcript import printer
@@ -32,20 +34,30 @@ class Models:
     voice: object
 
     @classmethod
-    def load(cls, model: str = "base", voice: str = "en_US-joe-medium") -> Models:
+    def load(
+        cls,
+        model: str = "base",
+        voice: str = "en_US-joe-medium",
+        pace: float = 1.0,
+        volume: float = 1.0,
+    ) -> Models:
         from voicecoach.speech.tts import PiperSpeaker
         from voicecoach.speech.whisper import WhisperTranscriber
 
-        return cls(transcriber=WhisperTranscriber(model), voice=PiperSpeaker(voice))
+        # Piper's length scale is the inverse of pace; 1.15 is the coach's calm default.
+        speaker = PiperSpeaker(voice, length_scale=1.15 / pace, volume=volume)
+        return cls(transcriber=WhisperTranscriber(model), voice=speaker)
 
 
-_CACHE: dict[tuple[str, str], Models] = {}
+_CACHE: dict[tuple[str, str, float, float], Models] = {}
 
 
-def shared_models(model: str = "base", voice: str = "en_US-joe-medium") -> Models:
-    key = (model, voice)
+def shared_models(
+    model: str = "base", voice: str = "en_US-joe-medium", pace: float = 1.0, volume: float = 1.0
+) -> Models:
+    key = (model, voice, pace, volume)
     if key not in _CACHE:
-        _CACHE[key] = Models.load(model, voice)
+        _CACHE[key] = Models.load(model, voice, pace, volume)
     return _CACHE[key]
 
 
@@ -73,7 +85,11 @@ def build_session(
     max_seconds: float | None = None,
     engine_settings: dict | None = None,
     barge_in: bool = True,
+    view: SessionObserver | None = None,
+    listener_config: object | None = None,
 ) -> Session:
+    """``view`` (the live view) follows the session; without one, ``echo`` prints the
+    transcript line by line."""
     from voicecoach.perception.listener import Listener
 
     engine = make_engine(script, partners, engine_settings)
@@ -83,10 +99,12 @@ def build_session(
     if callable(prepare):
         prompts.prepare(prepare())
     events = ev.EventLog(log_path)
-    if echo:
+    if view is not None:
+        events.watchers.append(view.record)
+    elif echo:
         events.watchers.append(printer())
     return Session(
-        listener=Listener(),
+        listener=Listener(listener_config),  # type: ignore[arg-type]
         transcriber=models.transcriber,  # type: ignore[arg-type]
         engine=engine,  # type: ignore[arg-type]
         prompts=prompts,
@@ -96,15 +114,41 @@ def build_session(
         keys=keys,
         max_seconds=max_seconds,
         barge_in=barge_in,
+        observers=[view] if view is not None else [],
     )
 
 
-def engine_settings(args: argparse.Namespace) -> dict:
-    """The dialogue settings the command line chose (run and demo share these options)."""
+def engine_settings(args: argparse.Namespace, settings: Settings | None = None) -> dict:
+    """The dialogue settings the command line chose (run and demo share these options),
+    on top of the settings file's (``config.effective`` put its country and speak_help on
+    ``args`` where no flag was given)."""
+    from voicecoach.config import engine_settings as from_file
     from voicecoach.dialogue.helpinfo import resolve_country
 
     country = resolve_country(getattr(args, "country", None))
-    return {"help_country": country, "speak_help": bool(getattr(args, "speak_help", False))}
+    chosen = {"help_country": country, "speak_help": bool(getattr(args, "speak_help", False))}
+    return {**(from_file(settings) if settings else {}), **chosen}
+
+
+def finish_session(session_dir: Path, args: argparse.Namespace) -> Path | None:
+    """After a session: write its report (unless --no-report) and say where things are.
+
+    A report that cannot be made never costs the session: its log is already complete."""
+    quiet = getattr(args, "quiet", False)
+    if not quiet:
+        print(f"Session log: {session_dir / 'events.jsonl'}", file=sys.stderr)
+    if getattr(args, "no_report", False):
+        return None
+    from voicecoach.report import write_report
+
+    try:
+        page = write_report(session_dir)
+    except (UserError, OSError, ValueError) as exc:
+        print(f"voicecoach: the report could not be written: {exc}", file=sys.stderr)
+        return None
+    if not quiet:
+        print(f"Report: {page}", flush=True)
+    return page
 
 
 MIC_RECONNECT_S = 30.0
@@ -159,7 +203,11 @@ def run_session(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, stop: StopSignals) -> int:
+    from voicecoach import config
     from voicecoach.audio.files import FileSource, WavSink
+    from voicecoach.live import make_view
+
+    settings = config.effective(args)  # a broken settings file is the first thing to fix
 
     source: AudioSource
     sink: AudioSink
@@ -180,7 +228,7 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
                 "and `voicecoach run --input talk.wav` coaches a recording."
             ) from exc
     _check_before_listening(args)
-    models = shared_models(args.model, args.voice)
+    models = shared_models(args.model, args.voice, settings.pace, settings.volume)
     if args.output:
         sink = WavSink(args.output)
     else:
@@ -216,6 +264,7 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
     except OSError as exc:
         sink.close()
         raise UserError(f"Cannot create a session folder in {base} ({exc}).") from exc
+    view = make_view(args.quiet)
     session = build_session(
         models=models,
         sink=sink,
@@ -225,13 +274,15 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
         echo=not args.quiet,
         keys=keyboard.pressed if keyboard else (lambda: []),
         barge_in=barge_in,
-        engine_settings=engine_settings(args),
+        engine_settings=engine_settings(args, settings),
+        view=view,
+        listener_config=config.listener_config(settings),
     )
     # Reports (written when reports are on) hook in here: session.on_end runs after the
     # session-end record, however the session ended (a signal included).
     stop.watch(session)
     _tell_device_changes(session, source, sink)
-    if not args.input:
+    if not args.input and not args.quiet:
         print(
             f"Listening on {source.name}. Press any key to stop the exercise, Ctrl-C to quit.",
             flush=True,
@@ -241,7 +292,9 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
     finally:
         if keyboard:
             keyboard.close()
-        print(f"Session log: {log_dir / 'events.jsonl'}", file=sys.stderr)
+        if view is not None:
+            view.close()
+        finish_session(log_dir, args)
     log.info("session ended: %s", reason)
     if stop.signum is not None:
         print(f"voicecoach: stopped ({reason}). The session log was saved.", file=sys.stderr)

@@ -18,6 +18,10 @@ Records written (fields beyond `type` and `t`):
   (words that mark a conversation going badly; evidence, never an alarm on their own)
 - ``device``: ``device`` ("microphone" or "speaker"), ``state`` ("lost" or "back"),
   ``text`` (what the user was told)
+- ``voice``: ``speaker``, ``start``, ``end`` (any stretch of a partner's speech, with or
+  without words), ``level_db`` and ``pitch_hz`` (medians of its voiced frames; absent when
+  too little was voiced), ``base_level_db`` and ``base_pitch_hz`` (that partner's calm
+  baseline then; absent before it is known). For the report and the live view.
 """
 
 from __future__ import annotations
@@ -138,6 +142,18 @@ class Device(Record):
     state: str = "lost"  # "lost" | "back"
     text: str = ""
     type = "device"
+
+
+@dataclass(frozen=True)
+class Voice(Record):
+    speaker: str = "unknown"
+    start: float = 0.0  # s
+    end: float = 0.0  # s
+    level_db: float | None = None  # dBFS, median of the voiced frames
+    pitch_hz: float | None = None  # median of the voiced frames
+    base_level_db: float | None = None  # the speaker's calm baseline, dBFS
+    base_pitch_hz: float | None = None
+    type = "voice"
 
 
 FILE_MODE = 0o600

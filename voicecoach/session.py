@@ -21,6 +21,7 @@ import numpy as np
 from voicecoach import eventlog as ev
 from voicecoach.audio.base import AudioSink, AudioSource
 from voicecoach.dialogue import protocol as dp
+from voicecoach.observer import TICK_S, SessionObserver
 from voicecoach.perception import types as pt
 from voicecoach.perception.bargein import BargeInDetector
 from voicecoach.perception.language import CueTracker, find_cues
@@ -206,6 +207,7 @@ class Session:
     on_action: list[Callable[[dp.Action, Session], None]] = field(default_factory=list)
     on_heard: list[Callable[[ev.Heard], None]] = field(default_factory=list)
     barge_in: bool = True  # off when the coach's own echo can't be removed from the mic
+    observers: list[SessionObserver] = field(default_factory=list)  # the live view
     answer_hangover_s: float | None = ANSWER_HANGOVER_S  # None: never shortened
 
     on_end: list[Callable[[str, Session], None]] = field(default_factory=list)
@@ -336,6 +338,10 @@ class Session:
         for key in self.keys():
             self._apply(self.engine.handle(dp.KeyPressed(t=t, key=key)))
         self._apply(self.engine.handle(dp.Tick(t=t)))
+        if self.observers and self.n % round(TICK_S * SAMPLE_RATE) < FRAME_SAMPLES:
+            floor = getattr(self.engine, "floor", None)
+            for o in self.observers:
+                o.tick(t, floor)
         if self.max_seconds is not None and t >= self.max_seconds:
             self.end_reason = self.end_reason or "time limit"
             return True
@@ -412,6 +418,9 @@ class Session:
                 # A voice is being learnt: there is no calm baseline to judge it against yet.
                 log.debug("ignored while enrolling: %s", e)
                 continue
+            if isinstance(e, pt.VoiceStart | pt.Utterance):
+                for o in self.observers:
+                    o.voice(e.t, e.speaker if isinstance(e, pt.VoiceStart) else None)
             if isinstance(e, pt.VoiceStart):
                 self._apply(self.engine.handle(dp.SpeechStarted(t=e.t, speaker=e.speaker)))
             elif isinstance(e, pt.Utterance):
@@ -474,6 +483,7 @@ class Session:
                 self.log.write(ev.Enroll(t=u.t, speaker=partner, start=u.start, end=u.end))
             self._enrolment[partner] = audio
             speaker = partner
+        self._log_voice(u, speaker)
         text = self.transcriber.transcribe(self._with_preroll(u)).strip()
         if not text and u.end - u.start < MIN_GARBLED_S:
             # Short and wordless: a cough or a door, not an answer to be asked again.
@@ -488,6 +498,24 @@ class Session:
         self._apply(
             self.engine.handle(
                 dp.PartnerSaid(t=u.t, speaker=speaker, text=text, start=u.start, end=u.end)
+            )
+        )
+
+    def _log_voice(self, u: pt.Utterance, speaker: str) -> None:
+        """Who spoke when, how loud and how high, against their calm baseline: for the
+        report and the live view (any speech, with or without words)."""
+        known = getattr(self.listener, "baseline", None)
+        base = known(speaker) if callable(known) else None
+        self.log.write(
+            ev.Voice(
+                t=u.t,
+                speaker=speaker,
+                start=u.start,
+                end=u.end,
+                level_db=u.level_db,
+                pitch_hz=u.pitch_hz,
+                base_level_db=base[0] if base else None,
+                base_pitch_hz=base[1] if base else None,
             )
         )
 

@@ -1,7 +1,8 @@
 """The `voicecoach` command line: one module per command in this package.
 
 Each command module has ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``main(args)``;
-``COMMANDS`` lists them in the order ``--help`` shows them. User mistakes (a missing
+``COMMANDS`` lists them in the order ``--help`` shows them. ``EXAMPLES`` (a list of
+command lines) ends the command's ``--help``; every command has some. User mistakes (a missing
 device, model, file, a broken script) end with one clear sentence and exit code 2,
 never a traceback. Ctrl-C ends a session cleanly: its log is written and closed first.
 """
@@ -29,10 +30,26 @@ COMMANDS = [
     "analyze",
     "evaluate",
     "scripts",
+    "report",
+    "history",
+    "config",
+    "doctor",
     "bench",
     "serve",
     "service",
 ]
+
+EXAMPLES = [
+    "voicecoach demo --out voicecoach-demo",
+    "voicecoach run --partners Alex,Sam",
+    "voicecoach report voicecoach-demo",
+    "voicecoach doctor",
+]
+
+
+def epilog(examples: list[str]) -> str:
+    """The examples that end a ``--help``, one command line each."""
+    return "examples:\n" + "\n".join(f"  {line}" for line in examples)
 
 
 def _modules() -> list[ModuleType]:
@@ -43,12 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voicecoach",
         description="An offline voice coach for couples in a hard conversation. Not therapy.",
+        epilog=epilog(EXAMPLES),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"voicecoach {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _modules():
-        p = sub.add_parser(module.NAME, help=module.HELP)
+        p = sub.add_parser(
+            module.NAME,
+            help=module.HELP,
+            description=module.HELP,
+            epilog=epilog(module.EXAMPLES),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.add_arguments(p)
         p.set_defaults(handler=module.main)
     return parser

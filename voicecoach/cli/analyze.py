@@ -9,6 +9,10 @@ from voicecoach.cli.options import enroll
 
 NAME = "analyze"
 HELP = "who spoke when, raised voices and interruptions in a file"
+EXAMPLES = [
+    "voicecoach analyze talk.wav",
+    "voicecoach analyze talk.wav --enroll Alex=alex.wav --enroll Sam=sam.wav --json",
+]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

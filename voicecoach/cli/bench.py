@@ -7,6 +7,9 @@ import json
 
 NAME = "bench"
 HELP = "measure latency, speed and memory; prints JSON"
+EXAMPLES = [
+    "voicecoach bench --quick",
+]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

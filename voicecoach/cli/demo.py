@@ -8,6 +8,10 @@ from voicecoach.cli.options import add_session_options
 
 NAME = "demo"
 HELP = "play a whole simulated session (no microphone needed)"
+EXAMPLES = [
+    "voicecoach demo --out voicecoach-demo",
+    "voicecoach demo --out unsafe-demo --scenario unsafe",
+]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

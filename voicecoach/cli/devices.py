@@ -6,6 +6,9 @@ import argparse
 
 NAME = "devices"
 HELP = "list audio devices"
+EXAMPLES = [
+    "voicecoach devices",
+]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

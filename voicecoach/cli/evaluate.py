@@ -10,6 +10,10 @@ from voicecoach.errors import UserError
 
 NAME = "eval"
 HELP = "measure the detectors on a data directory"
+EXAMPLES = [
+    "voicecoach eval --data ../shared/dev-audio",
+    "voicecoach eval --data ../shared/dev-audio --dialogue-sets 4 --json",
+]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

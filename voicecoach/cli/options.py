@@ -30,10 +30,12 @@ def country(text: str) -> str:
 
 
 def add_session_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default="base", help="Whisper model: base (default) or tiny.en")
-    p.add_argument("--voice", default="en_US-joe-medium", help="the coach's Piper voice")
+    # Defaults are None: unset flags take the settings file's value (`voicecoach config`).
+    p.add_argument("--model", help="Whisper model: base (default) or tiny.en")
+    p.add_argument("--voice", help="the coach's Piper voice (default en_US-joe-medium)")
     p.add_argument("--script", default="session", help="dialogue script to start (default session)")
-    p.add_argument("--quiet", action="store_true", help="do not print the transcript")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("--no-report", action="store_true", help="do not write report.html at the end")
     p.add_argument(
         "--country",
         type=country,

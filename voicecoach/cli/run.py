@@ -8,6 +8,12 @@ from voicecoach.cli.options import add_session_options, partners
 
 NAME = "run"
 HELP = "listen on the microphone (or a recording) and coach"
+EXAMPLES = [
+    "voicecoach run",
+    'voicecoach run --partners Alex,Sam --device "USB"',
+    "voicecoach run --input talk.wav --output coach.wav --no-report",
+    "voicecoach run --model tiny.en --quiet",
+]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -15,13 +21,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", help="write the coach's voice to this WAV instead of the speakers")
     p.add_argument("--device", help="microphone: name (or part of it) or index")
     p.add_argument("--output-device", help="speakers: name (or part of it) or index")
-    p.add_argument(
-        "--partners", type=partners, default=("Alex", "Sam"), help="two names, e.g. Alex,Sam"
-    )
+    p.add_argument("--partners", type=partners, help="two names, e.g. Alex,Sam (default: settings)")
     p.add_argument(
         "--log-dir",
         help="folder for the session folders: each session writes <time>/events.jsonl in it "
-        "(default: ~/.local/share/voicecoach/sessions)",
+        "(default: the log_dir setting, ~/.local/share/voicecoach/sessions)",
     )
     p.add_argument(
         "--aec", choices=["on", "off"], default="on", help="cancel the coach's own echo (mic only)"

@@ -6,6 +6,10 @@ import argparse
 
 NAME = "voices"
 HELP = "list the Piper voices the coach can use"
+EXAMPLES = [
+    "voicecoach voices",
+    "voicecoach config set voice en_US-joe-medium",
+]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

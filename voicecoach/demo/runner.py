@@ -24,8 +24,10 @@ import numpy as np
 
 from voicecoach.app import build_session, engine_settings, shared_models
 from voicecoach.audio.files import TrackSink, mix, write_wav
+from voicecoach.config import Settings, listener_config
 from voicecoach.demo.room import SimulatedRoom
 from voicecoach.demo.scenario import load_scenario
+from voicecoach.observer import SessionObserver
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +53,17 @@ def run_demo(
     script: str = "session",
     echo: bool = True,
     max_seconds: float = MAX_SECONDS,
-    settings: dict | None = None,
+    settings: dict | None = None,  # the dialogue engine's (app.engine_settings)
+    view: SessionObserver | None = None,
+    user: Settings | None = None,
 ) -> DemoResult:
     from voicecoach.lab.partners import partner_voice
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sc = load_scenario(scenario)
-    models = shared_models(model, voice)
+    pace, volume = (user.pace, user.volume) if user else (1.0, 1.0)
+    models = shared_models(model, voice, pace, volume)
     room = SimulatedRoom(sc, {name: partner_voice(v) for name, v in sc.partners.items()})
     coach = TrackSink("coach")
     session = build_session(
@@ -70,9 +75,15 @@ def run_demo(
         echo=echo,
         max_seconds=max_seconds,
         engine_settings=settings,
+        view=view,
+        listener_config=listener_config(user) if user else None,
     )
     room.attach(session)
-    reason = session.run(room)
+    try:
+        reason = session.run(room)
+    finally:
+        if view is not None:
+            view.close()
     mic = room.mic()
     write_wav(out / "mic.wav", mic)
     write_wav(out / "session.wav", mix(mic, coach.audio()))
@@ -82,6 +93,11 @@ def run_demo(
 
 
 def run_demo_cli(args: argparse.Namespace) -> int:
+    from voicecoach.app import finish_session
+    from voicecoach.config import effective
+    from voicecoach.live import make_view
+
+    settings = effective(args)  # the scenario names the partners; the rest applies
     result = run_demo(
         args.out,
         scenario=args.scenario,
@@ -89,10 +105,11 @@ def run_demo_cli(args: argparse.Namespace) -> int:
         voice=args.voice,
         script=args.script,
         echo=not args.quiet,
-        settings=engine_settings(args),
+        settings=engine_settings(args, settings),
+        view=make_view(args.quiet),
+        user=settings,
     )
-    print(
-        f"\nDemo finished ({result.reason}). Listen to {result.out_dir / 'session.wav'}; "
-        f"events in {result.out_dir / 'events.jsonl'}."
-    )
+    if not args.quiet:
+        print(f"\nDemo finished ({result.reason}). Listen to {result.out_dir / 'session.wav'}.")
+    finish_session(result.out_dir, args)
     return 0

@@ -18,12 +18,13 @@ from typing import Any
 import voicecoach
 from voicecoach.dialogue.yamlsource import LineList, LineMap, YamlSyntaxError, parse
 from voicecoach.errors import UserError
+from voicecoach.shipped import shipped_dir, user_dir
 
 log = logging.getLogger(__name__)
 
 REPO = Path(voicecoach.__file__).resolve().parent.parent
-SHIPPED_DIR = REPO / "scripts"
-USER_DIR = Path("~/.config/voicecoach/scripts").expanduser()
+SHIPPED_DIR = shipped_dir("scripts")
+USER_DIR = user_dir("scripts")
 
 ROLES = ("sender", "receiver", "partner1", "partner2")
 """Who a step can address or listen to. sender/receiver change places at a ``swap``."""
@@ -186,11 +187,18 @@ def resolve(name_or_path: str | Path, near: Path | None = None) -> Path:
 
 def available_scripts() -> list[str]:
     """Names of the scripts a session can run: the user's and the shipped ones."""
-    names: set[str] = set()
-    for d in (USER_DIR, SHIPPED_DIR):
+    return sorted(script_files())
+
+
+def script_files() -> dict[str, tuple[Path, str]]:
+    """Script name -> (file, "yours" or "shipped"); the user's own win over shipped ones."""
+    found: dict[str, tuple[Path, str]] = {}
+    for d, origin in ((USER_DIR, "yours"), (SHIPPED_DIR, "shipped")):
         if d.is_dir():
-            names |= {p.stem for p in d.glob("*.yaml") if _ID.match(p.stem)}
-    return sorted(names)
+            for p in sorted(d.glob("*.yaml")):
+                if _ID.match(p.stem):
+                    found.setdefault(p.stem, (p, origin))
+    return found
 
 
 def display(path: Path) -> str:

@@ -132,6 +132,13 @@ class Listener:
             self.attributor.single = name
         return name
 
+    def baseline(self, name: str) -> tuple[float, float] | None:
+        """``name``'s calm level (dBFS) and pitch (Hz) as known now, or None."""
+        prof = self.bank.get(name)
+        if prof is None or prof.baseline is None:
+            return None
+        return prof.baseline.level_db, 100.0 * 2.0 ** (prof.baseline.pitch_st / 12.0)
+
     def set_readiness(self, readiness: float) -> None:
         """How primed the talk is (0..1, from criticism/contempt in the transcripts):
         lowers the raised-voice threshold moderately; it never alarms by itself. Takes
@@ -309,9 +316,22 @@ def _utterances(pieces: list[Piece], end: int, t: float) -> list[Utterance]:
                 end=frame_time(stop),
                 speaker=speaker,
                 audio=np.concatenate([f.pcm for f in piece]).astype(np.float32),
+                **_voice_of(piece),
             )
         )
     return out
+
+
+def _voice_of(frames: list[Frame]) -> dict[str, float]:
+    """Median level and pitch of the voiced frames (as a calm baseline is measured), for
+    the log and the live view; empty when too few frames are voiced to say."""
+    voiced = [f for f in frames if f.vad and f.f0_hz > 0]
+    if len(voiced) < 5:
+        return {}
+    return {
+        "level_db": float(np.median([f.level_db for f in voiced])),
+        "pitch_hz": float(np.median([f.f0_hz for f in voiced])),
+    }
 
 
 def _ordered(events: list[PerceptionEvent]) -> list[PerceptionEvent]:

@@ -32,6 +32,8 @@ class Utterance:
     end: float  # s
     speaker: str  # partner name, speakerN, or UNKNOWN (never forced)
     audio: np.ndarray = field(repr=False, compare=False)  # float32, 16 kHz mono
+    level_db: float | None = None  # median level of its voiced frames, dBFS (None: unvoiced)
+    pitch_hz: float | None = None  # median pitch of its voiced frames
 
     @property
     def duration(self) -> float:

@@ -28,14 +28,13 @@ _TRIM_DB = -45.0  # below the chunk's peak: counts as silence when trimming
 
 
 def voice_dirs() -> list[Path]:
-    """Where voices are looked up, in order: the repo's ``voices/``, then the user's."""
-    import voicecoach
+    """Where voices are looked up, in order (earlier wins): the user's config folder, the
+    user's data folder (where voices went before), then the shipped ``voices/``."""
+    from voicecoach.shipped import shipped_dir, user_dir
 
-    dirs = [Path(voicecoach.__file__).resolve().parent.parent / "voices"]
     data_home = os.environ.get("XDG_DATA_HOME")
     user = Path(data_home) if data_home else Path.home() / ".local" / "share"
-    dirs.append(user / "voicecoach" / "voices")
-    return dirs
+    return [user_dir("voices"), user / "voicecoach" / "voices", shipped_dir("voices")]
 
 
 def _bundled() -> dict[str, tuple[Path, Path]]:

@@ -1,0 +1,28 @@
+"""`voicecoach doctor`: check devices, models, settings and profiles; say how to fix."""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "doctor"
+HELP = "check the setup (sound, microphone level, models, disk, settings) and how to fix it"
+EXAMPLES = [
+    "voicecoach doctor",
+    "voicecoach doctor --no-mic",
+]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-mic", action="store_true", help="skip the 3-second microphone check")
+
+
+def main(args: argparse.Namespace) -> int:
+    from voicecoach.doctor import broken, format_checks, run_checks
+
+    checks = run_checks(mic=not args.no_mic)
+    print(format_checks(checks))
+    if broken(checks):
+        print("\nSomething needs fixing before voicecoach can coach (see 'fix' above).")
+        return 1
+    print("\nAll set.")
+    return 0
