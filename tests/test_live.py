@@ -30,12 +30,26 @@ EVENTS = [
         "base_pitch_hz": 220.0,
     },
     {"type": "detect", "t": 20.5, "kind": "raised_voice", "speaker": "Sam", "score": 0.8},
-    {"type": "detect", "t": 21.0, "kind": "interruption", "speaker": "Sam", "score": 0.7, "by": "Alex"},
+    {
+        "type": "detect",
+        "t": 21.0,
+        "kind": "interruption",
+        "speaker": "Sam",
+        "score": 0.7,
+        "by": "Alex",
+    },
     {"type": "cue", "t": 22.0, "speaker": "Alex", "kind": "criticism", "phrase": "you never"},
     {"type": "step", "t": 23.0, "script": "timeout", "step": "start"},
-    {"type": "say", "t": 25.0, "id": "timeout.start", "text": "Let's take a timeout.", "start": 23.0, "end": 25.0},
+    {
+        "type": "say",
+        "t": 25.0,
+        "id": "timeout.start",
+        "text": "Let's take a timeout.",
+        "start": 23.0,
+        "end": 25.0,
+    },
     {"type": "show", "t": 25.0, "text": "Timeout: calm down apart. (20 minutes)"},
-]  # fmt: skip
+]
 
 
 def test_state_follows_levels_heat_reasons_step_floor_and_timer():

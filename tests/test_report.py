@@ -10,8 +10,6 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
-
 from voicecoach.cli import main as cli_main
 from voicecoach.report import load_summary, write_report
 from voicecoach.report.history import format_history, history, trend_page
@@ -33,10 +31,16 @@ BROWSER_ARGS = [
 def _voice(t, who, start, end, above_db=0.0, above_hz=0.0):
     base_hz = 120.0 if who == "Alex" else 220.0
     return {
-        "type": "voice", "t": t, "speaker": who, "start": start, "end": end,
-        "level_db": -30.0 + above_db, "pitch_hz": base_hz + above_hz,
-        "base_level_db": -30.0, "base_pitch_hz": base_hz,
-    }  # fmt: skip
+        "type": "voice",
+        "t": t,
+        "speaker": who,
+        "start": start,
+        "end": end,
+        "level_db": -30.0 + above_db,
+        "pitch_hz": base_hz + above_hz,
+        "base_level_db": -30.0,
+        "base_pitch_hz": base_hz,
+    }
 
 
 # Ten minutes: Alex talks 60 s, Sam 20 s; two interruptions, heat at 100 s, calm at 130 s.
@@ -49,20 +53,69 @@ EVENTS = [
     _voice(60, "Sam", 50, 60),
     _voice(101, "Alex", 90, 100, above_db=10, above_hz=40),
     {"type": "detect", "t": 100.0, "kind": "raised_voice", "speaker": "Alex", "score": 0.9},
-    {"type": "detect", "t": 104.0, "kind": "interruption", "speaker": "Alex", "score": 0.5, "by": "Sam"},
+    {
+        "type": "detect",
+        "t": 104.0,
+        "kind": "interruption",
+        "speaker": "Alex",
+        "score": 0.5,
+        "by": "Sam",
+    },
     _voice(111, "Sam", 100, 110, above_db=8),
-    {"type": "say", "t": 112.0, "id": "pause.breath", "text": "Let's take a breath together.", "start": 110, "end": 112},
-    {"type": "say", "t": 115.0, "id": "pause.safety", "text": "Alex, do you feel safe?", "start": 112, "end": 115},
+    {
+        "type": "say",
+        "t": 112.0,
+        "id": "pause.breath",
+        "text": "Let's take a breath together.",
+        "start": 110,
+        "end": 112,
+    },
+    {
+        "type": "say",
+        "t": 115.0,
+        "id": "pause.safety",
+        "text": "Alex, do you feel safe?",
+        "start": 112,
+        "end": 115,
+    },
     {"type": "safety", "t": 118.0, "speaker": "Alex", "answer": "yes"},
     _voice(131, "Alex", 120, 130, above_db=1),
-    {"type": "detect", "t": 400.0, "kind": "interruption", "speaker": "Sam", "score": 0.4, "by": "Alex"},
+    {
+        "type": "detect",
+        "t": 400.0,
+        "kind": "interruption",
+        "speaker": "Sam",
+        "score": 0.4,
+        "by": "Alex",
+    },
     {"type": "step", "t": 500.0, "script": "imago", "step": "validate"},
-    {"type": "heard", "t": 510.0, "speaker": "Sam", "text": "You make sense,", "start": 501, "end": 505},
-    {"type": "heard", "t": 512.0, "speaker": "Sam", "text": "because you miss me.", "start": 505.5, "end": 509},
+    {
+        "type": "heard",
+        "t": 510.0,
+        "speaker": "Sam",
+        "text": "You make sense,",
+        "start": 501,
+        "end": 505,
+    },
+    {
+        "type": "heard",
+        "t": 512.0,
+        "speaker": "Sam",
+        "text": "because you miss me.",
+        "start": 505.5,
+        "end": 509,
+    },
     {"type": "step", "t": 520.0, "script": "appreciation", "step": "first"},
-    {"type": "heard", "t": 530.0, "speaker": "Alex", "text": "I value your patience.", "start": 521, "end": 525},
+    {
+        "type": "heard",
+        "t": 530.0,
+        "speaker": "Alex",
+        "text": "I value your patience.",
+        "start": 521,
+        "end": 525,
+    },
     {"type": "session", "t": 600.0, "state": "end", "reason": "done"},
-]  # fmt: skip
+]
 
 
 def test_figures_of_a_session():

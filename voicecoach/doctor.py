@@ -235,7 +235,19 @@ def check_profiles(profile_dir: Path) -> Check:
     return _ok("voice profiles", f"{len(files)} file(s) in {profile_dir}")
 
 
-def run_checks(*, mic: bool = True, say: Callable[[str], None] = print) -> list[Check]:
+def check_satellite(uri: str) -> Check:
+    from voicecoach.satellite.probe import probe
+
+    r = probe(uri)
+    if r.ok:
+        return _ok("satellite", f"{r.name or uri}: {r.audio_s_per_s:.2f} s of audio per second")
+    status = "fail" if not r.reachable or not r.chunks_per_s else "warn"
+    return Check("satellite", status, f"{uri}: {r.problems[0]}", "; ".join(r.problems[1:]))
+
+
+def run_checks(
+    *, mic: bool = True, say: Callable[[str], None] = print, satellite: str | None = None
+) -> list[Check]:
     settings_check, settings = check_settings()
     checks = [check_portaudio()]
     if checks[0].status == "ok":
@@ -250,6 +262,8 @@ def run_checks(*, mic: bool = True, say: Callable[[str], None] = print) -> list[
     checks.append(settings_check)
     if settings is not None:
         checks.append(check_profiles(Path(settings.profile_dir)))  # type: ignore[attr-defined]
+    if satellite:
+        checks.append(check_satellite(satellite))
     return checks
 
 

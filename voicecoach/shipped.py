@@ -2,7 +2,7 @@
 
 In the repository they stay in the top-level ``scripts/`` and ``voices/`` folders (easy to
 read and edit); an installed wheel carries them as package data in
-``voicecoach/shipped/scripts`` and ``voicecoach/shipped/voices`` (see setup.py). The
+``voicecoach/share/scripts`` and ``voicecoach/shipped/voices`` (see setup.py). The
 user's own, in the config folder, override shipped ones of the same name.
 """
 
@@ -17,7 +17,7 @@ PACKAGE = Path(voicecoach.__file__).resolve().parent
 
 def shipped_dir(kind: str) -> Path:
     """``kind`` is "scripts" or "voices"."""
-    installed = PACKAGE / "shipped" / kind
+    installed = PACKAGE / "share" / kind
     if installed.is_dir():
         return installed
     return PACKAGE.parent / kind  # a source checkout (also an editable install)

@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
             module.NAME,
             help=module.HELP,
             description=module.HELP,
-            epilog=epilog(module.EXAMPLES),
+            # A module may set its own epilog in add_arguments (serve, service) instead.
+            epilog=epilog(module.EXAMPLES) if hasattr(module, "EXAMPLES") else None,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(p)

@@ -23,13 +23,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from voicecoach.dialogue.script import check_script, display, script_files
+    from voicecoach.dialogue.script import check_script, script_files
 
     if args.scripts_command == "list":
         files = script_files()
         width = max((len(n) for n in files), default=0)
         for name, (path, origin) in files.items():
-            print(f"{name.ljust(width)}  {origin:7}  {display(path)}")
+            print(f"{name.ljust(width)}  {origin:7}  {path}")
         return 0
     if args.scripts_command != "check":
         raise UserError("use 'voicecoach scripts check FILE' or 'voicecoach scripts list'")

@@ -41,7 +41,7 @@ def write_report(session_dir: str | Path) -> Path:
     from voicecoach.report.page import report_page
 
     summary = load_summary(session_dir)
-    path = Path(session_dir).expanduser()
+    path = Path(session_dir).expanduser().resolve()
     out_dir = path.parent if path.is_file() else path
     svg = render(summary, out_dir / PNG_NAME)
     page = out_dir / HTML_NAME

@@ -13,15 +13,20 @@ log = logging.getLogger(__name__)
 
 COLUMNS = (
     ("session", "session", "{}"),
-    ("minutes", "min", "{:.1f}"),
-    ("interruptions_per_10min", "talk-overs/10min", "{:.1f}"),
+    ("minutes", "min", "{:.0f}"),
+    ("interruptions_per_10min", "cut/10m", "{:.1f}"),
     ("raised_voices", "raised", "{}"),
-    ("longest_monologue_s", "longest (s)", "{:.0f}"),
-    ("heat_to_calm_s", "to calm (s)", "{:.0f}"),
-    ("coach_stepped_in", "coach in", "{}"),
-    ("mirrors", "mirrors", "{}"),
-    ("validations", "valid.", "{}"),
-    ("appreciations", "apprec.", "{}"),
+    ("longest_monologue_s", "longest", "{:.0f}s"),
+    ("heat_to_calm_s", "calm in", "{:.0f}s"),
+    ("coach_stepped_in", "coach", "{}"),
+    ("mirrors", "mirror", "{}"),
+    ("validations", "valid", "{}"),
+    ("appreciations", "thanks", "{}"),
+)
+LEGEND = (
+    "cut/10m: talking over each other, per 10 minutes. longest: one person talking\n"
+    "without a break. calm in: from heated to calm voices. coach: times it came in.\n"
+    "mirror, valid(ations), thanks (appreciations): what went well."
 )
 
 
@@ -54,7 +59,8 @@ def format_history(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         table.append([_cell(r.get(key), fmt) for key, _, fmt in COLUMNS])
     widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
-    lines = ["  ".join(_pad(row, widths)) for row in table]
+    lines = [" ".join(_pad(row, widths)) for row in table]
+    lines += ["", LEGEND]
     if len(rows) >= 2:
         lines.append("")
         lines.append(_trend(rows))
@@ -76,10 +82,12 @@ def _trend(rows: list[dict[str, Any]]) -> str:
     mean = sum(earlier) / len(earlier)
     now = last["interruptions_per_10min"]
     if now < mean - 0.5:
-        return f"Fewer talk-overs than before: {now:.1f} per 10 minutes (earlier {mean:.1f})."
-    if now > mean + 0.5:
-        return f"More talk-overs than before: {now:.1f} per 10 minutes (earlier {mean:.1f})."
-    return f"About as many talk-overs as before: {now:.1f} per 10 minutes."
+        how = "less than before"
+    elif now > mean + 0.5:
+        how = "more than before"
+    else:
+        how = "about as before"
+    return f"Talking over each other: {now:.1f} per 10 min, earlier {mean:.1f} ({how})."
 
 
 def trend_page(rows: list[dict[str, Any]], path: Path) -> Path:
@@ -94,7 +102,7 @@ def trend_page(rows: list[dict[str, Any]], path: Path) -> Path:
     from voicecoach.report.figure import svg_text
     from voicecoach.report.page import CSP, STYLE
 
-    keys = [c for c in COLUMNS[2:]]
+    keys = list(COLUMNS[2:])
     fig = Figure(figsize=(10, 1.8 * ((len(keys) + 1) // 2)), dpi=100)
     axes = fig.subplots((len(keys) + 1) // 2, 2, squeeze=False).ravel()
     xs = list(range(1, len(rows) + 1))
