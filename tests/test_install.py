@@ -17,11 +17,25 @@ from pathlib import Path
 
 import pytest
 
+from tests import netguard
+
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = ("pyproject.toml", "setup.py", "README.md", "LICENSE", "voicecoach", "scripts", "voices")
 
 
+def _offline(cmd: list[str]) -> list[str]:
+    """``cmd`` with no network at all (its own empty network namespace), where the machine
+    allows it; else the Python socket guard runs first (voicecoach commands only)."""
+    if netguard.unshare_works():
+        return ["unshare", "-rn", *cmd]
+    if Path(cmd[0]).name == "voicecoach":
+        python = str(Path(cmd[0]).with_name("python"))
+        return [python, str(Path(netguard.__file__).resolve()), "-m", "voicecoach", *cmd[1:]]
+    return cmd
+
+
 def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> str:
+    cmd = _offline(cmd)
     done = subprocess.run(
         cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )

@@ -176,9 +176,15 @@ class Settings:
         """These settings with command-line values (None: flag not given) on top."""
         values, sources = dict(self.values), dict(self.sources)
         for key, value in flags.items():
-            if value is not None:
+            if value is None:
+                continue
+            try:
                 values[key] = KEYS[key].parse(value)
-                sources[key] = "flag"
+            except (ValueError, TypeError):
+                # Kept as given: the command's own checks say what is wrong with it
+                # (e.g. "Unknown Whisper model"), before anything is loaded.
+                values[key] = value
+            sources[key] = "flag"
         return Settings(values, sources, self.path)
 
 
