@@ -42,6 +42,15 @@ def config_path() -> Path:
     return Path(env).expanduser() if env else config_dir() / FILE_NAME
 
 
+def profile_dir(settings: Settings) -> Path:
+    """The voice profiles' folder: the setting, else $VOICECOACH_PROFILE_DIR, else the
+    user's data folder's ``profiles/``."""
+    if settings.profile_dir:
+        return Path(settings.profile_dir)
+    env = os.environ.get("VOICECOACH_PROFILE_DIR")
+    return Path(env).expanduser() if env else data_dir() / "profiles"
+
+
 def data_dir() -> Path:
     import platformdirs
 
@@ -152,8 +161,9 @@ KEYS: dict[str, Key] = {
             "also read help information aloud (off: shown on screen only)"),
         Key("log_dir", lambda: data_dir() / "sessions", _path, "a folder path",
             "where session folders (events.jsonl, report) go"),
-        Key("profile_dir", lambda: data_dir() / "profiles", _path, "a folder path",
-            "where the partners' voice profiles are kept"),
+        Key("profile_dir", lambda: None, _path, "a folder path",
+            "where the partners' voice profiles are kept (automatic: "
+            "$VOICECOACH_PROFILE_DIR, else the data folder's profiles/)"),
     )
 }  # fmt: skip
 

@@ -261,7 +261,9 @@ def run_checks(
     checks.append(check_disk(Path(log_dir)))
     checks.append(settings_check)
     if settings is not None:
-        checks.append(check_profiles(Path(settings.profile_dir)))  # type: ignore[attr-defined]
+        from voicecoach.config import profile_dir
+
+        checks.append(check_profiles(profile_dir(settings)))  # type: ignore[arg-type]
     if satellite:
         checks.append(check_satellite(satellite))
     return checks

@@ -25,8 +25,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from voicecoach.perception.analyze import analyze, format_report
     from voicecoach.preflight import check_name
+    from voicecoach.progress import Progress, media_seconds
 
     enroll = {check_name(name): path for name, path in args.enroll}
-    result = analyze(args.audio, calibration=args.calibration, enroll=enroll or None)
+    bar = Progress(f"Analysing {args.audio}", media_seconds(args.audio))
+    result = analyze(
+        args.audio, calibration=args.calibration, enroll=enroll or None, progress=bar.update
+    )
+    bar.close()
     print(json.dumps(result, indent=2) if args.json else format_report(result))
     return 0

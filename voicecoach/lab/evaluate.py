@@ -41,6 +41,7 @@ from voicecoach.lab.acoustics import Room, impulse_response, pink_noise, reverbe
 from voicecoach.lab.testaudio import active_level_db, set_level
 from voicecoach.perception.analyze import analyze, load_audio
 from voicecoach.perception.stages.enrol import EnrolmentCache
+from voicecoach.progress import Progress
 from voicecoach.timebase import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -50,9 +51,11 @@ HIT_EARLY, HIT_LATE = -0.3, 1.0  # interruption hit window around the true onset
 
 
 class _Timer:
-    def __init__(self) -> None:
+    def __init__(self, progress: Progress | None = None) -> None:
         self.audio_s = 0.0
         self.wall_s = 0.0
+        self.stage = ""  # what is being measured now, for the progress line
+        self.progress = progress
         # One calibration per actor serves dozens of files: learnt once.
         self.enrolments = EnrolmentCache()
 
@@ -61,6 +64,8 @@ class _Timer:
         res = analyze(audio, enrolments=self.enrolments, **kw)
         self.wall_s += time.perf_counter() - t0
         self.audio_s += len(audio) / SAMPLE_RATE
+        if self.progress is not None:
+            self.progress.update(self.audio_s, self.stage)
         return res
 
 
@@ -606,24 +611,32 @@ def evaluate(data_dir: Path, dialogue_sets: int = 1) -> dict[str, Any]:
             f"{str(data_dir)!r} has neither ravdess/manifest.json nor librispeech/: "
             "give the dev-audio directory (e.g. --data ../shared/dev-audio)."
         )
-    timer = _Timer()
+    timer = _Timer(Progress("Evaluating", unit="s of audio analysed"))
     out: dict[str, Any] = {"data": str(data_dir)}
     if (rav / "manifest.json").is_file():
+        timer.stage = "raised voices (RAVDESS)"
         out["raised"] = _eval_ravdess(rav, timer, normalise=False)
         out["raised_levelnorm"] = _eval_ravdess(rav, timer, normalise=True)
+        timer.stage = "raised voices in a room"
         out["raised_room"] = {
             "room": ROOM.describe(),
             **_eval_ravdess(rav, timer, normalise=False, room=ROOM),
         }
     if libri.is_dir():
+        timer.stage = "dialogues"
         out["dialogues"] = _eval_dialogues(libri, timer)
+        timer.stage = "dialogues in a room"
         out["room"] = {"room": ROOM.describe(), **_eval_dialogues(libri, timer, room=ROOM)}
+        timer.stage = "a third voice"
         out["strangers"] = _eval_strangers(libri, timer)
         if dialogue_sets > 1:
+            timer.stage = f"{dialogue_sets} dialogue sets"
             out["dialogue_sets"] = _eval_dialogue_sets(libri, timer, dialogue_sets)
             out["stranger_sets"] = _eval_stranger_sets(libri, timer, dialogue_sets)
     out["speed_x_realtime"] = round(timer.audio_s / max(timer.wall_s, 1e-9), 1)
     out["audio_s"] = round(timer.audio_s, 1)
+    if timer.progress is not None:
+        timer.progress.close()
     return out
 
 

@@ -7,7 +7,7 @@ This is deliberately not a second implementation: the audio is fed to the same
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ def analyze(
     enroll: dict[str, AudioLike] | None = None,
     config: ListenerConfig | None = None,
     enrolments: EnrolmentCache | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> dict[str, Any]:
     """Run the Listener over ``audio``; see the module docstring for the result format.
 
@@ -62,7 +63,8 @@ def analyze(
     are then named. Without it voices are labelled speaker1, speaker2, ... in order of
     appearance, each calibrated on its first calm speech, or the single expected voice
     on ``calibration``. ``enrolments``: a cache shared by calls that may enrol the same
-    audio again (an evaluation), so its voice is learnt once.
+    audio again (an evaluation), so its voice is learnt once. ``progress`` is told the
+    seconds of audio analysed so far, after each chunk.
     """
     signal = _chunks(audio, "audio")  # opened (and checked) before any voice is learnt
     listener = Listener(config, enrolments=enrolments)
@@ -81,6 +83,8 @@ def analyze(
         for i in range(0, len(chunk), step):
             events.extend(listener.feed(chunk[i : i + step]))
         n += len(chunk)
+        if progress is not None:
+            progress(n / SAMPLE_RATE)
     events.extend(listener.flush())
     segments = [
         {"start": _ms(e.start), "end": _ms(e.end), "speaker": e.speaker}
