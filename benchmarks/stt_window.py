@@ -277,7 +277,7 @@ def cached_run(cache: Path, tag: str, model: str, policy: str, clips: list[Clip]
 
 
 def summarise(clips: list[Clip], res: dict) -> dict:
-    from voicecoach.speech.whisper import _looks_looped
+    from voicecoach.speech.trust import looks_looped
 
     row: dict = {}
     for name in ("ravdess", "partners", "libri"):
@@ -291,7 +291,7 @@ def summarise(clips: list[Clip], res: dict) -> dict:
         row[f"ms_{b}"] = round(1000 * statistics.median(t)) if t else None
     row["cpu_per_speech_s"] = round(sum(res["cpu"]) / sum(c.seconds for c in clips), 3)
     row["fallbacks"] = int(sum(res["fallbacks"]))
-    row["loops_left"] = sum(_looks_looped(t) for t in res["texts"])
+    row["loops_left"] = sum(looks_looped(t) for t in res["texts"])
     return row
 
 

@@ -14,12 +14,9 @@ import pytest
 
 from voicecoach.speech.tts import PiperSpeaker
 from voicecoach.speech.wer import edit_distance, words
-from voicecoach.speech.whisper import (
-    MEASURED_WINDOWS,
-    WhisperTranscriber,
-    _looks_looped,
-    _strip_repeat,
-)
+from voicecoach.speech.trust import looks_looped as _looks_looped
+from voicecoach.speech.trust import strip_repeat as _strip_repeat
+from voicecoach.speech.whisper import MEASURED_WINDOWS, WhisperTranscriber
 from voicecoach.timebase import SAMPLE_RATE
 
 pytestmark = pytest.mark.models
@@ -123,3 +120,58 @@ def test_no_hub_access(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     WhisperTranscriber("tiny.en", progress=False)
     assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+TURN_SENTENCES = (
+    "I came home late again on Friday.",
+    "You were already asleep on the sofa.",
+    "I know that you waited for me.",
+    "I felt bad about it all weekend.",
+    "I want us to plan our evenings together.",
+    "Can we talk about it on Sunday?",
+)
+
+
+def _agc(audio: np.ndarray, peak: float = 0.7) -> np.ndarray:
+    """Level-normalised as an AGC microphone would: each 0.5 s block to one peak level."""
+    out = audio.astype(np.float64).copy()
+    block = SAMPLE_RATE // 2
+    for i in range(0, out.size, block):
+        seg = out[i : i + block]
+        top = np.max(np.abs(seg)) if seg.size else 0.0
+        if top > 1e-3:
+            out[i : i + block] = seg * (peak / top)
+    return np.clip(out, -1, 1).astype(np.float32)
+
+
+def test_long_turn_on_agc_audio_has_no_repetition_loop(
+    transcriber: WhisperTranscriber, piper: PiperSpeaker
+) -> None:
+    # Issue #14: a 12-15 s turn (at most 8 sentences) came back as one sentence 31 times,
+    # on raw and on level-normalised audio alike.
+    gap = np.zeros(int(0.4 * SAMPLE_RATE), dtype=np.float32)
+    parts = []
+    for s in TURN_SENTENCES:
+        parts += [piper.render(s), gap]
+    turn = np.concatenate(parts)
+    assert 12 * SAMPLE_RATE <= turn.size <= 16 * SAMPLE_RATE
+    truth = words(" ".join(TURN_SENTENCES))
+    for audio in (turn, _agc(turn)):
+        text = transcriber.transcribe(audio)
+        assert not _looks_looped(text), text
+        got = words(text)
+        assert len(got) <= len(truth) + 2, text
+        assert edit_distance(got, truth) <= 0.15 * len(truth), text
+
+
+def test_noise_gives_no_words_even_level_normalised(transcriber: WhisperTranscriber) -> None:
+    rng = np.random.default_rng(3)
+    n = 3 * SAMPLE_RATE
+    white = rng.standard_normal(n)
+    pink = np.cumsum(white) * 0.02
+    pink -= np.convolve(pink, np.ones(400) / 400, mode="same")  # no drift: a fan's rush
+    t = np.arange(n) / SAMPLE_RATE
+    beep = np.sin(2 * np.pi * 1000 * t)  # a microwave's beep
+    for noise in (white, pink, beep):
+        audio = _agc(noise.astype(np.float32))
+        assert transcriber.transcribe(audio) == ""

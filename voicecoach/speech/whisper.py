@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import zlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,6 +15,7 @@ import numpy as np
 
 from voicecoach.offline import enforce_offline
 from voicecoach.speech.models import whisper_model_dir
+from voicecoach.speech.trust import cut_loops, fits_speech, looks_looped, strip_repeat
 from voicecoach.timebase import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -60,9 +60,6 @@ benchmarks/stt_window.py. Models not listed take the padded 30 s path."""
 MAX_TOKENS_PER_SECOND = 6.0
 """Upper bound on tokens per second of speech, used to stop a looping decoder early."""
 
-COMPRESSION_RATIO_MAX = 2.4
-"""gzip ratio above which text counts as a repetition loop (faster-whisper's threshold)."""
-
 _MAX_FRAMES = 3000  # Whisper's 30 s window: longer clips take faster-whisper's own path
 _FRAMES_PER_SECOND = 100  # mel hop of 10 ms
 
@@ -91,7 +88,8 @@ class WhisperTranscriber:
     "auto" (default) takes the model's measured policy from `MEASURED_WINDOWS`; None is
     faster-whisper's standard path, which pads every clip to 30 s so a 2 s turn costs as
     much as 30 s. Clips longer than 30 s minus the padding always take that path, and so
-    does any short-window result that looks like a repetition loop (`_looks_looped`).
+    does any short-window result that still cannot be trusted once its repetition loop
+    is cut (`trust.looks_looped`, `trust.cut_loops`).
 
     Measured with benchmarks/stt_window.py (147 utterances cut by the app's webrtcvad
     segmenter, 0.3-7.6 s, median 2.0 s: 48 RAVDESS sentences with their real text, 56
@@ -110,7 +108,7 @@ class WhisperTranscriber:
     - base clip + 1 s, no context:        5.6 / 6.1 / 5.5, 0.81 CPU s/s, 58 redone
 
     On a short window base tends to say the utterance twice, or its tail ("... did I get
-    it? Did I get it?"); `_strip_repeat` keeps the first saying (same WER as a 30 s rerun
+    it? Did I get it?"); `trust.strip_repeat` keeps the first saying (same WER as a 30 s rerun
     of those clips, which cost 22 instead of 15 reruns and 0.47 CPU s/s). Its
     pseudo-reference WER on LibriSpeech rises 1.8 points. An earlier verdict that short
     windows drop final words came from a token cap that CTranslate2 halves (see
@@ -142,6 +140,7 @@ class WhisperTranscriber:
         self._silence: np.ndarray | None = None  # encoder output of 30 s of zero frames
         self.beam_size = beam_size
         self.fallbacks = 0  # short-window results redone on the 30 s window (loops)
+        self.loops_cut = 0  # short-window loops cut to their first saying (no rerun)
         path = whisper_model_dir(model, progress=progress)
         log.info("loading Whisper %s from %s", model, path)
         self.model = WhisperModel(
@@ -165,34 +164,37 @@ class WhisperTranscriber:
     # ------------------------------------------------------------------ public
 
     def transcribe(self, audio: np.ndarray) -> str:
-        """Text of ``audio`` (stripped), or "" when it holds no speech."""
+        """Text of ``audio`` (stripped), or "" when it holds no speech.
+
+        Every transcript is checked against the audio (`voicecoach.speech.trust`): a
+        repetition loop is said once, and no more words are kept than the speech under
+        them can carry."""
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
-        if audio.size < SAMPLE_RATE // 10 or not self._has_speech(audio):
+        speech_s = self._speech_s(audio) if audio.size >= SAMPLE_RATE // 10 else 0.0
+        if speech_s <= 0.0:
             return ""
         window = self.window
+        short = None
         if (
             window is not None
             and audio.size < (_MAX_FRAMES / _FRAMES_PER_SECOND - window.pad_s) * SAMPLE_RATE
         ):
-            short = self._transcribe_window(audio, window)
-            if short is not None:
-                text, no_speech, logprob = short
-            else:
-                text, no_speech, logprob = self._transcribe_padded(audio)
-        else:
-            text, no_speech, logprob = self._transcribe_padded(audio)
-        return _clean(text, no_speech, logprob)
+            short = self._transcribe_window(audio, window, speech_s)
+        text, no_speech, logprob = short or self._transcribe_padded(audio)
+        return _clean(fits_speech(cut_loops(text), speech_s), no_speech, logprob)
 
     # ------------------------------------------------------------------ internals
 
-    def _has_speech(self, audio: np.ndarray) -> bool:
-        # Silero VAD (shipped inside faster-whisper, ~8 ms/clip) as a gate: Whisper invents
-        # "Thank you." on noise, so audio with no speech never reaches it. We only *gate*
-        # with it; the whole clip is transcribed (vad_filter would splice out pauses).
+    def _speech_s(self, audio: np.ndarray) -> float:
+        """Seconds of speech in ``audio`` by Silero VAD (shipped inside faster-whisper,
+        ~8 ms/clip). A gate: Whisper invents "Thank you." on noise, so audio without
+        speech never reaches it; and a bound: words need speech under them
+        (`trust.fits_speech`). The whole clip is transcribed (vad_filter would splice
+        out pauses)."""
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
         chunks = get_speech_timestamps(audio, VadOptions(min_speech_duration_ms=120))
-        return bool(chunks)
+        return sum(c["end"] - c["start"] for c in chunks) / SAMPLE_RATE
 
     def _transcribe_padded(self, audio: np.ndarray) -> tuple[str, float, float]:
         segments, _info = self.model.transcribe(
@@ -218,10 +220,10 @@ class WhisperTranscriber:
         return "".join(texts), no_speech, logprob
 
     def _transcribe_window(
-        self, audio: np.ndarray, window: EncoderWindow
+        self, audio: np.ndarray, window: EncoderWindow, speech_s: float
     ) -> tuple[str, float, float] | None:
-        """Decode from the clip-length encoder output; None when the result looks like a
-        repetition loop (then the caller redoes it on the standard 30 s window)."""
+        """Decode from the clip-length encoder output; None when the result cannot be
+        trusted even with its loop cut (then the caller redoes it on the 30 s window)."""
         import ctranslate2
 
         fx = self.model.feature_extractor
@@ -268,11 +270,22 @@ class WhisperTranscriber:
         # A short window often makes the decoder say the utterance, or its last words,
         # twice; the first saying matched the 30 s transcript on every such benchmark
         # clip, so keep it rather than pay for a 30 s rerun.
-        text = _strip_repeat(self._tokenizer.decode(tokens))
-        if len(tokens) >= max_tokens or _looks_looped(text):
-            log.debug("short encode looped (%d tokens): falling back to 30 s window", len(tokens))
-            self.fallbacks += 1
-            return None
+        text = strip_repeat(self._tokenizer.decode(tokens))
+        capped = len(tokens) >= max_tokens
+        if looks_looped(text) or capped:
+            # Past the last word the decoder sees the window's padding and, not finding
+            # the end, says the last word or sentence again until the token cap ("by the
+            # door door door ..."). The words before the loop are the utterance: on the
+            # tuning clips the loop's first saying was the 30 s path's transcript too.
+            cut = cut_loops(text)
+            trusted = cut != text and bool(cut) and fits_speech(cut, speech_s) == cut
+            if not trusted:
+                log.debug("short encode looped (%d tokens): 30 s window", len(tokens))
+                self.fallbacks += 1
+                return None
+            log.debug("short encode looped (%d tokens): kept %r", len(tokens), cut)
+            self.loops_cut += 1
+            text = cut
         return text, float(result.no_speech_prob), float(logprob)
 
     def _with_silence(self, encoded: object, frames: int) -> object:
@@ -289,40 +302,6 @@ class WhisperTranscriber:
         out = self._silence[:, : min(frames, _MAX_FRAMES) // 2].copy()
         out[:, : head.shape[1]] = head
         return ctranslate2.StorageView.from_array(out)
-
-
-def _looks_looped(text: str) -> bool:
-    """True for a decoder repetition loop: a high gzip ratio (long loops) or any 1-6 word
-    phrase said 3+ times in a row (short ones, e.g. "Chapter 1 Chapter 1 Chapter 1").
-
-    A real "no, no, no" also matches; that only costs a rerun on the padded path.
-    """
-    data = text.encode("utf-8")
-    if len(data) / max(len(zlib.compress(data)), 1) > COMPRESSION_RATIO_MAX:
-        return True
-    words = re.sub(r"[^\w' ]+", " ", text.lower()).split()
-    for n in range(1, 7):
-        for i in range(len(words) - 3 * n + 1):
-            gram = words[i : i + n]
-            if words[i + n : i + 2 * n] == gram and words[i + 2 * n : i + 3 * n] == gram:
-                return True
-    return False
-
-
-def _strip_repeat(text: str) -> str:
-    """``text`` without a second saying of the whole of it ("No, I don't. No, I don't.")
-    or of its last 3+ words ("... did I get it? Did I get it?"), as base decodes on a
-    short window (benchmarks/stt_window.py). A real "Yes. Yes." loses its echo, which no
-    cue or answer in the app depends on."""
-    tokens = text.split()
-    words = [re.sub(r"[^\w']+", "", t.lower()) for t in tokens]
-    half = len(words) // 2
-    if half and words[:half] == words[half : 2 * half]:
-        return " ".join(tokens[:half] + tokens[2 * half :])
-    for n in range(3, half + 1):
-        if words[-2 * n : -n] == words[-n:]:
-            return " ".join(tokens[:-n])
-    return text
 
 
 def _clean(text: str, no_speech: float, logprob: float) -> str:
