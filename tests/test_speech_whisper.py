@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from voicecoach.speech.tts import PiperSpeaker
-from voicecoach.speech.wer import edit_distance, words
 from voicecoach.speech.trust import looks_looped as _looks_looped
 from voicecoach.speech.trust import strip_repeat as _strip_repeat
+from voicecoach.speech.tts import PiperSpeaker
+from voicecoach.speech.wer import edit_distance, words
 from voicecoach.speech.whisper import MEASURED_WINDOWS, WhisperTranscriber
 from voicecoach.timebase import SAMPLE_RATE
 

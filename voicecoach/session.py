@@ -44,6 +44,14 @@ PREROLL_S = 0.3
 the words that made the partner cut in (~90 ms and more) would be missing from the start
 of their utterance; they are put back for the transcriber."""
 
+SPECULATE_AFTER_S = 0.18
+"""Silence after which the open utterance of a partner whose turn is awaited is
+transcribed, speculatively: before the utterance ends (``ANSWER_HANGOVER_S``), so its
+text is ready when the engine's decision is due. If the partner goes on, the guess is
+discarded; when the utterance ends on the same speech, its text is the guess's. Done
+synchronously at this media-time point, so a replay gives the same events however
+long the transcription takes; on a live microphone it runs while the pause does."""
+
 MIN_GARBLED_S = 0.6
 """Seconds of speech with no words transcribed that still count as a (garbled) turn: the
 engine answers it with "I didn't catch that" rather than waiting out the silence."""
@@ -182,6 +190,16 @@ class _Preroll:
         return np.concatenate(self.frames)[:keep].astype(np.float32)
 
 
+@dataclass(frozen=True)
+class _Guess:
+    """A speculative transcript of an open utterance (see ``SPECULATE_AFTER_S``)."""
+
+    start: float  # s, the utterance's onset
+    end: float  # s, end of the speech it covers
+    voiced_end: float  # s, its last voiced frame's end: later once the speaker goes on
+    text: str
+
+
 @dataclass
 class _Speaking:
     id: str
@@ -209,6 +227,7 @@ class Session:
     barge_in: bool = True  # off when the coach's own echo can't be removed from the mic
     observers: list[SessionObserver] = field(default_factory=list)  # the live view
     answer_hangover_s: float | None = ANSWER_HANGOVER_S  # None: never shortened
+    speculate: bool = True  # transcribe an awaited turn while its pause runs
 
     on_end: list[Callable[[str, Session], None]] = field(default_factory=list)
     """Called with the end reason once the session-end record is written, however the
@@ -230,6 +249,9 @@ class Session:
     )  # the latest mic frames, for a barge-in's pre-roll
     _preroll: _Preroll | None = None  # after a barge-in, until its utterance is heard
     _source: AudioSource | None = None  # while running
+    _guess: _Guess | None = None  # the open utterance transcribed while its pause runs
+    guesses: int = 0  # speculative transcriptions made (for benchmarks)
+    guesses_used: int = 0  # ... whose text an utterance took
 
     @property
     def t(self) -> float:
@@ -335,6 +357,7 @@ class Session:
         while self.speaking and t >= self.speaking.end:
             self._finish_speaking(self.speaking.end)
         self._events(events)
+        self._speculate()
         for key in self.keys():
             self._apply(self.engine.handle(dp.KeyPressed(t=t, key=key)))
         self._apply(self.engine.handle(dp.Tick(t=t)))
@@ -380,9 +403,37 @@ class Session:
         if p is None or p.until is None or u.start < p.until - 1e-6:
             return u.audio  # none, or an earlier utterance closed as the coach began
         self._preroll = None
-        if abs(u.start - p.until) > 1e-6:
-            return u.audio
-        return np.concatenate([p.audio(), u.audio])
+        return self._preroll_onto(p, u.start, u.audio)
+
+    @staticmethod
+    def _preroll_onto(p: _Preroll | None, start: float, audio: np.ndarray) -> np.ndarray:
+        if p is None or p.until is None or abs(start - p.until) > 1e-6:
+            return audio
+        return np.concatenate([p.audio(), audio])
+
+    def _speculate(self) -> None:
+        """Transcribe the awaited partner's open utterance once its pause reaches
+        ``SPECULATE_AFTER_S``; forget that guess when they go on."""
+        pause = getattr(self.listener, "pause", None)
+        if pause is None or not self.speculate:
+            return
+        p: pt.Pause | None = pause()
+        g = self._guess
+        if g is not None and (p is None or p.start != g.start or p.voiced_end > g.voiced_end):
+            if p is not None and p.start == g.start:
+                log.debug("speaker went on after %.2f s: guess %r discarded", g.end, g.text)
+            self._guess = None
+        if (
+            p is None
+            or self._guess is not None
+            or not self._quick_ends
+            or p.silent_s < SPECULATE_AFTER_S - 1e-6
+        ):
+            return
+        audio = self._preroll_onto(self._preroll, p.start, p.audio)
+        text = self.transcriber.transcribe(audio).strip()
+        self._guess = _Guess(p.start, p.end, p.voiced_end, text)
+        self.guesses += 1
 
     def _can_barge_in(self) -> bool:
         return self.barge_in and not (
@@ -484,7 +535,13 @@ class Session:
             self._enrolment[partner] = audio
             speaker = partner
         self._log_voice(u, speaker)
-        text = self.transcriber.transcribe(self._with_preroll(u)).strip()
+        audio = self._with_preroll(u)
+        g, self._guess = self._guess, None
+        if g is not None and abs(g.start - u.start) < 1e-6 and abs(g.end - u.end) < 1e-6:
+            text = g.text  # transcribed while the pause ran: the same speech
+            self.guesses_used += 1
+        else:
+            text = self.transcriber.transcribe(audio).strip()
         if not text and u.end - u.start < MIN_GARBLED_S:
             # Short and wordless: a cough or a door, not an answer to be asked again.
             log.debug("utterance %.2f-%.2f s: nothing transcribed", u.start, u.end)

@@ -661,7 +661,15 @@ class Engine(Steps):
     # ------------------------------------------------------------ turn-taking
 
     def _begin_turn(self, wait: WaitTurn) -> None:
-        turn = Turn(wait.speaker, wait.step, self.t, wait.max_s, wait.end_s, quiet_from=self.t)
+        turn = Turn(
+            wait.speaker,
+            wait.step,
+            self.t,
+            wait.max_s,
+            wait.end_s,
+            quiet_from=self.t,
+            expects=wait.expects,
+        )
         self._reopen = None
         if self._seed is not None and self._seed[0] == wait.speaker:
             turn.add(wait.speaker, self._seed[1], self.t)

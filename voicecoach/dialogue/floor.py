@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from voicecoach.dialogue.answers import heard_anything
 from voicecoach.dialogue.settings import Settings
-from voicecoach.dialogue.turns import looks_complete
+from voicecoach.dialogue.turns import end_wait_s
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class Turn:
     intruder: str | None = None  # the other partner talked during this turn
     holds: int = 0
     after_hold: bool = False
+    expects: str = "message"  # what the step waits for: "yesno", "choice", "free", "message"
 
     def owns(self, who: str) -> bool:
         return self.speaker in (who, BOTH)
@@ -105,8 +106,8 @@ class Turn:
         elapsed = t - self.started
         if self.parts:
             text = self.text
-            complete = looks_complete(text)
-            need = self.end_s if complete else s.turn_end_incomplete_s
+            need = end_wait_s(text, self.expects, self.end_s, s)
+            complete = need <= self.end_s
             if self.after_hold:
                 # They were just talked over and then addressed: time to resume.
                 need = max(need, AFTER_HOLD_S) + (0.0 if complete else AFTER_HOLD_INCOMPLETE_S)

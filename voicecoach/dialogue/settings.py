@@ -22,7 +22,10 @@ class Settings:
     turn_end_s: float = 0.35  # silence that ends a turn after a finished sentence: about
     # the gap people leave between turns; a trailing "and I..." waits much longer (below)
     turn_end_incomplete_s: float = 2.5  # ... after a sentence that trails off ("and I...")
-    message_end_s: float = 1.2  # a sender's message: people pause between sentences
+    message_end_s: float = 0.7  # a sender's message, after a finished sentence: a
+    # trailing "...and I" or "let me think" still waits turn_end_incomplete_s, and a sender
+    # who goes on as the coach begins gets the floor back (engine Reopen). Was 1.2 s:
+    # messages took 2.1 s to answer (issue #19); see `voicecoach.lab.turntaking`
     silence_s: float = 15.0  # no word at all for this long: a gentle re-prompt
     breathe_in_s: float = 4.0
     breathe_out_s: float = 6.0  # a longer out-breath is the calming part

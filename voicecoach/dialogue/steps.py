@@ -185,14 +185,20 @@ class Steps:
         yield WaitSay(pid)
 
     def _hear(
-        self, pid: str, name: str, max_s: float, end_s: float, enroll: bool = False
+        self,
+        pid: str,
+        name: str,
+        max_s: float,
+        end_s: float,
+        enroll: bool = False,
+        expects: str = "message",
     ) -> Generator[Wait, Any, str]:
         """A partner's turn; a long silence gets a re-prompt, then an offer to pause."""
         silences = 0
         while True:
             self._listen = Listen(name, pid, max_s, enroll)
             self._emit(self._listen)
-            text, noise = yield WaitTurn(name, pid, max_s, end_s)
+            text, noise = yield WaitTurn(name, pid, max_s, end_s, expects)
             self._listen = None
             if answers.heard_anything(text):
                 return text
@@ -213,7 +219,7 @@ class Steps:
                 self._listen = Listen(name, "engine.offer_pause", 30.0)
                 self._emit(self._listen)
                 reply, _ = yield WaitTurn(
-                    name, "engine.offer_pause", 30.0, self.settings.turn_end_s
+                    name, "engine.offer_pause", 30.0, self.settings.turn_end_s, "yesno"
                 )
                 self._listen = None
                 if answers.yes_no(reply) == "yes":
@@ -260,7 +266,13 @@ class Steps:
         question = self._render(step.text or "", to=to or "")
         yield from self._say(pid, question, to)
         for attempt in range(3):
-            reply = yield from self._hear(pid, name, step.max_s or 30.0, self.settings.turn_end_s)
+            reply = yield from self._hear(
+                pid,
+                name,
+                step.max_s or 30.0,
+                self.settings.turn_end_s,
+                expects=step.expect or "free",
+            )
             by = self._last_by if name == BOTH else name
             answer = self._understand(step, reply)
             if answer is not None:

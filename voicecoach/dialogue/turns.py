@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 import re
 
+from voicecoach.dialogue.answers import yes_no
+from voicecoach.dialogue.settings import Settings
+
 log = logging.getLogger(__name__)
 
 # Last words after which a thought is plainly not finished, whatever the punctuation
@@ -25,6 +28,12 @@ _WEAK = frozenset(
     "who where as at by in on".split()
 )
 _WORDS = re.compile(r"[a-z']+")
+# Closing words that announce more to come ("wait a second", "let me think").
+_MORE = re.compile(
+    r"\b(?:wait a (?:second|minute|moment|sec)|hold on|hang on|let me (?:see|think|check"
+    r"|have a look|look|find|explain)|one (?:more|other) thing|the thing is|what i mean is"
+    r"|i mean)[.!?,]*$"
+)
 
 
 def looks_complete(text: str) -> bool:
@@ -38,10 +47,34 @@ def looks_complete(text: str) -> bool:
     if not words:
         return False
     last = words[-1]
-    if last in _STRONG:
+    if last in _STRONG or _MORE.search(s.lower()):
         return False
     if s.endswith((".", "!", "?")):
         return True
     # No full stop: the transcriber did not hear a sentence end. Short answers ("yes") are
     # whole; a longer stretch without one is more likely cut mid-thought ("I felt").
     return last not in _WEAK and len(words) < 3
+
+
+def trails_off(text: str) -> bool:
+    """True when ``text`` plainly goes on: a conjunction, a filler or "let me think" at
+    its end, or trailing punctuation ("...and I", "because", "um")."""
+    s = text.strip()
+    if not s:
+        return False
+    if s.endswith(("...", "\u2026", ",", "-", "\u2014", ";", ":")):
+        return True
+    words = _WORDS.findall(s.lower())
+    return bool(words) and (words[-1] in _STRONG or bool(_MORE.search(s.lower())))
+
+
+def end_wait_s(text: str, expects: str, complete_s: float, settings: Settings) -> float:
+    """Silence (s) after ``text`` that ends the turn, from what the step ``expects``:
+
+    - "yesno": a readable yes or no ends it after ``complete_s``, punctuated or not
+      ("No I don't"), unless it goes on ("Yes, but...");
+    - anything else ("message", "free", "choice"): ``complete_s`` after a finished
+      sentence, `Settings.turn_end_incomplete_s` after one that trails off."""
+    if expects == "yesno" and yes_no(text) is not None and not trails_off(text):
+        return complete_s
+    return complete_s if looks_complete(text) else settings.turn_end_incomplete_s

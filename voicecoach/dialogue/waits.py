@@ -26,6 +26,7 @@ class WaitTurn:
     step: str
     max_s: float
     end_s: float
+    expects: str = "message"  # "yesno", "choice", "free" (an ask step) or "message"
 
 
 @dataclass(frozen=True)

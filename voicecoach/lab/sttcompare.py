@@ -139,7 +139,9 @@ def libri_clips(data: Path, files: int | None, max_s: float = 8.0) -> list[Clip]
             if group and (s < 0 or e - group[0][0] > max_s * SR):
                 a, b = group[0][0], group[-1][1]
                 if SR <= b - a <= max_s * SR:
-                    out.append(Clip("libri", f"{f.stem}@{a / SR:.2f}", f.stem, part, audio[a:b], ""))
+                    out.append(
+                        Clip("libri", f"{f.stem}@{a / SR:.2f}", f.stem, part, audio[a:b], "")
+                    )
                 group = []
             if s >= 0:
                 group.append((s, e))

@@ -42,7 +42,7 @@ from voicecoach.perception.stages.segment import Heard, Segmentation, SegmentSet
 from voicecoach.perception.stages.settle import Piece, Settler, SettleSettings
 from voicecoach.perception.stages.strangers import Strangers, StrangerSettings
 from voicecoach.perception.stages.turns import Turns, TurnSettings
-from voicecoach.perception.types import UNKNOWN, PerceptionEvent, Utterance, VoiceStart
+from voicecoach.perception.types import UNKNOWN, Pause, PerceptionEvent, Utterance, VoiceStart
 from voicecoach.timebase import frame_count, seconds
 
 log = logging.getLogger(__name__)
@@ -152,6 +152,26 @@ class Listener:
         answer reaches the dialogue sooner; monitoring keeps the longer default, which
         keeps a speaker's pauses inside one utterance."""
         self.segments.set_hangover(seconds)
+
+    def pause(self) -> Pause | None:
+        """The open utterance so far while its speaker is silent (None while they talk,
+        or with no utterance open): what an Utterance would hold if it closed now,
+        decided on the frames fed so far (media time)."""
+        state = self.segments.open_pause()
+        if state is None or not self._frames:
+            return None
+        silent, last_voiced, last_kept = state
+        frames = [f for f in self._frames if f.idx <= last_kept]
+        if not frames:
+            return None
+        return Pause(
+            start=frame_time(frames[0].idx),
+            end=frame_time(last_kept + 1),
+            voiced_end=frame_time(last_voiced + 1),
+            silent_s=frame_time(silent),
+            speaker=self._speaker,
+            audio=np.concatenate([f.pcm for f in frames]).astype(np.float32),
+        )
 
     def mute(self, muted: bool) -> None:
         """While the coach speaks: close what is open, then ignore the audio."""

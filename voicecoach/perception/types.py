@@ -41,6 +41,19 @@ class Utterance:
 
 
 @dataclass(frozen=True)
+class Pause:
+    """The open utterance so far, while its speaker is silent (not an event: what
+    `Listener.pause` reports, for transcribing a turn speculatively before it ends)."""
+
+    start: float  # s, the utterance's onset
+    end: float  # s, its speech so far ends here (as the Utterance would if it closed now)
+    voiced_end: float  # s, end of its last voiced frame: later if the speaker went on
+    silent_s: float  # s of silence since then
+    speaker: str
+    audio: np.ndarray = field(repr=False, compare=False)  # float32, start..end
+
+
+@dataclass(frozen=True)
 class RaisedVoice:
     """A partner's voice rose well above their own calm baseline, sustained."""
 

@@ -111,6 +111,21 @@ class Segmenter:
                 out.append(SegmentEvent("start", frame, frame + 1))
         return out
 
+    @property
+    def silent(self) -> int:
+        """Unvoiced frames since the open segment's last voiced frame (0 while voiced)."""
+        return self._silent if self.active else 0
+
+    @property
+    def last_voiced(self) -> int:
+        """The open segment's last voiced frame."""
+        return self._last_voiced
+
+    @property
+    def last_kept(self) -> int:
+        """The open segment's last frame so far (voiced, or a kept quiet tail)."""
+        return self._last_kept
+
     def close(self, frame: int) -> SegmentEvent | None:
         """Force the open segment to end (end of input, or mute)."""
         if not self.active:

@@ -61,6 +61,14 @@ class Segmentation:
     def frames_analysed(self) -> int:
         return self._analyzer.frames
 
+    def open_pause(self) -> tuple[int, int, int] | None:
+        """(silent frames, last voiced frame, last kept frame) of the open segment while
+        its speaker is silent; None while they talk, or with no segment open."""
+        seg = self._seg
+        if self.muted or not seg.active or seg.silent == 0:
+            return None
+        return seg.silent, seg.last_voiced, seg.last_kept
+
     def set_hangover(self, seconds: float | None) -> None:
         """Silence that ends an utterance from the next frame on; None: the configured one."""
         hangover = self.cfg.hangover_s if seconds is None else seconds
