@@ -69,7 +69,7 @@ def test_each_prompt_is_paired_with_the_turn_it_answers() -> None:
     assert pairs == [("a", "ask"), ("d", "next")]
 
 
-def test_end_of_turn_adds_wait_transcription_and_first_audio() -> None:
+def test_end_of_turn_waits_for_the_decision_or_the_text_whichever_is_later() -> None:
     sink = bench.TimedSink()
     inst = bench.Instrumented(
         session=None,
@@ -77,15 +77,23 @@ def test_end_of_turn_adds_wait_transcription_and_first_audio() -> None:
         prompts=bench.TimedPrompts(None, sink),
         transcriber=bench.TimedTranscriber(FakeTranscriber()),
     )
-    inst.heard_s[(3.0, 4.4)] = 0.2
+    # Transcribed in the pause (0.18 s after the speech) in 0.2 s: ready before the
+    # decision, 0.7 s after the speech; then 50 ms to the first audio.
+    inst.heard_s[(3.0, 4.4)] = (0.2, 4.58)
     inst.prompts.first_audio[5.1] = ("ask", 0.05)
+    # Transcribed at the utterance's end (0.35 s) in 0.6 s: the text is the later.
+    inst.heard_s[(7.0, 8.0)] = (0.6, 8.35)
+    inst.prompts.first_audio[8.7] = ("next", 0.0)
     events = [
         {"type": "heard", "t": 5.0, "text": "a", "start": 3.0, "end": 4.4},
-        {"type": "say", "t": 7.0, "id": "ask", "start": 5.1, "end": 7.0},
+        {"type": "say", "t": 7.0, "id": "ask", "start": 5.1, "end": 6.9},
+        {"type": "heard", "t": 8.4, "text": "b", "start": 7.0, "end": 8.0},
+        {"type": "say", "t": 9.0, "id": "next", "start": 8.7, "end": 9.0},
     ]
     out = bench.end_of_turn(inst, events)
-    assert out["turns"] == 1
-    assert out["p50"]["value"] == pytest.approx(700 + 200 + 50, abs=1)
+    assert out["turns"] == 2
+    totals = sorted(r["total_ms"] for r in out["worst"])
+    assert totals == pytest.approx([700 + 50, 350 + 600], abs=1)
     assert out["parts"]["wait_ms"]["p50"] == pytest.approx(700, abs=1)
 
 

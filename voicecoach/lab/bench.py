@@ -46,6 +46,9 @@ TARGETS: dict[str, float] = {
     "pause_prompt_ms": 150.0,
     "end_of_turn_p50_ms": 900.0,
     "end_of_turn_p95_ms": 1500.0,
+    "end_of_turn_answer_p50_ms": 600.0,
+    "end_of_turn_message_p50_ms": 1200.0,
+    "end_of_turn_message_p95_ms": 2000.0,
     "transcribe_3s_tiny.en_ms": 300.0,
     "transcribe_3s_base_ms": 500.0,
     "first_audio_ms": 100.0,
@@ -60,7 +63,8 @@ TARGETS: dict[str, float] = {
 NOTES = [
     "Wall-clock times are upper bounds when other work loads the machine (see load_avg_1m);"
     " *_cpu_ms is CPU time of all threads, which waiting for a core does not inflate.",
-    "end_of_turn total = wait (media time, engine) + transcription + first audio (wall).",
+    "end_of_turn total = max(wait (media time, engine), transcription asked at (media,"
+    " speculative: in the pause) + its wall time) + first audio (wall).",
     "synthesis: Piper from text to its first chunk; first_audio_in_session: a prompt asked"
     " for to its first audio in the dialogue, where openings are made ahead while the"
     " partner speaks (PromptCache.prepare_first).",
@@ -262,16 +266,20 @@ class TimedPrompts:
 
 
 class TimedTranscriber:
-    """Wraps a transcriber: the wall time of the latest ``transcribe``, CPU time of all."""
+    """Wraps a transcriber: the wall time of the latest ``transcribe`` and the media time
+    it was asked at (``clock``), CPU time of all."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, clock: Callable[[], float] = lambda: 0.0) -> None:
         self.inner = inner
+        self.clock = clock
         self.last = 0.0
+        self.last_at = 0.0  # media time of the latest call
         self.times: list[float] = []
         self.cpu_s = 0.0  # process CPU (all threads) spent inside transcribe
 
     def transcribe(self, audio: np.ndarray) -> str:
         t0, c0 = time.perf_counter(), time.process_time()
+        self.last_at = self.clock()
         try:
             return self.inner.transcribe(audio)
         finally:
@@ -286,7 +294,8 @@ class Instrumented:
     sink: TimedSink
     prompts: TimedPrompts
     transcriber: TimedTranscriber
-    heard_s: dict[tuple[float, float], float] = field(default_factory=dict)  # span -> s
+    # span -> (wall s of its transcription, media time it was asked at: in the pause)
+    heard_s: dict[tuple[float, float], tuple[float, float]] = field(default_factory=dict)
     detect_wall: list[tuple[float, float]] = field(default_factory=list)  # (media t, wall)
     decided_wall: list[tuple[str, float, float]] = field(default_factory=list)  # id, t, wall
 
@@ -297,12 +306,14 @@ def instrument(session: Any) -> Instrumented:
     session.sink = sink
     prompts = TimedPrompts(session.prompts, sink)
     session.prompts = prompts
-    tr = TimedTranscriber(session.transcriber)
+    tr = TimedTranscriber(session.transcriber, clock=lambda: session.t)
     session.transcriber = tr
     inst = Instrumented(session, sink, prompts, tr)
 
     def heard(h: Any) -> None:
-        inst.heard_s[(round(h.start, 3), round(h.end, 3))] = tr.last
+        # The latest transcription made this turn's text: at the utterance's end, or
+        # earlier, speculatively, while its pause ran (Session._speculate).
+        inst.heard_s[(round(h.start, 3), round(h.end, 3))] = (tr.last, tr.last_at)
 
     def watch(data: dict[str, Any]) -> None:
         if data["type"] == "detect":
@@ -344,15 +355,23 @@ def pair_turns(events: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[
 
 
 def end_of_turn(inst: Instrumented, events: list[dict[str, Any]]) -> dict[str, Any]:
-    """End of a partner's speech -> first sample of the coach's next prompt, p50/p95."""
+    """End of a partner's speech -> first sample of the coach's next prompt, p50/p95.
+
+    Live, the session stops reading the microphone while it transcribes and catches up
+    after (faster than real time), so the engine's decision at media time ``say.start``
+    comes at wall time max(say.start, asked + transcription) after the speech ended
+    (``asked``: the media time the transcription began, in the pause when speculative);
+    then the first audio."""
     rows = []
     scripts: dict[str, Any] = {}
     for h, s in pair_turns(events):
         wait = s["start"] - h["end"]
-        trans = inst.heard_s.get((round(h["start"], 3), round(h["end"], 3)))
+        timed = inst.heard_s.get((round(h["start"], 3), round(h["end"], 3)))
         synth = inst.prompts.first_audio.get(round(s["start"], 3))
-        if trans is None or synth is None:
+        if timed is None or synth is None:
             continue
+        trans, asked = timed
+        ready = max(wait, asked - h["end"] + trans)  # text ready and decision due
         rows.append(
             {
                 "kind": _turn_kind(events, h, scripts),
@@ -360,15 +379,24 @@ def end_of_turn(inst: Instrumented, events: list[dict[str, Any]]) -> dict[str, A
                 "say": s["id"],
                 "wait_ms": _ms(wait),
                 "transcribe_ms": _ms(trans),
+                "asked_after_ms": _ms(asked - h["end"]),
                 "first_audio_ms": _ms(synth[1]),
-                "total_ms": _ms(wait + trans + synth[1]),
+                "total_ms": _ms(ready + synth[1]),
             }
         )
     totals = [r["total_ms"] for r in rows]
     by_kind: dict[str, Any] = {}
     for kind in ("answer", "message"):
         picked = [r["total_ms"] for r in rows if r.get("kind") == kind]
-        by_kind[kind] = {"turns": len(picked), "p50": _pct(picked, 50), "p95": _pct(picked, 95)}
+        by_kind[kind] = {
+            "turns": len(picked),
+            "p50": target(_pct(picked, 50), f"end_of_turn_{kind}_p50_ms"),
+            "p95": (
+                target(_pct(picked, 95), "end_of_turn_message_p95_ms")
+                if kind == "message"
+                else _pct(picked, 95)
+            ),
+        }
     parts = {
         k: {"p50": _pct([r[k] for r in rows], 50), "p95": _pct([r[k] for r in rows], 95)}
         for k in ("wait_ms", "transcribe_ms", "first_audio_ms")
@@ -999,7 +1027,7 @@ def part_idle(quick: bool) -> dict[str, Any]:
         for i, text in enumerate(CALM_LINES)
     ]
     session = build_session(models=models, sink=TrackSink(), partners=("Alex", "Sam"), echo=False)
-    tr = TimedTranscriber(session.transcriber)
+    tr = TimedTranscriber(session.transcriber, clock=lambda: session.t)
     session.transcriber = tr
     source = CalmSource(lines, seconds)
     monitor: list[tuple[float, float, float]] = []  # (media t, cpu s, transcribe cpu s)
@@ -1183,8 +1211,36 @@ def _guard(name: str, fn: Callable[[], Any]) -> Any:
         return {"error": f"{type(exc).__name__}: {exc}"}
 
 
-def run_bench(quick: bool = False) -> dict[str, Any]:
-    """Measure everything; a dict of numbers, each next to its target (see TARGETS)."""
+def dev_audio(data: Path | None = None) -> Path | None:
+    """The development speech (``../shared/dev-audio`` by default), if it is here."""
+    for path in [data] if data is not None else [Path.cwd() / ".." / "shared" / "dev-audio"]:
+        if path is not None and path.is_dir():
+            return path
+    return None
+
+
+def measure_on_dev_speech(data: Path | None, quick: bool) -> dict[str, Any]:
+    """Transcription side by side with stock faster-whisper, and turn-end cut-offs and
+    latency on real conversation (issue #19), on the development speech's validation
+    speakers (`voicecoach.lab.sttcompare`, `voicecoach.lab.turntaking`)."""
+    from voicecoach.lab import sttcompare, turntaking
+
+    if data is None:
+        skipped = {"skipped": "no development speech (../shared/dev-audio, or --data DIR)"}
+        return {"transcription_vs_stock": skipped, "turn_ends_in_conversation": skipped}
+    return {
+        "transcription_vs_stock": _guard(
+            "stt-compare", lambda: sttcompare.compare(data, quick=quick)
+        ),
+        "turn_ends_in_conversation": _guard(
+            "turn-taking", lambda: turntaking.measure(data, quick=quick)
+        ),
+    }
+
+
+def run_bench(quick: bool = False, data: Path | None = None) -> dict[str, Any]:
+    """Measure everything; a dict of numbers, each next to its target (see TARGETS).
+    ``data``: the development speech for the dev-speech parts (default ../shared/dev-audio)."""
     from voicecoach.app import shared_models
     from voicecoach.speech.whisper import WhisperTranscriber
 
@@ -1221,6 +1277,7 @@ def run_bench(quick: bool = False) -> dict[str, Any]:
     }
     out["barge_in"] = _barge_summary(_guard("barge", lambda: measure_barge_in_sim(models)), devices)
     out["idle"] = run_part("idle", quick, timeout=300 if quick else 900)
+    out.update(measure_on_dev_speech(dev_audio(data), quick))
     out["devices"] = {k: v for k, v in devices.items() if k != "echo"}
     out["targets"] = summary(out)
     out["machine"]["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
@@ -1304,6 +1361,13 @@ def summary(out: dict[str, Any]) -> dict[str, Any]:
         "barge_in_stop": get("barge_in", "onset_to_silence_ms"),
         "heat_to_first_word_median": get("heat_to_first_word", "median_s"),
         "heat_to_first_word_max": get("heat_to_first_word", "max_s"),
+        "end_of_turn_answer_p50": get("dialogue", "end_of_turn", "by_kind", "answer", "p50"),
+        "end_of_turn_message_p50": get("dialogue", "end_of_turn", "by_kind", "message", "p50"),
+        "end_of_turn_message_p95": get("dialogue", "end_of_turn", "by_kind", "message", "p95"),
+        "transcription_vs_stock_validation": get("transcription_vs_stock", "validation"),
+        "cut_offs_real_dialogues_validation": get(
+            "turn_ends_in_conversation", "conversations", "message", "validation"
+        ),
     }
 
 
