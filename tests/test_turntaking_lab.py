@@ -23,7 +23,10 @@ def test_pauses_inside_a_turn_and_turn_ends_from_word_timings() -> None:
     ]
     got = [(spk, within, round(gap, 2)) for spk, within, _, _, gap in dialogue_pauses(words)]
     assert ("A", True, 0.8) in got
-    assert ("A", False, 1.2) in got  # "train" -> "thanks" with B's "sure" in between
+    assert ("A", None, 1.2) in got  # B only said "sure" into the pause: a backchannel
+    words.insert(5, _w("B", "which", 2.6, 2.9))
+    got = [(spk, within, round(gap, 2)) for spk, within, _, _, gap in dialogue_pauses(words)]
+    assert ("A", False, 1.2) in got  # B took the turn
     # The utterance before the turn end starts after the last hangover-long pause.
     starts = {round(at, 2): round(start, 2) for _, _, start, at, _ in dialogue_pauses(words)}
     assert starts[1.8] == 1.3
@@ -33,7 +36,7 @@ def test_a_pause_after_a_finished_sentence_longer_than_the_wait_is_a_cut_off() -
     s = Settings()
 
     def p(within: bool, text: str, gap: float) -> Pause:
-        return Pause("d", "validation", within, 1.0, gap, text, 0.1)
+        return Pause("d", "validation", within, False, 1.0, gap, text, 0.1)
 
     pauses = [
         p(True, "I need a train.", s.message_end_s + 0.2),  # cut off

@@ -50,6 +50,9 @@ HANGOVER_S = 0.35  # session.ANSWER_HANGOVER_S: shorter pauses never end an utte
 SPECULATE_S = 0.18  # session.SPECULATE_AFTER_S
 MAX_PIECE_S = 15.0  # the listener's longest utterance
 TUNING_DIALOGUES = ("MUL1423", "SNG0072", "SNG0480")
+BACKCHANNELS = frozenset(
+    "okay ok yeah yes yep mm mhm hmm uh-huh uh huh right sure alright great oh".split()
+)  # what a listener says into a pause without taking the turn
 CUT_TARGET_PCT = 5.0
 
 
@@ -58,6 +61,7 @@ class Pause:
     source: str  # dialogue or reader id
     part: str  # tuning / validation
     within: bool  # the same speaker goes on (else a real turn end)
+    backchannel: bool  # ... after the other said only "mm", "okay" into the pause
     at: float  # s, the speech before it ends
     gap: float  # s of silence (to the speaker's next word, or to the end of the turn)
     text: str  # the utterance before it, transcribed
@@ -67,18 +71,25 @@ class Pause:
 # ---------------------------------------------------------------- where the pauses are
 
 
-def dialogue_pauses(words: list[dict[str, Any]]) -> Iterator[tuple[str, bool, float, float, float]]:
+def dialogue_pauses(
+    words: list[dict[str, Any]],
+) -> Iterator[tuple[str, bool | None, float, float, float]]:
     """(speaker, within, utterance start, pause start, gap) for each pause > 0.3 s of a
     speaker, from the word timings; the utterance is the speech since the speaker's last
-    pause of at least the hangover (what the listener would hand the transcriber)."""
+    pause of at least the hangover (what the listener would hand the transcriber).
+    ``within``: True when the other says nothing in the gap, None when they only
+    backchannel into it (at most two words like "okay", "mm"), False at a turn end."""
     for spk in sorted({w["speaker"] for w in words}):
         mine = sorted((w for w in words if w["speaker"] == spk), key=lambda w: w["start"])
-        other = [w["start"] for w in words if w["speaker"] != spk]
+        other = [w for w in words if w["speaker"] != spk]
         piece = mine[0]["start"] if mine else 0.0
         for a, b in zip(mine, mine[1:], strict=False):
             gap = b["start"] - a["end"]
             if gap > MIN_PAUSE_S:
-                within = not any(a["end"] <= o < b["start"] for o in other)
+                said = [o["word"].lower() for o in other if a["end"] <= o["start"] < b["start"]]
+                within: bool | None = not said
+                if said and len(said) <= 2 and all(w in BACKCHANNELS for w in said):
+                    within = None
                 yield spk, within, max(piece, a["end"] - MAX_PIECE_S), a["end"], gap
             if gap >= HANGOVER_S:
                 piece = b["start"]
@@ -108,7 +119,10 @@ def conversation_pauses(data: Path, transcriber: Any, quick: bool) -> list[Pause
         for spk, within, start, at, gap in dialogue_pauses(words):
             t0 = time.perf_counter()
             text = transcriber.transcribe(_cut(channels[spk], start, at))
-            out.append(Pause(d["id"], part, within, at, gap, text, time.perf_counter() - t0))
+            wall = time.perf_counter() - t0
+            out.append(
+                Pause(d["id"], part, within is not False, within is None, at, gap, text, wall)
+            )
     return out
 
 
@@ -129,7 +143,8 @@ def reader_pauses(data: Path, transcriber: Any, quick: bool) -> list[Pause]:
                 continue
             t0 = time.perf_counter()
             text = transcriber.transcribe(_cut(audio, max(s, e - MAX_PIECE_S), e))
-            out.append(Pause(f.stem, part, not last, e, gap, text, time.perf_counter() - t0))
+            wall = time.perf_counter() - t0
+            out.append(Pause(f.stem, part, not last, False, e, gap, text, wall))
     return out
 
 
@@ -144,8 +159,13 @@ def decide(pauses: list[Pause], expects: str, settings: Settings) -> dict[str, A
         mine = [p for p in pauses if p.part == part]
         if not mine:
             continue
-        within = [p for p in mine if p.within]
-        cut = [p for p in within if p.gap >= end_wait_s(p.text, expects, complete_s, settings)]
+
+        def cut_off(p: Pause) -> bool:
+            return p.gap >= end_wait_s(p.text, expects, complete_s, settings)
+
+        within = [p for p in mine if p.within and not p.backchannel]
+        cut = [p for p in within if cut_off(p)]
+        backed = [p for p in mine if p.backchannel]
         waits, lat = [], []
         for p in mine:
             if p.within:
@@ -157,6 +177,11 @@ def decide(pauses: list[Pause], expects: str, settings: Settings) -> dict[str, A
             "within_turn_pauses": len(within),
             "cut_off": len(cut),
             "cut_off_pct": round(100.0 * len(cut) / max(len(within), 1), 1),
+            # pauses the other only backchannelled into ("mm", "okay"): still the turn
+            "backchannel_pauses": len(backed),
+            "backchannel_cut_off_pct": round(
+                100.0 * sum(map(cut_off, backed)) / max(len(backed), 1), 1
+            ),
             "turn_ends": len(waits),
             "wait_p50_s": _pct(waits, 50),
             "wait_p95_s": _pct(waits, 95),
@@ -171,7 +196,9 @@ def _pct(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 2) if values else None
 
 
-def measure(data: Path, *, quick: bool, sweep: bool = False) -> dict[str, Any]:
+def measure(
+    data: Path, *, quick: bool, sweep: bool = False, dump: Path | None = None
+) -> dict[str, Any]:
     """The report: real dialogues and readers, for messages and for answers."""
     from voicecoach.speech.whisper import WhisperTranscriber
 
@@ -182,6 +209,8 @@ def measure(data: Path, *, quick: bool, sweep: bool = False) -> dict[str, Any]:
         "conversations": conversation_pauses(data, tr, quick),
         "readers": reader_pauses(data, tr, quick) if (data / "librispeech").is_dir() else [],
     }
+    if dump is not None:
+        dump.write_text(json.dumps({k: [vars(p) for p in v] for k, v in sets.items()}))
     s = Settings()
     out: dict[str, Any] = {
         "settings": {
@@ -212,9 +241,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--sweep", action="store_true", help="message waits on the tuning part")
+    parser.add_argument("--dump", type=Path, help="write every pause with its text here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    print(json.dumps(measure(args.data, quick=args.quick, sweep=args.sweep), indent=1))
+    print(
+        json.dumps(measure(args.data, quick=args.quick, sweep=args.sweep, dump=args.dump), indent=1)
+    )
     return 0
 
 
