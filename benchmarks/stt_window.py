@@ -48,6 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voicecoach.lab.sttcompare import load_audio, vad_cut, vad_segments
 from voicecoach.speech.wer import wer as word_error_rate
 from voicecoach.speech.wer import words as plain_words
 from voicecoach.speech.whisper import EncoderWindow
@@ -140,41 +141,8 @@ def wer(hyps: list[str], refs: list[str]) -> float:
 # ---------------------------------------------------------------- data
 
 
-def _load(path: Path) -> np.ndarray:
-    from faster_whisper import decode_audio
-
-    return np.asarray(decode_audio(str(path), sampling_rate=SR), dtype=np.float32)
-
-
-def vad_segments(audio: np.ndarray, hangover_s: float) -> list[tuple[int, int]]:
-    """(start, end) samples of the app's VAD segments: first to last voiced frame."""
-    import webrtcvad
-
-    from voicecoach.perception.vad import AGGRESSIVENESS, Segmenter, vad_flags
-
-    n = audio.size // FRAME
-    pcm = audio[: n * FRAME].reshape(n, FRAME)
-    level = 20 * np.log10(np.sqrt(np.mean(pcm.astype(np.float64) ** 2, axis=1)) + 1e-12)
-    flags = vad_flags(pcm, level, webrtcvad.Vad(AGGRESSIVENESS))
-    seg = Segmenter(hangover=round(hangover_s * SR / FRAME))
-    out = []
-    for i, v in enumerate(flags):
-        out += [(e.start, e.end) for e in seg.step(i, bool(v)) if e.kind == "end"]
-    last = seg.close(n)
-    if last is not None:
-        out.append((last.start, last.end))
-    return [(s * FRAME, e * FRAME) for s, e in out]
-
-
-def vad_cut(audio: np.ndarray) -> np.ndarray:
-    """``audio`` as the app hands it to Whisper: from the first voiced frame to the last
-    (hangover 0.6 s merges within-sentence pauses); silence around it padded first."""
-    gap = np.zeros(SR // 2, dtype=np.float32)
-    audio = np.concatenate([gap, audio, gap])
-    segs = vad_segments(audio, 0.6)
-    if not segs:
-        return audio
-    return audio[segs[0][0] : segs[-1][1]]
+# The app's cutting, shared with the lab's side-by-side comparison.
+_load = load_audio
 
 
 def ravdess(data: Path, per_actor: int) -> list[Clip]:

@@ -39,29 +39,20 @@ _MORE = re.compile(
 def looks_complete(text: str) -> bool:
     """True when ``text`` ends like a finished sentence (not "...and I", "because", "so")."""
     s = text.strip()
-    if not s:
-        return False
-    if s.endswith(("...", "\u2026", ",", "-", "\u2014", ";", ":")):
-        return False
     words = _WORDS.findall(s.lower())
-    if not words:
-        return False
-    last = words[-1]
-    if last in _STRONG or _MORE.search(s.lower()):
+    if not words or trails_off(s):
         return False
     if s.endswith((".", "!", "?")):
         return True
     # No full stop: the transcriber did not hear a sentence end. Short answers ("yes") are
     # whole; a longer stretch without one is more likely cut mid-thought ("I felt").
-    return last not in _WEAK and len(words) < 3
+    return words[-1] not in _WEAK and len(words) < 3
 
 
 def trails_off(text: str) -> bool:
     """True when ``text`` plainly goes on: a conjunction, a filler or "let me think" at
     its end, or trailing punctuation ("...and I", "because", "um")."""
     s = text.strip()
-    if not s:
-        return False
     if s.endswith(("...", "\u2026", ",", "-", "\u2014", ";", ":")):
         return True
     words = _WORDS.findall(s.lower())
