@@ -184,3 +184,34 @@ def test_input_overflow_is_reported_and_the_clock_kept(caplog):
     unfilled = counters["dropped_samples"] - counters["filled_samples"]
     queued = int(0.2 * SAMPLE_RATE)  # the 0.1 s queue and a block in flight
     assert n + unfilled >= counters["captured_samples"] - queued
+
+
+def test_a_signal_while_waiting_for_the_microphone_ends_the_session_at_once(own_audio, tmp_path):
+    import signal
+
+    from voicecoach.stopping import StopSignals
+
+    mic = devices.MicSource("virtmic", blocksize=480, reconnect_seconds=60)
+    session = Session(
+        listener=Deaf(),
+        transcriber=None,  # type: ignore[arg-type]
+        engine=make_engine("timeout", ("Alex", "Sam")),  # type: ignore[arg-type]
+        prompts=PromptCache(Tone()),
+        sink=WavSink(tmp_path / "coach.wav"),
+        log=ev.EventLog(tmp_path / "events.jsonl"),
+    )
+    _tell_device_changes(session, mic)
+    _later(1.0, lambda: virtual.stop(own_audio))
+    _later(3.0, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    t0 = time.monotonic()
+    with StopSignals() as stop:
+        stop.watch(session)
+        assert session.run(mic) == "terminated"
+    assert time.monotonic() - t0 < 10  # not the 60 s wait
+    events = ev.read_events(tmp_path / "events.jsonl", strict=True)
+    assert [e["type"] for e in events if e["type"] in ("device", "session")] == [
+        "session",
+        "device",
+        "session",
+    ]
+    assert events[-1]["reason"] == "terminated"
