@@ -4,7 +4,8 @@ flat with the file's length (the whole-file read it replaced held ~940 MB for 2 
 Writes 30 min and 2 h recordings (16-bit 16 kHz WAV, read exactly, and 44.1 kHz stereo
 FLAC, decoded by PyAV) to a temporary folder, then reads each in a fresh process, the
 way `run --input` and `analyze` do (`voicecoach.audio.files.FileSource`), and prints the
-peak RSS (MB) of that process, next to a process that only imports the reader.
+peak RSS (MB) of that process, next to a process that only imports the reader and one
+that holds the whole 2 h file (what `run --input` did before).
 
     python benchmarks/input_memory.py [--hours 2]
 """
@@ -24,11 +25,13 @@ import numpy as np
 
 READ = """
 import resource, sys, time
-from voicecoach.audio.files import FileSource
+from voicecoach.audio.files import AudioFile, FileSource
 t0 = time.perf_counter()
 n = 0
-if sys.argv[1] != "-":
-    for chunk in FileSource(sys.argv[1]).chunks():
+if sys.argv[1] == "whole":  # the whole file in memory, as `run --input` did before
+    n = len(AudioFile(sys.argv[2]).read())
+elif sys.argv[1] == "stream":
+    for chunk in FileSource(sys.argv[2]).chunks():
         n += len(chunk)
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(n / 16000, peak, time.perf_counter() - t0)
@@ -36,13 +39,16 @@ print(n / 16000, peak, time.perf_counter() - t0)
 
 
 def _noise(seconds: float, sr: int, channels: int, seed: int):
-    """Speech-band noise in 60 s blocks (never the whole file in memory here either)."""
+    """A tone with a little noise, in 60 s blocks (never the whole file in memory here
+    either; mostly tone, so the FLAC stays a few hundred MB)."""
     rng = np.random.default_rng(seed)
     left = int(seconds * sr)
+    t = np.arange(60 * sr) / sr
+    tone = 0.1 * np.sin(2 * np.pi * 220 * t)
     while left > 0:
         n = min(left, 60 * sr)
-        block = (0.1 * rng.standard_normal((n, channels))).clip(-1, 1)
-        yield (block * 32767).astype("<i2")
+        block = tone[:n, None] + 0.002 * rng.standard_normal((n, channels))
+        yield (block.clip(-1, 1) * 32767).astype("<i2")
         left -= n
 
 
@@ -76,9 +82,9 @@ def write_flac(path: Path, seconds: float) -> None:
             out.mux(packet)
 
 
-def measure(path: str) -> dict:
+def measure(mode: str, path: str = "-") -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", READ, path], capture_output=True, text=True, check=True
+        [sys.executable, "-c", READ, mode, path], capture_output=True, text=True, check=True
     )
     seconds, peak, took = (float(x) for x in out.stdout.split())
     return {
@@ -92,7 +98,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--hours", type=float, default=2.0)
     args = p.parse_args()
-    result = {"import only": measure("-")}
+    result = {"import only": measure("none")}
     with tempfile.TemporaryDirectory(prefix="vc-mem-") as tmp:
         for hours in (0.5, args.hours):
             for kind, write in (("wav", write_wav), ("flac", write_flac)):
@@ -100,7 +106,9 @@ def main() -> None:
                 t0 = time.perf_counter()
                 write(path, hours * 3600)
                 print(f"wrote {path.name} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-                result[f"{kind} {hours} h"] = measure(str(path))
+                result[f"{kind} {hours} h, streamed"] = measure("stream", str(path))
+                if hours == args.hours:
+                    result[f"{kind} {hours} h, whole (before)"] = measure("whole", str(path))
                 path.unlink()
     print(json.dumps(result, indent=1))
 

@@ -185,6 +185,10 @@ def _check_before_listening(args: argparse.Namespace) -> None:
     args.partners = check_partners(args.partners)
     if args.output:
         check_output(args.output, args.input)
+    else:
+        from voicecoach.audio.devices import resolve_device
+
+        resolve_device(args.output_device, "output")  # the speaker exists (opened later)
     check_log_base(Path(args.log_dir).expanduser() if args.log_dir else sessions_dir())
     check_script(args.script)
     if args.voice not in find_voices():

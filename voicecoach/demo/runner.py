@@ -28,6 +28,7 @@ from voicecoach.config import Settings, listener_config
 from voicecoach.demo.room import SimulatedRoom
 from voicecoach.demo.scenario import load_scenario
 from voicecoach.observer import SessionObserver
+from voicecoach.stopping import StopSignals
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,11 @@ def run_demo(
         listener_config=listener_config(user) if user else None,
     )
     room.attach(session)
+    # Stopped by a signal, the demo still writes what it has (log, mic and session WAVs).
     try:
-        reason = session.run(room)
+        with StopSignals() as stop:
+            stop.watch(session)
+            reason = session.run(room)
     finally:
         if view is not None:
             view.close()
