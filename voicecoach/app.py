@@ -188,7 +188,12 @@ def _check_before_listening(args: argparse.Namespace) -> None:
     else:
         from voicecoach.audio.devices import resolve_device
 
-        resolve_device(args.output_device, "output")  # the speaker exists (opened later)
+        try:
+            resolve_device(args.output_device, "output")  # the speaker exists (opened later)
+        except UserError as exc:
+            raise UserError(
+                f"{exc} To write the coach's voice to a file instead, add --output coach.wav."
+            ) from exc
     check_log_base(Path(args.log_dir).expanduser() if args.log_dir else sessions_dir())
     check_script(args.script)
     if args.voice not in find_voices():
