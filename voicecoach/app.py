@@ -287,8 +287,8 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
         view=view,
         listener_config=config.listener_config(settings),
     )
-    # Reports (written when reports are on) hook in here: session.on_end runs after the
-    # session-end record, however the session ended (a signal included).
+    # A signal ends the session at its next frame; the finally below still writes the
+    # report (finish_session), as session.on_end hooks would.
     stop.watch(session)
     _tell_device_changes(session, source, sink)
     if not args.input and not args.quiet:
