@@ -7,8 +7,6 @@ prepared or downloaded: the doctor only looks (the microphone check listens for 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import shutil
 from collections.abc import Callable, Iterable
@@ -25,7 +23,6 @@ MIC_CHECK_S = 3.0
 SPEECH_DBFS = -45.0  # a voice at arm's length reads well above this; silence well below
 QUIET_DBFS = -60.0  # below this the microphone is muted or not the one in use
 MIN_FREE_MB = 500.0  # a few hours of sessions, reports and the model cache
-_HASH_CHUNK = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -124,14 +121,6 @@ def check_mic_level(say: Callable[[str], None], device: str | None = None) -> Ch
     return _ok("microphone level", detail)
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(_HASH_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def check_models() -> list[Check]:
     from voicecoach.speech import models as m
     from voicecoach.speech.tts import DEFAULT_VOICE, find_voices
@@ -140,12 +129,13 @@ def check_models() -> list[Check]:
     out = []
     # Whisper base: shipped in two parts and joined once into the cache (prepare).
     try:
-        m._base_sources()
+        parts, extras_dir = m._base_sources()
     except UserError as exc:
         out.append(Check("Whisper base", "fail", str(exc), reinstall))
     else:
-        target = m.cache_dir() / "whisper-base"
-        out.append(_prepared("Whisper base", target, "model.bin"))
+        sizes = {"model.bin": sum(p.stat().st_size for p in parts)}
+        sizes.update({e: (extras_dir / e).stat().st_size for e in m._BASE_EXTRAS})
+        out.append(_prepared("Whisper base", m.cache_dir() / "whisper-base", sizes))
     try:
         tiny = m.whisper_model_dir("tiny.en", progress=False)
         out.append(_ok("Whisper tiny.en", str(tiny)))
@@ -159,26 +149,18 @@ def check_models() -> list[Check]:
     return out
 
 
-def _prepared(name: str, target: Path, joined: str) -> Check:
-    """A model joined into the cache: present, and its checksum still the one recorded
+def _prepared(name: str, target: Path, sizes: dict[str, int]) -> Check:
+    """A model joined into the cache: complete, and its full sha256 still the one recorded
     when it was made (a disk error or a half-copied cache shows here)."""
-    prepare = "Run `python -m voicecoach.prepare` (./setup.sh does) to make it ready."
-    try:
-        manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    from voicecoach.speech.models import _damage
+
+    prepare = "Run `python -m voicecoach.prepare` (./setup.sh does): it (re)builds it."
+    damage = _damage(target, sizes, full=True)
+    if damage is None:
+        return _ok(name, f"{target} (checksum matches)")
+    if damage.startswith("no manifest") and not (target / "model.bin").exists():
         return Check(name, "warn", f"not prepared yet in {target}", prepare)
-    expected = manifest.get("sha256", {}).get(joined)
-    path = target / joined
-    if not path.is_file():
-        return Check(name, "fail", f"{path} is missing", prepare)
-    if expected and sha256(path) != expected:
-        return Check(
-            name,
-            "fail",
-            f"{path} is damaged (checksum differs)",
-            f"Delete {target} and run `python -m voicecoach.prepare`.",
-        )
-    return _ok(name, f"{path} (checksum matches)")
+    return Check(name, "fail", f"{target} is damaged: {damage}", prepare)
 
 
 def check_disk(where: Path) -> Check:
