@@ -18,17 +18,6 @@ EVENTS = [
     {"type": "enroll", "t": 5.0, "speaker": "Alex", "start": 1.0, "end": 4.5},
     {"type": "enroll", "t": 10.0, "speaker": "Sam", "start": 6.0, "end": 9.5},
     {"type": "step", "t": 10.5, "script": "session", "step": "monitor"},
-    {
-        "type": "voice",
-        "t": 20.0,
-        "speaker": "Sam",
-        "start": 16.0,
-        "end": 19.4,
-        "level_db": -18.0,
-        "pitch_hz": 262.0,
-        "base_level_db": -28.0,
-        "base_pitch_hz": 220.0,
-    },
     {"type": "detect", "t": 20.5, "kind": "raised_voice", "speaker": "Sam", "score": 0.8},
     {
         "type": "detect",
@@ -37,6 +26,17 @@ EVENTS = [
         "speaker": "Sam",
         "score": 0.7,
         "by": "Alex",
+    },
+    {
+        "type": "voice",
+        "t": 21.5,
+        "speaker": "Sam",
+        "start": 16.0,
+        "end": 19.4,
+        "level_db": -18.0,
+        "pitch_hz": 262.0,
+        "base_level_db": -28.0,
+        "base_pitch_hz": 220.0,
     },
     {"type": "cue", "t": 22.0, "speaker": "Alex", "kind": "criticism", "phrase": "you never"},
     {"type": "step", "t": 23.0, "script": "timeout", "step": "start"},
@@ -54,7 +54,11 @@ EVENTS = [
 
 def test_state_follows_levels_heat_reasons_step_floor_and_timer():
     s = LiveState()
-    for e in EVENTS:
+    for e in EVENTS[:5]:
+        s.record(e)
+    # Decided mid-turn, before the turn's levels are known: a strained voice, so far.
+    assert s.heat()[1] == ["voice strain"]
+    for e in EVENTS[5:]:
         s.record(e)
     s.tick(30.0, "both")
     assert s.partners == ["Alex", "Sam"]

@@ -48,7 +48,8 @@ class LiveState:
     floor: str | None = None
     timer_end: float | None = None  # s, when a running timer (a timeout) ends
     last_detection: str = ""
-    heat_marks: list[tuple[float, float, str]] = field(default_factory=list)  # (t, w, why)
+    # (t, weight, why, whose voice): a raised voice's reason is refined by its turn's levels
+    heat_marks: list[tuple[float, float, str, str]] = field(default_factory=list)
     ended: bool = False
 
     # ------------------------------------------------------------ feeding
@@ -67,16 +68,23 @@ class LiveState:
                 lvl - base if lvl is not None and base is not None else None,
                 12 * math.log2(hz / base_hz) if hz and base_hz else None,
             )
+            # A raised voice is decided mid-turn; the turn's own levels, known at its end,
+            # say better what was raised (loud, pitch) than the turn before it.
+            start = float(e.get("start", self.t))
+            self.heat_marks = [
+                (t, w, self._why(who), v) if v == who and start <= t <= self.t else (t, w, why, v)
+                for t, w, why, v in self.heat_marks
+            ]
         elif kind == "detect":
+            who = str(e.get("speaker"))
             if e.get("kind") == "interruption":
-                self.heat_marks.append((self.t, float(e.get("score", 0.5)), "talk-over"))
+                self.heat_marks.append((self.t, float(e.get("score", 0.5)), "talk-over", ""))
             else:
-                self.heat_marks.append(
-                    (self.t, max(0.5, float(e.get("score", 0.5))), self._why(e.get("speaker")))
-                )
+                weight = max(0.5, float(e.get("score", 0.5)))
+                self.heat_marks.append((self.t, weight, self._why(who), who))
             self.last_detection = format_event(e) or ""
         elif kind == "cue":
-            self.heat_marks.append((self.t, WORDS_HEAT, "words"))
+            self.heat_marks.append((self.t, WORDS_HEAT, "words", ""))
         elif kind == "step":
             self.step = f"{e.get('script')}.{e.get('step')}"
             self.timer_end = None  # a new step: any timer is over
@@ -114,7 +122,7 @@ class LiveState:
     def heat(self) -> tuple[float, list[str]]:
         """The gauge (0..1) now and what feeds it, strongest first."""
         by_reason: dict[str, float] = {}
-        for t, weight, why in self.heat_marks:
+        for t, weight, why, _ in self.heat_marks:
             w = weight * 0.5 ** (max(0.0, self.t - t) / HEAT_HALF_LIFE_S)
             by_reason[why] = by_reason.get(why, 0.0) + w
         level = min(1.0, sum(by_reason.values()))
