@@ -117,8 +117,14 @@ def test_every_help_ends_with_examples():
     parser = build_parser()
     helps = [parser.format_help()]
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    for name, p in sub.choices.items():
-        helps.append(p.format_help())
-        text = helps[-1].rstrip()
+    parsers = dict(sub.choices)
+    for name, p in sub.choices.items():  # and their actions: scripts list, config set...
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.update({f"{name} {a}": c for a, c in action.choices.items()})
+    for name, p in parsers.items():
+        text = p.format_help().rstrip()
         tail = text[text.rindex("\n\n") :]
         assert "examples:" in tail and "voicecoach " in tail, name
+    set_help = parsers["config set"].format_help()
+    assert "voicecoach config set model tiny.en" in set_help and "config path" not in set_help

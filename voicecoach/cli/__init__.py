@@ -77,7 +77,23 @@ def build_parser() -> argparse.ArgumentParser:
         )
         module.add_arguments(p)
         p.set_defaults(handler=module.main)
+        _examples_for_actions(p, module.NAME)
     return parser
+
+
+def _examples_for_actions(p: argparse.ArgumentParser, command: str) -> None:
+    """A command's actions (``scripts list``, ``config set``...) end their --help with
+    the command's examples that use them (all of them when none does)."""
+    lines = [ln.strip() for ln in (p.epilog or "").splitlines()[1:] if ln.strip()]
+    for action in p._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for name, child in action.choices.items():
+            if child.epilog:
+                continue
+            mine = [ln for ln in lines if ln.startswith(f"voicecoach {command} {name}")]
+            child.epilog = epilog(mine or lines) if (mine or lines) else None
+            child.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def main(argv: list[str] | None = None) -> int:
