@@ -252,6 +252,7 @@ class Session:
     _guess: _Guess | None = None  # the open utterance transcribed while its pause runs
     guesses: int = 0  # speculative transcriptions made (for benchmarks)
     guesses_used: int = 0  # ... whose text an utterance took
+    _held: list[pt.Utterance] = field(default_factory=list)  # transcribed after the pause began
 
     @property
     def t(self) -> float:
@@ -294,6 +295,7 @@ class Session:
                         break
                 else:
                     self._events(self.listener.flush())
+                    self._release_held(force=True)
             if self.stop_reason:
                 reason = self.stop_reason
             elif self.end_reason:
@@ -361,6 +363,7 @@ class Session:
         for key in self.keys():
             self._apply(self.engine.handle(dp.KeyPressed(t=t, key=key)))
         self._apply(self.engine.handle(dp.Tick(t=t)))
+        self._release_held()
         if self.observers and self.n % round(TICK_S * SAMPLE_RATE) < FRAME_SAMPLES:
             floor = getattr(self.engine, "floor", None)
             for o in self.observers:
@@ -428,6 +431,7 @@ class Session:
             or self._guess is not None
             or not self._quick_ends
             or p.silent_s < SPECULATE_AFTER_S - 1e-6
+            or getattr(self.engine, "heat_pending", False)  # the pause first (see _events)
         ):
             return
         audio = self._preroll_onto(self._preroll, p.start, p.audio)
@@ -475,7 +479,13 @@ class Session:
             if isinstance(e, pt.VoiceStart):
                 self._apply(self.engine.handle(dp.SpeechStarted(t=e.t, speaker=e.speaker)))
             elif isinstance(e, pt.Utterance):
-                self._utterance(e)
+                if getattr(self.engine, "heat_pending", False):
+                    # The pause is due within a breath: Whisper (~0.5-1 s of CPU per
+                    # utterance) must not hold the loop, and the pause, back. Transcribed as
+                    # soon as the pause has begun; danger words still stop everything then.
+                    self._held.append(e)
+                else:
+                    self._utterance(e)
             elif isinstance(e, pt.RaisedVoice):
                 self.log.write(
                     ev.Detect(
@@ -518,7 +528,18 @@ class Session:
                     )
                 )
 
-    def _utterance(self, u: pt.Utterance) -> None:
+    def _release_held(self, force: bool = False) -> None:
+        """Transcribe the utterances held back while a pause was due, once it has begun."""
+        if not self._held or (getattr(self.engine, "heat_pending", False) and not force):
+            return
+        held, self._held = self._held, []
+        for u in held:
+            self._utterance(u, heard_at=self.t)
+
+    def _utterance(self, u: pt.Utterance, heard_at: float | None = None) -> None:
+        """A partner's utterance: learn the voice if enrolling, transcribe, tell the engine.
+        ``heard_at``: media time it is transcribed, when later than its end (held back)."""
+        t = u.t if heard_at is None else heard_at
         speaker = u.speaker
         partner = self.engine.enrolling
         if partner is not None:
@@ -546,7 +567,7 @@ class Session:
             # Short and wordless: a cough or a door, not an answer to be asked again.
             log.debug("utterance %.2f-%.2f s: nothing transcribed", u.start, u.end)
             return
-        heard = ev.Heard(t=u.t, speaker=speaker, text=text, start=u.start, end=u.end)
+        heard = ev.Heard(t=t, speaker=speaker, text=text, start=u.start, end=u.end)
         if text:
             self.log.write(heard)
             self._language(heard)
@@ -554,7 +575,7 @@ class Session:
             hook(heard)
         self._apply(
             self.engine.handle(
-                dp.PartnerSaid(t=u.t, speaker=speaker, text=text, start=u.start, end=u.end)
+                dp.PartnerSaid(t=t, speaker=speaker, text=text, start=u.start, end=u.end)
             )
         )
 

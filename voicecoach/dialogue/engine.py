@@ -149,6 +149,13 @@ class Engine(Steps):
         return None
 
     @property
+    def heat_pending(self) -> bool:
+        """Heat was detected and the pause waits for a breath (at most ``heat_gap_wait_s``
+        after the heat's onset): the session holds back slow work (transcription) so the
+        pause is not late in the room."""
+        return self._pending_heat is not None and not self._finished and self._stopping is None
+
+    @property
     def roles(self) -> tuple[str, str]:
         """(sender, receiver) now."""
         return self._sender, self._receiver

@@ -73,7 +73,9 @@ NOTES = [
     " detect_to_decision_media_ms is how long the engine waited after the detection.",
     "heat_to_first_word: media time (events.jsonl) from the onset of the heat (the earliest"
     " `onset` of the detections that led to a pause) to the first audible sample of the"
-    " pause's first line (its `say` start plus the prompt audio's leading silence).",
+    " pause's first line (its `say` start plus the prompt audio's leading silence);"
+    " transcribing_before_pause_wall_s: Whisper's wall time in that span, which a live"
+    " room would add (the session holds transcription back while a pause is due).",
     "idle: CPU seconds per media second while listening quietly after the enrolment.",
     "barge_in: media time from the partner's onset to the coach's voice cut, plus the"
     " device's stop-to-silence measured on the speaker monitor.",
@@ -276,6 +278,7 @@ class TimedTranscriber:
         self.last_at = 0.0  # media time of the latest call
         self.times: list[float] = []
         self.cpu_s = 0.0  # process CPU (all threads) spent inside transcribe
+        self.calls: list[tuple[float, float]] = []  # (media t, wall s) of each call
 
     def transcribe(self, audio: np.ndarray) -> str:
         t0, c0 = time.perf_counter(), time.process_time()
@@ -285,6 +288,7 @@ class TimedTranscriber:
         finally:
             self.last = time.perf_counter() - t0
             self.times.append(self.last)
+            self.calls.append((self.last_at, self.last))
             self.cpu_s += time.process_time() - c0
 
 
@@ -632,6 +636,7 @@ def measure_heat(models: Any, scenarios: tuple[str, ...] = ("unsafe",)) -> list[
             echo=False,
             max_seconds=100.0,
         )
+        inst = instrument(session)
         room.attach(session)
         session.run(room)
         # The scenario's own truth beside the detectors' onset: its first raised line.
@@ -641,6 +646,10 @@ def measure_heat(models: Any, scenarios: tuple[str, ...] = ("unsafe",)) -> list[
             if scripted is not None:
                 d["scripted_escalation_s"] = round(scripted, 2)
                 d["escalation_to_first_word_s"] = round(d["first_word_s"] - scripted, 2)
+            # Whisper's wall time between the onset and the pause: in a live room the loop
+            # is that much behind the microphone, so the pause is that much later.
+            busy = [s for t, s in inst.transcriber.calls if d["onset_s"] <= t < d["first_word_s"]]
+            d["transcribing_before_pause_wall_s"] = round(sum(busy), 2)
             out.append({"scenario": name, **d})
     return out
 
