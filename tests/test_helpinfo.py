@@ -153,3 +153,17 @@ def test_every_listed_country_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     # The cache is per process; a fresh load must succeed from the package data.
     helpinfo.countries.cache_clear()
     assert set(REQUIRED) <= set(countries())
+
+
+def test_the_helplines_command_shows_the_chosen_country_with_sources(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli_main(["helplines", "--country", "ie"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("IE: Ireland") and "1800 341 900" in out and "checked 2026-12-07" in out
+    monkeypatch.setenv("LC_ALL", "de_DE.UTF-8")
+    assert cli_main(["helplines"]) == 0
+    assert "116 016" in capsys.readouterr().out
+    assert cli_main(["helplines", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"\n{code}: " in "\n" + out for code in REQUIRED)

@@ -34,6 +34,7 @@ COMMANDS = [
     "history",
     "config",
     "doctor",
+    "helplines",
     "bench",
     "serve",
     "service",
