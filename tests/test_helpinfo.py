@@ -156,8 +156,9 @@ def test_every_listed_country_loads(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_helplines_command_shows_the_chosen_country_with_sources(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path
 ) -> None:
+    monkeypatch.setenv("VOICECOACH_CONFIG", str(tmp_path / "settings.yaml"))  # none yet
     assert cli_main(["helplines", "--country", "ie"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("IE: Ireland") and "1800 341 900" in out and "checked 2026-12-07" in out
@@ -167,3 +168,16 @@ def test_the_helplines_command_shows_the_chosen_country_with_sources(
     assert cli_main(["helplines", "--all"]) == 0
     out = capsys.readouterr().out
     assert all(f"\n{code}: " in "\n" + out for code in REQUIRED)
+
+
+def test_the_settings_files_country_is_used_without_a_flag(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    config = tmp_path / "settings.yaml"
+    config.write_text("country: au\n", encoding="utf-8")
+    monkeypatch.setenv("VOICECOACH_CONFIG", str(config))
+    monkeypatch.setenv("LC_ALL", "en_GB.UTF-8")  # the file wins over the locale
+    assert cli_main(["helplines"]) == 0
+    assert capsys.readouterr().out.startswith("AU: Australia")
+    assert cli_main(["helplines", "--country", "NZ"]) == 0  # ... and a flag over the file
+    assert capsys.readouterr().out.startswith("NZ: New Zealand")

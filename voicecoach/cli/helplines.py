@@ -20,8 +20,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from voicecoach.config import effective
     from voicecoach.dialogue.helpinfo import countries, help_for, resolve_country
 
+    effective(args)  # the settings file's country where --country is not given
     chosen = list(countries()) if args.all else [resolve_country(args.country)]
     for code in chosen:
         entry = help_for(code)
