@@ -8,6 +8,11 @@ from voicecoach.cli.options import country
 
 NAME = "helplines"
 HELP = "show the help lines for your country, with their sources and dates checked"
+EXAMPLES = [
+    "voicecoach helplines",
+    "voicecoach helplines --country GB",
+    "voicecoach helplines --all",
+]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
