@@ -151,7 +151,8 @@ def spot_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The full sha256 of ``path`` (read in 4 MiB blocks)."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(_CHUNK):
@@ -182,7 +183,7 @@ def _damage(target: Path, sizes: dict[str, int], *, full: bool = False) -> str |
     upgrade = "spot_sha256" not in manifest  # made by an older voicecoach
     if full or upgrade:
         for fname, expected in manifest.get("sha256", {}).items():
-            if _file_sha256(target / fname) != expected:
+            if file_sha256(target / fname) != expected:
                 return f"{fname} fails its full checksum"
     if upgrade:
         # Checked in full once: add the spot checksums the next starts will use.
