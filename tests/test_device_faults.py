@@ -215,3 +215,15 @@ def test_a_signal_while_waiting_for_the_microphone_ends_the_session_at_once(own_
         "session",
     ]
     assert events[-1]["reason"] == "terminated"
+
+
+def test_a_stop_does_not_wait_for_the_coach_to_finish_speaking():
+    speaker = devices.SpeakerSink("speaker")
+    try:
+        speaker.play(0.0, np.zeros(10 * SAMPLE_RATE, np.float32))  # a 10 s goodbye
+        _later(0.5, speaker.interrupt)  # what a signal does (Session.request_stop)
+        t0 = time.monotonic()
+        speaker.drain()
+        assert time.monotonic() - t0 < 3
+    finally:
+        speaker.close()

@@ -270,9 +270,10 @@ class Session:
         """End the session at the next frame, as cleanly as at the end of its input (a
         signal handler calls this; see voicecoach.stopping)."""
         self.stop_reason = self.stop_reason or reason
-        interrupt = getattr(self._source, "interrupt", None)
-        if interrupt is not None:
-            interrupt()  # a microphone waiting to come back stops waiting
+        for edge in (self._source, self.sink):
+            interrupt = getattr(edge, "interrupt", None)
+            if interrupt is not None:
+                interrupt()  # a microphone waiting to come back, a speaker draining
 
     def device_changed(self, device: str, state: str, text: str) -> None:
         """A microphone or speaker went away or came back (the device edge tells us)."""

@@ -513,6 +513,7 @@ class SpeakerSink(_DeviceStream):
         self._stream: Any = None
         self._closed = False
         self._failed = False
+        self._interrupted = False
         self.emitted_samples = 0  # samples handed to the device, silence included
         self.played_samples = 0  # samples of the coach's voice handed to the device
         self.prompt_samples = 0  # samples of the current/last prompt handed to the device
@@ -670,10 +671,19 @@ class SpeakerSink(_DeviceStream):
         )
 
     def drain(self, timeout: float = 30.0) -> None:
-        """Let everything queued be heard (the coach's goodbye), then return."""
-        if self.wait(timeout) and self._stream is not None:
-            # Handed to the device is not yet heard: wait out the output latency too.
-            time.sleep(self.latency + 0.05)
+        """Let everything queued be heard (the coach's goodbye), then return; at once
+        after ``interrupt()`` (a signal)."""
+        deadline = time.monotonic() + timeout
+        while not self._interrupted and time.monotonic() < deadline:
+            if self.wait(0.1):
+                if self._stream is not None:
+                    # Handed to the device is not yet heard: wait out the output latency.
+                    time.sleep(self.latency + 0.05)
+                return
+
+    def interrupt(self) -> None:
+        """Stop waiting in ``drain`` (safe from a signal handler)."""
+        self._interrupted = True
 
     def close(self) -> None:
         self._closed = True
