@@ -170,8 +170,11 @@ def _tell_device_changes(session: Session, *edges: object) -> None:
 
 
 def sessions_dir() -> Path:
-    """Where each session gets its own folder unless --log-dir says otherwise."""
-    return Path.home() / ".local" / "share" / "voicecoach" / "sessions"
+    """Where each session gets its own folder unless --log-dir says otherwise: the
+    ``log_dir`` setting (default ``~/.local/share/voicecoach/sessions``)."""
+    from voicecoach.config import load_settings
+
+    return Path(load_settings().log_dir)
 
 
 def _check_before_listening(args: argparse.Namespace) -> None:
