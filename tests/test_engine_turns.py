@@ -92,7 +92,8 @@ def test_coach_yields_when_the_sender_picks_up_during_the_hold_line() -> None:
 
 
 def test_a_mid_thought_pause_is_not_the_end_of_the_turn() -> None:
-    send = (Line("I felt hurt when you", dur=1.6), Line("forgot my birthday.", after=2.0, dur=1.5))
+    # A pause a little shorter than turn_end_incomplete_s (2.0 s).
+    send = (Line("I felt hurt when you", dur=1.6), Line("forgot my birthday.", after=1.7, dur=1.5))
     r = rehearse(**{"imago.send@Alex": send})
     assert sender_words(r) == ["I felt hurt when you", "forgot my birthday."]
     assert "engine.hold_floor" not in r.said()

@@ -71,8 +71,12 @@ def test_end_wait_follows_the_words_and_the_step() -> None:
     assert end_wait_s("Because.", "message", msg, S) == S.turn_end_incomplete_s
     assert end_wait_s("Wait a second.", "message", msg, S) == S.turn_end_incomplete_s
     # A yes/no question ends on the answer, punctuated or not, unless it goes on.
-    assert end_wait_s("No I don't", "yesno", S.turn_end_s, S) == S.turn_end_s
-    assert end_wait_s("No I don't", "free", S.turn_end_s, S) == S.turn_end_incomplete_s
+    no = "No I don't think we can do that now"  # unpunctuated, as on a phone line
+    assert end_wait_s(no, "yesno", S.turn_end_s, S) == S.turn_end_s
+    assert end_wait_s(no, "free", S.turn_end_s, S) == S.turn_end_incomplete_s
+    # A question mark is believed, a short unpunctuated reply is whole.
+    assert end_wait_s("Where would you go from?", "message", msg, S) == msg
+    assert end_wait_s("okay that sounds good", "message", msg, S) == msg
     assert end_wait_s("Yes, but", "yesno", S.turn_end_s, S) == S.turn_end_incomplete_s
     assert trails_off("I felt lonely and") and not trails_off("Yes.")
     assert not looks_complete("Let me think.")

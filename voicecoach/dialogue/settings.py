@@ -21,7 +21,9 @@ class Settings:
     speak_help: bool = False  # read the help information aloud too (off: it may be private)
     turn_end_s: float = 0.35  # silence that ends a turn after a finished sentence: about
     # the gap people leave between turns; a trailing "and I..." waits much longer (below)
-    turn_end_incomplete_s: float = 2.5  # ... after a sentence that trails off ("and I...")
+    turn_end_incomplete_s: float = 2.0  # ... after a sentence that trails off ("and I...").
+    # 2.5 s cut off no fewer within-turn pauses in the real phone dialogues' tuning half
+    # (voicecoach.lab.turntaking) and put the messages' p95 at 2.5 s
     message_end_s: float = 0.7  # a sender's message, after a finished sentence: a
     # trailing "...and I" or "let me think" still waits turn_end_incomplete_s, and a sender
     # who goes on as the coach begins gets the floor back (engine Reopen). Was 1.2 s:

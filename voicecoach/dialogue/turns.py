@@ -28,6 +28,8 @@ _WEAK = frozenset(
     "who where as at by in on".split()
 )
 _WORDS = re.compile(r"[a-z']+")
+_JOINS = frozenset("and but or so because um uh er erm".split())  # never end a question
+_UNPUNCTUATED_WORDS = 4  # up to this many words without final punctuation can be whole
 # Closing words that announce more to come ("wait a second", "let me think").
 _MORE = re.compile(
     r"\b(?:wait a (?:second|minute|moment|sec)|hold on|hang on|let me (?:see|think|check"
@@ -37,16 +39,27 @@ _MORE = re.compile(
 
 
 def looks_complete(text: str) -> bool:
-    """True when ``text`` ends like a finished sentence (not "...and I", "because", "so")."""
+    """True when ``text`` ends like a finished sentence (not "...and I", "because", "so").
+
+    A question mark is believed ("Where would you depart from?"); a full stop is not
+    after a conjunction (transcribers put one after a trailing "because"). Without final
+    punctuation the transcriber did not hear a sentence end: a short stretch that does
+    not stop on a function word is whole ("okay I got it"), a longer one is more likely
+    cut mid-thought. Tuned on the tuning half of the real phone dialogues and of the
+    LibriSpeech readers (`voicecoach.lab.turntaking`): 4 words instead of 2 without
+    punctuation took the turn ends called unfinished there from 22 to 14 of 87 with no
+    more cut-offs; 6 and more cut off readers pausing mid-sentence."""
     s = text.strip()
     words = _WORDS.findall(s.lower())
-    if not words or trails_off(s):
+    if not words:
         return False
-    if s.endswith((".", "!", "?")):
+    if s.endswith(("?", "!")) and words[-1] not in _JOINS:
         return True
-    # No full stop: the transcriber did not hear a sentence end. Short answers ("yes") are
-    # whole; a longer stretch without one is more likely cut mid-thought ("I felt").
-    return words[-1] not in _WEAK and len(words) < 3
+    if trails_off(s):
+        return False
+    if s.endswith("."):
+        return True
+    return words[-1] not in _WEAK and len(words) <= _UNPUNCTUATED_WORDS
 
 
 def trails_off(text: str) -> bool:
