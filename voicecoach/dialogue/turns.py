@@ -59,7 +59,9 @@ def looks_complete(text: str) -> bool:
         return False
     if s.endswith("."):
         return True
-    return words[-1] not in _WEAK and len(words) <= _UNPUNCTUATED_WORDS
+    # Counted since the last sentence end: a turn is several utterances joined.
+    tail = _WORDS.findall(re.split(r"[.!?]\s", s.lower())[-1])
+    return words[-1] not in _WEAK and len(tail) <= _UNPUNCTUATED_WORDS
 
 
 def trails_off(text: str) -> bool:
