@@ -52,6 +52,12 @@ discarded; when the utterance ends on the same speech, its text is the guess's. 
 synchronously at this media-time point, so a replay gives the same events however
 long the transcription takes; on a live microphone it runs while the pause does."""
 
+SPECULATE_MAX_S = 6.0
+"""Longest open utterance transcribed speculatively. Every pause of 0.18-0.35 s inside a
+long message would otherwise transcribe the whole utterance again (CPU a 2-core machine
+needs for listening); a message ends 0.7 s into its pause, so for long utterances the
+text made when the utterance ends (0.35 s) is still in time."""
+
 MIN_GARBLED_S = 0.6
 """Seconds of speech with no words transcribed that still count as a (garbled) turn: the
 engine answers it with "I didn't catch that" rather than waiting out the silence."""
@@ -433,6 +439,7 @@ class Session:
             or not self._quick_ends
             or p.silent_s < SPECULATE_AFTER_S - 1e-6
             or getattr(self.engine, "heat_pending", False)  # the pause first (see _events)
+            or p.end - p.start > SPECULATE_MAX_S
         ):
             return
         audio = self._preroll_onto(self._preroll, p.start, p.audio)

@@ -603,6 +603,8 @@ def measure_dialogue(models: Any, *, quick: bool, voices: str = "demo") -> dict[
         "wall_s": round(wall, 1),
         "detections": sum(e["type"] == "detect" for e in events),
         "end_of_turn": end_of_turn(inst, events),
+        # transcriptions made while a pause ran, and how many of them a turn used
+        "speculative": {"made": session.guesses, "used": session.guesses_used},
         "pause_handoff": pause_from_detections(inst, events),
         "heat_to_first_word": heat_to_first_word(events, _pause_lead_s(session)),
     }
