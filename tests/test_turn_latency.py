@@ -263,3 +263,22 @@ def test_the_next_line_opening_is_made_while_a_line_plays(tmp_path):
             return ["Second line. And more."]
 
     assert _synthesized(_TwoLines(), tmp_path) == ["First line.", "Second line."]
+
+
+def test_listener_reports_the_open_utterance_while_its_speaker_pauses():
+    # What the session transcribes speculatively: the utterance so far, mid-pause.
+    listener = Listener()
+    listener.set_hangover(0.6)
+    audio = _two_words_with_a_pause(0.45)  # voice 1-2 s, pause, voice 2.45-3.45 s
+    seen = []
+    for i in range(0, len(audio), 480):
+        listener.feed(audio[i : i + 480])
+        seen.append(((i + 480) / SAMPLE_RATE, listener.pause()))
+    during_voice = [p for t, p in seen if 1.3 <= t <= 1.9]
+    assert during_voice and all(p is None for p in during_voice)
+    mid = next(p for t, p in seen if t >= 2.3)  # 0.3 s into the pause
+    assert mid is not None and 0.2 <= mid.silent_s <= 0.4
+    assert abs(mid.start - 1.0) <= 0.1 and abs(mid.voiced_end - 2.0) <= 0.1
+    assert mid.audio.size == round((mid.end - mid.start) * SAMPLE_RATE)
+    later = next(p for t, p in seen if t >= 3.6)  # the voice went on, then paused again
+    assert later is not None and later.start == mid.start and later.voiced_end > 3.3
