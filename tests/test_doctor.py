@@ -98,3 +98,15 @@ def test_doctor_on_the_virtual_devices(virtual_audio):
     assert checks["microphone"].status == "ok" and checks["speakers"].status == "ok"
     level = checks["microphone level"]
     assert level.detail.startswith("loudest") and np.isfinite(float(level.detail.split()[1]))
+
+
+def test_a_damaged_voice_profile_is_named_with_its_fix(tmp_path):
+    pytest.importorskip("voicecoach.profiles")  # the saved profiles (issue #14)
+    profiles = tmp_path / "profiles"
+    profiles.mkdir(mode=0o700)
+    bad = profiles / "Alex.json"
+    bad.write_text("{not json")
+    bad.chmod(0o600)
+    c = doctor.check_profiles(profiles)
+    assert c.status == "fail" and c.detail.startswith("Alex.json")
+    assert "voicecoach enroll NAME" in c.fix

@@ -214,7 +214,23 @@ def check_profiles(profile_dir: Path) -> Check:
             f"readable by others: {', '.join(loose)}",
             f"chmod 700 {profile_dir} and chmod 600 the files in it (they describe voices).",
         )
-    return _ok("voice profiles", f"{len(files)} file(s) in {profile_dir}")
+    try:
+        from voicecoach.profiles import ProfileStore  # type: ignore[import-not-found]
+    except ImportError:  # profiles not in this version: the files are only listed
+        return _ok("voice profiles", f"{len(files)} file(s) in {profile_dir}")
+    found = ProfileStore(profile_dir).all()
+    bad = [(path, err) for path, err in found if isinstance(err, Exception)]
+    if bad:
+        path, err = bad[0]
+        return Check(
+            "voice profiles",
+            "fail",
+            f"{path.name}: {err}",
+            "Learn that voice again with `voicecoach enroll NAME`, or remove it with "
+            "`voicecoach forget NAME`.",
+        )
+    names = ", ".join(p.name for _, p in found) or "none"
+    return _ok("voice profiles", f"{names} in {profile_dir}")
 
 
 def check_satellite(uri: str) -> Check:

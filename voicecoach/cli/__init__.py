@@ -72,8 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
             module.NAME,
             help=module.HELP,
             description=module.HELP,
-            # A module may set its own epilog in add_arguments (serve, service) instead.
-            epilog=epilog(module.EXAMPLES) if hasattr(module, "EXAMPLES") else None,
+            # A module may set its own epilog in add_arguments (serve, service) instead;
+            # one with neither still shows how it is called.
+            epilog=epilog(getattr(module, "EXAMPLES", [f"voicecoach {module.NAME}"])),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(p)
