@@ -116,7 +116,8 @@ def test_plain_view_prints_a_line_per_change_and_no_cursor_codes():
 
 def test_make_view_picks_plain_for_a_pipe_and_none_when_quiet():
     pipe = io.StringIO()
-    assert isinstance(make_view(False, pipe), PlainView)
+    view = make_view(False, pipe, partners=("Alex", "Sam"))
+    assert isinstance(view, PlainView) and view.state.partners == ["Alex", "Sam"]
     assert make_view(True, pipe) is None
 
 

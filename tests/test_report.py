@@ -241,3 +241,9 @@ def _assert_not_blank(png: Path) -> None:
     colours = {tuple(px) for px in (img[::7, ::7].reshape(-1, 3) * 255).astype(int)}
     assert len(colours) > 50
     assert np.mean(img < 0.5) > 0.01  # dark ink: text and axes
+
+
+def test_a_log_with_nothing_said_still_gets_a_page(tmp_path):
+    (tmp_path / "events.jsonl").write_text('{"type": "session", "t": 0.0, "state": "start"}\n')
+    html = write_report(tmp_path).read_text()
+    assert "<h1>Your conversation</h1>" in html and "No talking was recorded." in html

@@ -276,7 +276,7 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
     except OSError as exc:
         sink.close()
         raise UserError(f"Cannot create a session folder in {base} ({exc}).") from exc
-    view = make_view(args.quiet)
+    view = make_view(args.quiet, partners=tuple(args.partners))
     session = build_session(
         models=models,
         sink=sink,

@@ -282,13 +282,20 @@ def _level_bar(lv: PartnerLevel) -> Any:
     return bar + Text(f" {lv.level_db:+.0f} dB vs calm{pitch}")
 
 
-def make_view(quiet: bool, out: TextIO | None = None) -> PlainView | RichView | None:
-    """The view for this terminal: none when quiet, a panel on a terminal, else lines."""
+def make_view(
+    quiet: bool, out: TextIO | None = None, partners: tuple[str, ...] = ()
+) -> PlainView | RichView | None:
+    """The view for this terminal: none when quiet, a panel on a terminal, else lines.
+    ``partners``: the names the session knows from the start (shown before they speak)."""
     if quiet:
         return None
     stream = out or sys.stdout
+    view: PlainView | RichView
     if stream.isatty():
         from rich.console import Console
 
-        return RichView(Console(file=stream))
-    return PlainView(stream)
+        view = RichView(Console(file=stream))
+    else:
+        view = PlainView(stream)
+    view.state.partners = list(partners)
+    return view

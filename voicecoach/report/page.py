@@ -112,7 +112,8 @@ def _went_well(s: Summary) -> str:
 
 
 def report_page(s: Summary, svg: str) -> str:
-    names = " and ".join(escape(p) for p in s.partners) or "You"
+    names = " and ".join(escape(p) for p in s.partners)
+    heading = f"{names}: your conversation" if names else "Your conversation"
     levels = (
         ""
         if s.has_levels
@@ -125,7 +126,7 @@ def report_page(s: Summary, svg: str) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Your conversation: {escape(s.name)}</title><style>{STYLE}</style></head>
 <body>
-<h1>{names}: your conversation</h1>
+<h1>{heading}</h1>
 <p class="sub">Session {escape(s.name)}, {_length(s.duration_s)}. This is a picture of how
 the talk went, not a judgement. voicecoach is not therapy.</p>
 <h2>How it went, minute by minute</h2>
