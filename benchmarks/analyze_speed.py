@@ -4,7 +4,7 @@ Builds a ~2 minute two-partner dialogue from Piper speech (one voice shifted to 
 like a second person), with pauses, quick turns and interruptions, enrols both partners,
 and times `voicecoach.perception.analyze.analyze` over it. Target: >= 20x on 2 cores.
 
-    python benchmarks/analyze_speed.py [--minutes 2] [--threads 2]
+    python benchmarks/analyze_speed.py [--minutes 2] [--threads 2] [--unenrolled]
 """
 
 from __future__ import annotations
@@ -52,16 +52,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=2.0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument(
+        "--unenrolled", action="store_true", help="no enrolment: the voices are found first"
+    )
     args = ap.parse_args()
     # numpy / onnxruntime thread pools sized to the target machine.
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     from voicecoach.perception.analyze import analyze
 
     audio, ea, eb = build(args.minutes)
+    enroll = None if args.unenrolled else {"alex": ea, "sam": eb}
     analyze(audio[: 16000 * 5], enroll={"alex": ea, "sam": eb})  # warm-up: model load
     t0 = time.perf_counter()
     cpu0 = time.process_time()
-    res = analyze(audio, enroll={"alex": ea, "sam": eb})
+    res = analyze(audio, enroll=enroll)
     wall = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     dur = len(audio) / 16000
@@ -69,7 +73,7 @@ def main() -> None:
     print(
         f"analyze: {dur:.0f} s of audio in {wall:.2f} s wall ({cpu:.2f} s CPU): "
         f"{dur / wall:.1f}x real time ({len(res['segments'])} segments, "
-        f"{n_int} interruptions)"
+        f"{n_int} interruptions, voices {sorted({s['speaker'] for s in res['segments']})})"
     )
     load = os.getloadavg()[0]
     if load > 1.5:

@@ -633,6 +633,9 @@ def evaluate(data_dir: Path, dialogue_sets: int = 1) -> dict[str, Any]:
             timer.stage = f"{dialogue_sets} dialogue sets"
             out["dialogue_sets"] = _eval_dialogue_sets(libri, timer, dialogue_sets)
             out["stranger_sets"] = _eval_stranger_sets(libri, timer, dialogue_sets)
+    from voicecoach.lab.eval_realrec import evaluate_realrec  # (it imports this module)
+
+    out["realrec"] = evaluate_realrec(data_dir, timer)
     out["speed_x_realtime"] = round(timer.audio_s / max(timer.wall_s, 1e-9), 1)
     out["audio_s"] = round(timer.audio_s, 1)
     if timer.progress is not None:
@@ -709,6 +712,9 @@ def format_eval(d: dict[str, Any]) -> str:
                 f"(unknown {_fmt(st['stranger_unknown_pct'], ' %')}, target 0), couple "
                 f"attribution {_fmt(st['couple_attribution_pct'], ' %')}"
             )
+    from voicecoach.lab.eval_realrec import format_realrec
+
+    lines += format_realrec(d.get("realrec", {}))
     lines.append(
         f"Speed: {d.get('speed_x_realtime')}x real time over {d.get('audio_s')} s "
         "(target >= 20x on 2 cores)"

@@ -6,6 +6,7 @@ This is deliberately not a second implementation: the audio is fed to the same
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ import numpy as np
 
 from voicecoach.audio.files import AudioFile
 from voicecoach.errors import UserError
+from voicecoach.perception.diarize import discover
 from voicecoach.perception.listener import Listener, ListenerConfig
 from voicecoach.perception.stages.enrol import EnrolmentCache
 from voicecoach.perception.types import Interruption, Overlap, RaisedVoice, Utterance
@@ -60,14 +62,26 @@ def analyze(
     """Run the Listener over ``audio``; see the module docstring for the result format.
 
     ``enroll``: partner name -> calm speech of that partner (path or array); their voices
-    are then named. Without it voices are labelled speaker1, speaker2, ... in order of
-    appearance, each calibrated on its first calm speech, or the single expected voice
-    on ``calibration``. ``enrolments``: a cache shared by calls that may enrol the same
-    audio again (an evaluation), so its voice is learnt once. ``progress`` is told the
-    seconds of audio analysed so far, after each chunk.
+    are then named. With ``calibration`` instead, one expected voice (speaker1) is
+    calibrated on it. Without either, the voices are found on their own (`diarize`: a
+    first pass over the recording clusters its d-vectors) and labelled speaker1,
+    speaker2, ... in order of appearance; the enrolled pipeline then runs on them.
+    ``enrolments``: a cache shared by calls that may enrol the same audio again (an
+    evaluation), so its voice is learnt once. ``progress`` is told the seconds of audio
+    analysed so far, after each chunk (of the last pass).
     """
     signal = _chunks(audio, "audio")  # opened (and checked) before any voice is learnt
-    listener = Listener(config, enrolments=enrolments)
+    cfg = config or ListenerConfig()
+    discovered = []
+    if not enroll and calibration is None and cfg.attribute.auto_speakers:
+        discovered = discover(lambda: _chunks(audio, "audio"))
+        # The voices are all found up front: nobody else is to be invented on the way.
+        cfg = dataclasses.replace(
+            cfg, attribute=dataclasses.replace(cfg.attribute, auto_speakers=False)
+        )
+    listener = Listener(cfg, enrolments=enrolments)
+    for profile in discovered:
+        listener.bank.add(profile)
     try:
         if enroll:
             for name, src in enroll.items():

@@ -1,0 +1,309 @@
+"""Unenrolled analysis and real recordings: the `voicecoach eval` section for issue #13
+(items 4 and 6).
+
+1. **Voices told apart without enrolment** on dialogues composed from the 48
+   speechocean762 voices (``speakers/``): the speakers are split into a tuning half and
+   a validation half (alternately by id within each sex); every setting of `diarize`
+   is chosen on the tuning half (`tune`), the numbers reported are the validation
+   half's, with the spread over pairs. Each dialogue alternates the two voices' six
+   sentences, about half the changes cutting in 0.5-1.0 s early (`evaluate._lay_out`).
+   Scored after the best mapping of speaker1, speaker2, ... to the true voices:
+   attribution of single-speaker time, interruption recall / precision, and whether
+   the number of voices was right; single-voice recordings must stay one voice.
+2. **Real phone dialogues** (``conversations/``: SpokenWOZ, 8 kHz stereo, caller left,
+   agent right, word timings): the two channels mixed to one track, as one microphone
+   hears them. (a) attribution with each speaker enrolled on their own first solo
+   speech of the same recording (up to `ENROL_S`), scored on the rest of it, which is
+   analysed on its own; (b) the whole recording analysed without enrolment, attribution
+   after the best label mapping; (c) interruptions of both against the word timings:
+   a speaker's run of words (gaps < `RUN_GAP_S`) starting while the other's run began
+   at least 0.2 s before and goes on at least 0.2 s after. A run shorter than
+   `BACKCHANNEL_S` ("yeah", "okay") is a back-channel: a detection there counts
+   neither way (reported apart).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voicecoach.lab.evaluate import HIT_EARLY, HIT_LATE, _Dialogue, _lay_out, _Timer
+from voicecoach.perception.analyze import load_audio
+from voicecoach.perception.diarize import DiarizeConfig, WindowFeatures, embed_windows, voices
+from voicecoach.perception.embedder import Embedder
+
+log = logging.getLogger(__name__)
+
+ENROL_S = 8.0  # solo speech each phone speaker is enrolled on
+RUN_GAP_S = 0.5  # words closer than this are one run of speech
+BACKCHANNEL_S = 1.0  # a run shorter than this, amid the other's, is a back-channel
+SEED = 13
+
+
+# ---------------------------------------------------------------- speechocean762 voices
+
+
+@functools.lru_cache(maxsize=1)
+def _voices(root: Path) -> dict[str, tuple[str, list[np.ndarray]]]:
+    """speaker id -> (sex, its utterances)."""
+    manifest = json.loads((root / "manifest.json").read_text())
+    return {
+        sid: (s["sex"], [load_audio(root / f["audio"]) for f in s["files"]])
+        for sid, s in sorted(manifest["speakers"].items())
+    }
+
+
+def split(root: Path) -> dict[str, dict[str, list[str]]]:
+    """part ("tuning" / "validation") -> sex -> speaker ids: alternately by id."""
+    out: dict[str, dict[str, list[str]]] = {"tuning": {}, "validation": {}}
+    for sex in ("F", "M"):
+        ids = [sid for sid, (s, _) in _voices(root).items() if s == sex]
+        out["tuning"][sex] = ids[0::2]
+        out["validation"][sex] = ids[1::2]
+    return out
+
+
+def pairs(part: dict[str, list[str]]) -> list[tuple[str, str, str]]:
+    """(kind, a, b): each voice in two same-sex pairs and two mixed pairs."""
+    f, m = part["F"], part["M"]
+    out = []
+    for kind, ids in (("FF", f), ("MM", m)):
+        for i in range(len(ids)):
+            out.append((kind, ids[i], ids[(i + 1) % len(ids)]))
+    for i in range(min(len(f), len(m))):
+        out.append(("FM", f[i], m[i]))
+        out.append(("FM", f[i], m[(i + 1) % len(m)]))
+    return out
+
+
+def compose_pair(root: Path, a: str, b: str, rng: np.random.Generator) -> _Dialogue:
+    """A and B alternate their six sentences (about half the changes cut in)."""
+    va, vb = _voices(root)[a][1], _voices(root)[b][1]
+    seq = [(who, x) for xa, xb in zip(va, vb, strict=False) for who, x in ((0, xa), (1, xb))]
+    return _lay_out(seq, (a, b), rng)
+
+
+def compose_trio(root: Path, ids: tuple[str, str, str], rng: np.random.Generator) -> _Dialogue:
+    """Three voices taking turns (for tuning how readily a third voice is split off)."""
+    vs = [_voices(root)[i][1] for i in ids]
+    seq = [(who, vs[who][k]) for k in range(6) for who in range(3)]
+    return _lay_out(seq, ids, rng)
+
+
+def compose_single(root: Path, a: str, rng: np.random.Generator) -> _Dialogue:
+    """One voice's six sentences with pauses: one speaker, no interruption."""
+    return _lay_out([(0, x) for x in _voices(root)[a][1]], (a, "nobody"), rng)
+
+
+def best_mapping(labels: np.ndarray, truth: np.ndarray, names: list[str]) -> dict[str, str]:
+    """speakerN -> true name maximising the agreement on ``labels`` vs ``truth`` (both per
+    block); labels left over map to themselves (counted wrong)."""
+    found = sorted({str(x) for x in labels if str(x).startswith("speaker")})
+    best: dict[str, str] = {}
+    best_score = -1
+    for perm in itertools.permutations(names + [""] * len(found), len(found)):
+        score = sum(
+            int(((labels == f) & (truth == n)).sum()) for f, n in zip(found, perm, strict=True) if n
+        )
+        if score > best_score:
+            best_score = score
+            best = {f: (n or f) for f, n in zip(found, perm, strict=True)}
+    return best
+
+
+def renamed(res: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
+    """``res`` with its speaker labels mapped (segments and events)."""
+    segs = [{**s, "speaker": mapping.get(s["speaker"], s["speaker"])} for s in res["segments"]]
+    evs = []
+    for e in res["events"]:
+        e = dict(e)
+        for k in ("speaker", "interrupted"):
+            if k in e:
+                e[k] = mapping.get(e[k], e[k])
+        evs.append(e)
+    return {**res, "segments": segs, "events": evs}
+
+
+def _labels(n: int, res: dict[str, Any]) -> np.ndarray:
+    label = np.full(n, "", dtype=object)
+    for s in res["segments"]:
+        label[int(s["start"] * 100) : int(s["end"] * 100)] = s["speaker"]
+    return label
+
+
+def score_unenrolled(d: _Dialogue, res: dict[str, Any], n_true: int) -> dict[str, int]:
+    """Counts for one unenrolled analysis of a composed dialogue."""
+    label = _labels(len(d.owner), res)
+    single = (d.owner == 1) | (d.owner == 2)
+    truth = np.where(d.owner == 1, d.names[0], d.names[1])
+    mapping = best_mapping(label[single], truth[single], list(d.names[:n_true]))
+    said = np.array([mapping.get(x, x) for x in label[single]], dtype=object)
+    found = {s["speaker"] for s in res["segments"] if s["speaker"].startswith("speaker")}
+    return {
+        **_match_onsets(d.onsets, renamed(res, mapping)),
+        "single_blocks": int(single.sum()),
+        "correct": int((said == truth[single]).sum()),
+        "unknown": int((said == "unknown").sum()),
+        "dialogues": 1,
+        "count_right": int(len(found) == n_true),
+        "over": int(len(found) > n_true),
+    }
+
+
+def _match_onsets(onsets: list[tuple[float, str]], res: dict[str, Any]) -> dict[str, int]:
+    """Interruptions found (within `HIT_EARLY`..`HIT_LATE` of a true onset, each onset
+    matched once) and detected."""
+    inter = [e for e in res["events"] if e["type"] == "interruption"]
+    matched: set[int] = set()
+    tp = 0
+    for e in inter:
+        ok = [
+            i
+            for i, (t, _) in enumerate(onsets)
+            if HIT_EARLY <= e["time"] - t <= HIT_LATE and i not in matched
+        ]
+        if ok:
+            matched.add(ok[0])
+            tp += 1
+    return {"true": len(onsets), "found": len(matched), "detected": len(inter), "tp": tp}
+
+
+def _pct(k: int, n: int) -> float | None:
+    return round(100.0 * k / n, 1) if n else None
+
+
+def _summary(c: dict[str, int]) -> dict[str, Any]:
+    return {
+        "attribution_pct": _pct(c.get("correct", 0), c.get("single_blocks", 0)),
+        "unknown_pct": _pct(c.get("unknown", 0), c.get("single_blocks", 0)),
+        "interruption_recall_pct": _pct(c.get("found", 0), c.get("true", 0)),
+        "interruption_precision_pct": _pct(c.get("tp", 0), c.get("detected", 0)),
+        "interruptions": c.get("true", 0),
+        "voice_count_right_pct": _pct(c.get("count_right", 0), c.get("dialogues", 0)),
+        "dialogues": c.get("dialogues", 0),
+    }
+
+
+def _add(into: dict[str, int], c: dict[str, int]) -> None:
+    for k, v in c.items():
+        into[k] = into.get(k, 0) + v
+
+
+def _spread(values: list[float | None]) -> dict[str, float] | None:
+    v = [x for x in values if x is not None]
+    if not v:
+        return None
+    return {
+        "min": round(float(np.min(v)), 1),
+        "p10": round(float(np.percentile(v, 10)), 1),
+        "median": round(float(np.median(v)), 1),
+    }
+
+
+def eval_unenrolled(root: Path, timer: _Timer, part: str = "validation") -> dict[str, Any]:
+    """The composed pairs and single voices of ``part``, analysed without enrolment."""
+    ids = split(root)[part]
+    rng = np.random.default_rng(SEED)
+    counts: dict[str, dict[str, int]] = {}
+    per_pair = []
+    for kind, a, b in pairs(ids):
+        d = compose_pair(root, a, b, rng)
+        sc = score_unenrolled(d, timer.run(d.audio), 2)
+        _add(counts.setdefault(kind, {}), sc)
+        per_pair.append({"pair": kind, "names": (a, b), **sc})
+    singles: dict[str, int] = {}
+    for sid in ids["F"] + ids["M"]:
+        d = compose_single(root, sid, rng)
+        _add(singles, score_unenrolled(d, timer.run(d.audio), 1))
+    total: dict[str, int] = {}
+    for c in counts.values():
+        _add(total, c)
+    return {
+        "part": part,
+        "speakers": len(ids["F"]) + len(ids["M"]),
+        "all": _summary(total),
+        **{k: _summary(v) for k, v in counts.items()},
+        "single_voice": _summary(singles),
+        "pair_spread": {
+            "attribution_pct": _spread([_pct(p["correct"], p["single_blocks"]) for p in per_pair]),
+            "interruption_recall_pct": _spread([_pct(p["found"], p["true"]) for p in per_pair]),
+        },
+        "pairs": per_pair,
+    }
+
+
+SPLIT_GRID = tuple(
+    (a, b) for a in (-0.5, -0.4, -0.3, -0.2, -0.1, 0.0, 0.1) for b in (0.0, 0.25, 0.5, 0.75, 1.0)
+)
+
+
+def tune(root: Path, grid: tuple[tuple[float, float], ...] = SPLIT_GRID) -> list[dict[str, Any]]:
+    """Window-level sweep of `DiarizeConfig` (split_min, split_more) on the tuning
+    speakers only: per setting, the share of recordings (single voices, pairs, trios)
+    given the right number of voices and the share of single-voice windows in their
+    voice's cluster (after the best mapping). Windows and features are computed once."""
+    ids = split(root)["tuning"]
+    rng = np.random.default_rng(SEED)
+    emb = Embedder()
+    cases = [(2, compose_pair(root, a, b, rng)) for _, a, b in pairs(ids)]
+    cases += [(1, compose_single(root, sid, rng)) for sid in ids["F"] + ids["M"]]
+    f, m = ids["F"], ids["M"]
+    for i in range(len(f)):
+        trio = (f[i], f[(i + 1) % len(f)], m[i]) if i % 2 else (f[i], m[i], m[(i + 1) % len(m)])
+        cases.append((3, compose_trio(root, trio, rng)))
+    cfg0 = DiarizeConfig()
+    prepared = []
+    for n, d in cases:
+        w = embed_windows(lambda d=d: iter([d.audio]), cfg0, emb)
+        truth = np.array([_window_owner(d.owner, int(s)) for s in w.starts])
+        prepared.append((n, w, WindowFeatures(w), truth))
+    rows = []
+    for split_min, split_more in grid:
+        cfg = dataclasses.replace(cfg0, split_min=split_min, split_more=split_more)
+        right: dict[int, int] = {}
+        ok_w = tot_w = 0
+        for n, w, feats, truth in prepared:
+            found = voices(w, feats, cfg)
+            right[n] = right.get(n, 0) + (len(found) == n)
+            lab = np.full(len(w.starts), -1)
+            for k, idx in enumerate(found):
+                lab[idx] = k
+            labels = list(range(1, n + 1)) + [0] * len(found)
+            ok_w += max(
+                (
+                    sum(int(((lab == k) & (truth == t)).sum()) for k, t in enumerate(perm) if t)
+                    for perm in itertools.permutations(labels, len(found))
+                ),
+                default=0,
+            )
+            tot_w += int((truth > 0).sum())
+        n_of = {n: sum(1 for p in prepared if p[0] == n) for n in right}
+        rows.append(
+            {
+                "split_min": split_min,
+                "split_more": split_more,
+                "count_right_pct": _pct(sum(right.values()), len(prepared)),
+                **{f"count_right_{n}_pct": _pct(right[n], n_of[n]) for n in sorted(right)},
+                "windows_right_pct": _pct(ok_w, tot_w),
+            }
+        )
+    return rows
+
+
+def _window_owner(owner: np.ndarray, start_frame: int) -> int:
+    """The voice (1, 2, 3, ...) holding at least half of a window while no other voice
+    speaks in it; 0 if none does."""
+    a = start_frame * 3  # 30 ms frames, 10 ms blocks
+    blk = owner[a : a + 84]
+    for who in range(1, 4):
+        bit = 1 << (who - 1)
+        if len(blk) and (blk & bit).mean() >= 0.5 and not (blk & ~bit).any():
+            return who
+    return 0
