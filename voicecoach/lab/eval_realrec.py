@@ -29,6 +29,7 @@ import functools
 import itertools
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +39,12 @@ from voicecoach.lab.evaluate import HIT_EARLY, HIT_LATE, _Dialogue, _lay_out, _T
 from voicecoach.perception.analyze import load_audio
 from voicecoach.perception.diarize import DiarizeConfig, WindowFeatures, embed_windows, voices
 from voicecoach.perception.embedder import Embedder
+from voicecoach.timebase import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
-ENROL_S = 8.0  # solo speech each phone speaker is enrolled on
+ENROL_S = 8.0  # solo speech each phone speaker is enrolled on ...
+ENROL_PART = 0.4  # ... found within this first part of the recording
 RUN_GAP_S = 0.5  # words closer than this are one run of speech
 BACKCHANNEL_S = 1.0  # a run shorter than this, amid the other's, is a back-channel
 SEED = 13
@@ -212,7 +215,7 @@ def eval_unenrolled(root: Path, timer: _Timer, part: str = "validation") -> dict
     ids = split(root)[part]
     rng = np.random.default_rng(SEED)
     counts: dict[str, dict[str, int]] = {}
-    per_pair = []
+    per_pair: list[dict[str, Any]] = []
     for kind, a, b in pairs(ids):
         d = compose_pair(root, a, b, rng)
         sc = score_unenrolled(d, timer.run(d.audio), 2)
@@ -261,7 +264,7 @@ def tune(root: Path, grid: tuple[tuple[float, float], ...] = SPLIT_GRID) -> list
     cfg0 = DiarizeConfig()
     prepared = []
     for n, d in cases:
-        w = embed_windows(lambda d=d: iter([d.audio]), cfg0, emb)
+        w = embed_windows(functools.partial(iter, [d.audio]), cfg0, emb)
         truth = np.array([_window_owner(d.owner, int(s)) for s in w.starts])
         prepared.append((n, w, WindowFeatures(w), truth))
     rows = []
@@ -307,3 +310,245 @@ def _window_owner(owner: np.ndarray, start_frame: int) -> int:
         if len(blk) and (blk & bit).mean() >= 0.5 and not (blk & ~bit).any():
             return who
     return 0
+
+
+# ---------------------------------------------------------------- real phone dialogues
+
+
+@dataclass
+class _Conversation:
+    name: str
+    mix: np.ndarray  # both channels on one track, 16 kHz
+    owner: np.ndarray  # per 10 ms: bit 1 = A speaks, bit 2 = B (words, gaps < 0.3 s bridged)
+    cutins: list[tuple[float, str]]  # true interruption onsets and who cut in
+    backchannels: list[float]  # onsets of short runs amid the other's speech
+
+
+def _runs(words: list[dict[str, Any]], who: str, gap_s: float) -> list[tuple[float, float]]:
+    """A speaker's runs of words: words closer than ``gap_s`` joined."""
+    out: list[list[float]] = []
+    for w in sorted((w for w in words if w["speaker"] == who), key=lambda w: w["start"]):
+        if out and w["start"] - out[-1][1] < gap_s:
+            out[-1][1] = max(out[-1][1], w["end"])
+        else:
+            out.append([w["start"], w["end"]])
+    return [(a, b) for a, b in out]
+
+
+def load_conversation(path: Path) -> _Conversation:
+    """A SpokenWOZ dialogue: the channels mixed, the truth from the word timings."""
+    from faster_whisper import decode_audio
+
+    left, right = decode_audio(str(path), sampling_rate=SAMPLE_RATE, split_stereo=True)
+    mix = np.clip(0.5 * (left + right), -1, 1).astype(np.float32)
+    words = json.loads(path.with_name(path.name.replace(".flac", ".words.json")).read_text())
+    n = len(mix) // 160
+    owner = np.zeros(n, dtype=int)
+    runs = {who: _runs(words, who, RUN_GAP_S) for who in ("A", "B")}
+    for bit, who in ((1, "A"), (2, "B")):
+        for a, b in _runs(words, who, 0.3):
+            owner[int(a * 100) : int(np.ceil(b * 100))] |= bit
+    cutins, backchannels = [], []
+    for who, other in (("A", "B"), ("B", "A")):
+        for a, b in runs[who]:
+            if any(s <= a - 0.2 and e >= a + 0.2 for s, e in runs[other]):
+                if b - a < BACKCHANNEL_S:
+                    backchannels.append(a)
+                else:
+                    cutins.append((a, who))
+    return _Conversation(path.stem, mix, owner, sorted(cutins), sorted(backchannels))
+
+
+def _score_conversation(
+    c: _Conversation,
+    res: dict[str, Any],
+    offset_s: float = 0.0,
+    names: tuple[str, str] = ("A", "B"),
+) -> dict[str, int]:
+    """Attribution of single-speaker 10 ms blocks (from ``offset_s`` on, where ``res``
+    begins) and interruptions against the cut-ins, back-channel hits counted apart."""
+    i0 = int(round(offset_s * 100))
+    owner = c.owner[i0:]
+    label = _labels(len(owner), res)
+    single = (owner == 1) | (owner == 2)
+    truth = np.where(owner == 1, names[0], names[1])
+    cut = [(t - offset_s, w) for t, w in c.cutins if t >= offset_s + 1.0]
+    back = [t - offset_s for t in c.backchannels if t >= offset_s + 1.0]
+    inter = [e for e in res["events"] if e["type"] == "interruption"]
+    m = _match_onsets(cut, res)
+    at_back = sum(
+        1
+        for e in inter
+        if not any(HIT_EARLY <= e["time"] - t <= HIT_LATE for t, _ in cut)
+        and any(HIT_EARLY <= e["time"] - t <= HIT_LATE for t in back)
+    )
+    return {
+        **m,
+        "detected": m["detected"] - at_back,
+        "at_backchannel": at_back,
+        "single_blocks": int(single.sum()),
+        "correct": int((label[single] == truth[single]).sum()),
+        "unknown": int((label[single] == "unknown").sum()),
+        "dialogues": 1,
+    }
+
+
+def _enrolment(c: _Conversation) -> tuple[dict[str, np.ndarray], float]:
+    """Each speaker's first `ENROL_S` of solo speech (runs of at least 0.5 s where only
+    they speak) within the first `ENROL_PART` of the recording, cut from the mixed
+    track; and where the later of the two ends (s)."""
+    enrol, end = {}, 0.0
+    part = c.owner[: int(len(c.owner) * ENROL_PART)]
+    for bit, who in ((1, "A"), (2, "B")):
+        solo = np.concatenate([[False], part == bit, [False]])
+        edges = np.flatnonzero(np.diff(solo.astype(int)))
+        pieces, got = [], 0.0
+        for a, b in zip(edges[0::2], edges[1::2], strict=True):
+            if b - a < 50:
+                continue
+            take = min(b - a, int((ENROL_S - got) * 100))
+            pieces.append(c.mix[a * 160 : (a + take) * 160])
+            got += take / 100
+            end = max(end, (a + take) / 100)
+            if got >= ENROL_S:
+                break
+        enrol[who] = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+    return enrol, end
+
+
+def eval_conversations(root: Path, timer: _Timer) -> dict[str, Any]:
+    """The phone dialogues: (a) enrolled on their own earlier solo speech, scored on the
+    rest; (b, c) unenrolled over the whole recording, after the best label mapping."""
+    enrolled: dict[str, int] = {}
+    unenrolled: dict[str, int] = {}
+    per: list[dict[str, Any]] = []
+    for path in sorted(root.glob("*.flac")):
+        c = load_conversation(path)
+        enrol, cut = _enrolment(c)
+        start = int(cut * SAMPLE_RATE)
+        res = timer.run(c.mix[start:], enroll=enrol)
+        a = _score_conversation(c, res, cut)
+        res_u = timer.run(c.mix)
+        label = _labels(len(c.owner), res_u)
+        single = (c.owner == 1) | (c.owner == 2)
+        truth = np.where(c.owner == 1, "A", "B")
+        mapping = best_mapping(label[single], truth[single], ["A", "B"])
+        u = _score_conversation(c, renamed(res_u, mapping))
+        found = {s["speaker"] for s in res_u["segments"] if s["speaker"].startswith("speaker")}
+        u["count_right"] = int(len(found) == 2)
+        _add(enrolled, a)
+        _add(unenrolled, u)
+        per.append(
+            {
+                "name": c.name,
+                "enrolled_from_s": round(cut, 1),
+                "enrolled_attribution_pct": _pct(a["correct"], a["single_blocks"]),
+                "unenrolled_attribution_pct": _pct(u["correct"], u["single_blocks"]),
+                "voices_found": len(found),
+                "cutins": len(c.cutins),
+                "backchannels": len(c.backchannels),
+            }
+        )
+    return {
+        "enrolled": {
+            **_summary(enrolled),
+            "at_backchannel": enrolled.get("at_backchannel", 0),
+        },
+        "unenrolled": {
+            **_summary(unenrolled),
+            "at_backchannel": unenrolled.get("at_backchannel", 0),
+        },
+        "spread": {
+            "enrolled_attribution_pct": _spread([p["enrolled_attribution_pct"] for p in per]),
+            "unenrolled_attribution_pct": _spread([p["unenrolled_attribution_pct"] for p in per]),
+        },
+        "conversations": per,
+    }
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def evaluate_realrec(data_dir: Path, timer: _Timer) -> dict[str, Any]:
+    """Both parts, where ``data_dir`` has their data (``speakers/``, ``conversations/``)."""
+    out: dict[str, Any] = {}
+    if (data_dir / "speakers" / "manifest.json").is_file():
+        timer.stage = "dialogues without enrolment"
+        out["unenrolled"] = eval_unenrolled(data_dir / "speakers", timer)
+    if (data_dir / "conversations").is_dir():
+        timer.stage = "real phone dialogues"
+        out["conversations"] = eval_conversations(data_dir / "conversations", timer)
+    return out
+
+
+def _fmt(v: Any, unit: str = " %") -> str:
+    return "n/a" if v is None else f"{v}{unit}"
+
+
+def _line(s: dict[str, Any]) -> str:
+    return (
+        f"attribution {_fmt(s['attribution_pct'])} (unknown {_fmt(s['unknown_pct'])}), "
+        f"interruptions recall {_fmt(s['interruption_recall_pct'])} precision "
+        f"{_fmt(s['interruption_precision_pct'])} (n={s['interruptions']})"
+    )
+
+
+def format_realrec(d: dict[str, Any]) -> list[str]:
+    """The report lines of `evaluate_realrec`."""
+    lines = []
+    u = d.get("unenrolled")
+    if u:
+        lines.append(
+            f"Without enrolment, composed speechocean762 dialogues ({u['part']} speakers, "
+            f"n={u['speakers']}; targets: interruptions >= 75 / 75 %)"
+        )
+        for k in ("all", "FF", "MM", "FM"):
+            if k in u:
+                lines.append(
+                    f"  {k:3s} {_line(u[k])}, voices counted right "
+                    f"{_fmt(u[k]['voice_count_right_pct'])} of {u[k]['dialogues']}"
+                )
+        sv = u["single_voice"]
+        sp = u["pair_spread"]
+        lines.append(
+            f"  one voice alone: counted as one {_fmt(sv['voice_count_right_pct'])} of "
+            f"{sv['dialogues']}, attribution {_fmt(sv['attribution_pct'])}"
+        )
+        lines.append(
+            "  spread over pairs (min / p10 / median): attribution "
+            + " / ".join(_fmt(v, "") for v in (sp["attribution_pct"] or {}).values())
+            + " %, interruption recall "
+            + " / ".join(_fmt(v, "") for v in (sp["interruption_recall_pct"] or {}).values())
+            + " %"
+        )
+    c = d.get("conversations")
+    if c:
+        n = c["enrolled"]["dialogues"]
+        lines.append(f"Real phone dialogues (SpokenWOZ, n={n}, both channels on one track)")
+        lines.append(f"  enrolled on an earlier stretch: {_line(c['enrolled'])} (target >= 90 %)")
+        lines.append(
+            f"  without enrolment: {_line(c['unenrolled'])}, two voices found in "
+            f"{_fmt(c['unenrolled']['voice_count_right_pct'])}"
+        )
+        sp = c["spread"]
+        lines.append(
+            "  per dialogue (min / p10 / median): enrolled "
+            + " / ".join(_fmt(v, "") for v in (sp["enrolled_attribution_pct"] or {}).values())
+            + " %, unenrolled "
+            + " / ".join(_fmt(v, "") for v in (sp["unenrolled_attribution_pct"] or {}).values())
+            + " %"
+        )
+    return lines
+
+
+if __name__ == "__main__":
+    import sys
+
+    logging.basicConfig(level=logging.WARNING)
+    root = Path(sys.argv[2] if len(sys.argv) > 2 else "../shared/dev-audio")
+    if sys.argv[1:2] == ["tune"]:
+        for row in tune(root / "speakers"):
+            print(json.dumps(row))
+    else:
+        timer = _Timer()
+        print("\n".join(format_realrec(evaluate_realrec(root, timer))))

@@ -60,6 +60,8 @@ class DiarizeConfig:
     # recording of a couple rarely holds a third voice; a split half is smaller, and a
     # voice's calm and lively halves can look like two)
     core_windows: int = 16  # windows nearest a cluster's centre that build its profile
+    change_s: float = 1.2  # ... none starting this close to another voice's window
+    core_min_clean: int = 3  # ... unless fewer than this many are that far
     baseline_s: float = 6.0  # earliest core speech the calm baseline is measured on
     max_voices: int = 6
 
@@ -220,7 +222,8 @@ def voices(windows: Windows, feats: WindowFeatures, cfg: DiarizeConfig) -> list[
     min_n = max(cfg.min_voice_s / win_s, cfg.min_share * n)
     if n < min_n:
         return []
-    todo, out = [np.arange(n)], []
+    todo: list[np.ndarray] = [np.arange(n)]
+    out: list[np.ndarray] = []
     while todo:
         idx = todo.pop()
         parts = bisect(embs, idx) if len(idx) >= 2 * min_n else []
@@ -245,13 +248,29 @@ def _core(embs: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
     return idx[np.argsort(-(embs[idx] @ centre))[:k]]
 
 
+def _near_change(
+    starts: np.ndarray, idx: np.ndarray, others: np.ndarray, cfg: DiarizeConfig
+) -> np.ndarray:
+    """Per window of ``idx``: does a window of another voice (``others``) start within
+    `change_s` of it?"""
+    if len(others) == 0:
+        return np.zeros(len(idx), dtype=bool)
+    gap = np.abs(starts[idx][:, None] - starts[others][None, :]).min(axis=1)
+    return gap * FRAME_SAMPLES / SAMPLE_RATE <= cfg.change_s
+
+
 def build_voice(
-    name: str, feats: WindowFeatures, idx: np.ndarray, cfg: DiarizeConfig
+    name: str, feats: WindowFeatures, idx: np.ndarray, others: np.ndarray, cfg: DiarizeConfig
 ) -> VoiceProfile:
-    """A voice profile from a cluster's core: its windows nearest the cluster's centre."""
+    """A voice profile from a cluster's core: its windows nearest the cluster's centre,
+    leaving out those next to another voice's window where enough remain (a change of
+    speaker or an overlap: a frame model that has learnt the other voice's onset as its
+    own holds the floor through a cut-in)."""
     embs = feats.windows.embs
     centre = embs[idx].mean(axis=0)
-    near = idx[np.argsort(-(embs[idx] @ centre))][: cfg.core_windows]
+    clean = idx[~_near_change(feats.windows.starts, idx, others, cfg)]
+    pool = clean if len(clean) >= cfg.core_min_clean else idx
+    near = pool[np.argsort(-(embs[pool] @ centre))][: cfg.core_windows]
     core = np.sort(near)  # in time order: the earliest come first
     emb = embs[core].mean(axis=0)
     emb /= np.linalg.norm(emb) + 1e-12
@@ -292,7 +311,16 @@ def discover(
     windows = embed_windows(source, cfg, embedder or Embedder())
     feats = WindowFeatures(windows)
     found = voices(windows, feats, cfg)
-    profiles = [build_voice(f"speaker{k + 1}", feats, idx, cfg) for k, idx in enumerate(found)]
+    profiles = [
+        build_voice(
+            f"speaker{k + 1}",
+            feats,
+            idx,
+            np.concatenate([o for j, o in enumerate(found) if j != k] or [np.zeros(0, int)]),
+            cfg,
+        )
+        for k, idx in enumerate(found)
+    ]
     log.info(
         "%d voice(s) found in %d speech windows: %s",
         len(profiles),
