@@ -189,7 +189,9 @@ def test_history_compares_sessions_oldest_first(tmp_path, capsys):
     table = format_history(rows)
     assert table.splitlines()[1].startswith("20261201-200000")
     assert all(len(line) <= 80 for line in table.splitlines())
-    page = trend_page(rows, tmp_path / "history.html").read_text()
+    trend = trend_page(rows, tmp_path / "history.html")
+    assert trend.stat().st_mode & 0o777 == 0o600
+    page = trend.read_text()
     assert "<svg" in page and "20261205-200000" in page
     assert cli_main(["history", "--dir", str(tmp_path), "--json", "--no-page"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["interruptions"] == 2

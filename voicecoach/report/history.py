@@ -128,4 +128,5 @@ def trend_page(rows: list[dict[str, Any]], path: Path) -> Path:
 """,
         encoding="utf-8",
     )
+    path.chmod(0o600)  # it names sessions and what went on in them
     return path
