@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from voicecoach.config import Settings
 from voicecoach.dialogue import protocol as dp
 from voicecoach.errors import UserError
 from voicecoach.observer import SessionObserver
+from voicecoach.profiles import StoredProfile
 from voicecoach.session import PromptCache, Session
 from voicecoach.stopping import StopSignals
 from voicecoach.transcript import printer
@@ -61,10 +62,17 @@ def shared_models(
     return _CACHE[key]
 
 
-def make_engine(script: str, partners: tuple[str, str], settings: dict | None = None) -> object:
+def make_engine(
+    script: str,
+    partners: tuple[str, str],
+    settings: dict | None = None,
+    known_voices: Iterable[str] = (),
+) -> object:
     from voicecoach.dialogue.engine import Engine
 
-    return Engine(entry=script, partners=list(partners), settings=settings)
+    return Engine(
+        entry=script, partners=list(partners), settings=settings, known_voices=known_voices
+    )
 
 
 def show_on_screen(action: dp.Show) -> None:
@@ -87,12 +95,21 @@ def build_session(
     barge_in: bool = True,
     view: SessionObserver | None = None,
     listener_config: object | None = None,
+    voices: Mapping[str, StoredProfile] | None = None,
+    mute_while_speaking: bool = True,
 ) -> Session:
     """``view`` (the live view) follows the session; without one, ``echo`` prints the
-    transcript line by line."""
+    transcript line by line. ``voices``: partners' voices known before the session (saved
+    profiles, --enroll): they are not asked to enrol. ``mute_while_speaking``: off when the
+    input cannot hear the coach (a recording), so nothing said during its lines is lost."""
     from voicecoach.perception.listener import Listener
+    from voicecoach.voicelearning import VoiceLearning, add_voice
 
-    engine = make_engine(script, partners, engine_settings)
+    voices = voices or {}
+    listener = Listener(listener_config)  # type: ignore[arg-type]
+    for stored in voices.values():
+        add_voice(listener, stored)
+    engine = make_engine(script, partners, engine_settings, known_voices=voices)
     prompts = PromptCache(models.voice)  # type: ignore[arg-type]
     # The pause and the safety question must start the moment heat is detected.
     prepare = getattr(engine, "urgent_prompts", None)
@@ -104,7 +121,7 @@ def build_session(
     elif echo:
         events.watchers.append(printer())
     return Session(
-        listener=Listener(listener_config),  # type: ignore[arg-type]
+        listener=listener,
         transcriber=models.transcriber,  # type: ignore[arg-type]
         engine=engine,  # type: ignore[arg-type]
         prompts=prompts,
@@ -115,6 +132,8 @@ def build_session(
         max_seconds=max_seconds,
         barge_in=barge_in,
         observers=[view] if view is not None else [],
+        mute_while_speaking=mute_while_speaking,
+        voices=VoiceLearning(listener, partners, known=voices),
     )
 
 
@@ -219,8 +238,18 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
     from voicecoach.audio.files import FileSource, WavSink
     from voicecoach.live import make_view
 
-    settings = config.effective(args)  # a broken settings file is the first thing to fix
+    from voicecoach.voicelearning import ProfileAdaptation, prepare_voices
 
+    given = args.partners  # before the settings fill it in: --enroll names may decide
+    settings = config.effective(args)  # a broken settings file is the first thing to fix
+    # Voices next: a damaged profile or an unusable --enroll recording is the user's to
+    # fix before any device opens or model loads.
+    partners, voices, saved, store = prepare_voices(
+        given or (None if args.enroll else args.partners),
+        args.enroll,
+        config.profile_dir(settings),
+    )
+    args.partners = partners
     source: AudioSource
     sink: AudioSink
     keyboard = None
@@ -280,7 +309,7 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
     session = build_session(
         models=models,
         sink=sink,
-        partners=args.partners,
+        partners=partners,
         script=args.script,
         log_path=log_dir / "events.jsonl",
         echo=not args.quiet,
@@ -289,7 +318,14 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
         engine_settings=engine_settings(args, settings),
         view=view,
         listener_config=config.listener_config(settings),
+        voices=voices,
+        mute_while_speaking=not args.input,  # a recording never hears the coach
     )
+    adaptation = None
+    if saved and not args.no_adapt:
+        adaptation = ProfileAdaptation(saved, store)
+        session.on_utterance.append(adaptation.heard)
+        session.log.watchers.append(adaptation.logged)
     # A signal ends the session at its next frame; the finally below still writes the
     # report (finish_session), as session.on_end hooks would.
     stop.watch(session)
@@ -307,6 +343,12 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
         if view is not None:
             view.close()
         finish_session(log_dir, args)
+        if adaptation is not None:
+            try:
+                for name in adaptation.finish(session.listener):
+                    print(f"Adapted {name}'s voice profile a little.", file=sys.stderr)
+            except UserError as exc:  # a profile that cannot be saved: say so, keep going
+                print(f"voicecoach: {exc}", file=sys.stderr)
     log.info("session ended: %s", reason)
     if stop.signum is not None:
         print(f"voicecoach: stopped ({reason}). The session log was saved.", file=sys.stderr)

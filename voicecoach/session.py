@@ -9,12 +9,13 @@ so a recording replays to the same events as the live session that made it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -79,6 +80,17 @@ class Listener(Protocol):
     def enroll(self, name: str, audio: np.ndarray) -> None: ...
 
     def mute(self, muted: bool) -> None: ...
+
+
+class VoiceCheck(Protocol):
+    """Judges an enrolment answer (`voicecoach.perception.enrolcheck.EnrolmentCheck`)."""
+
+    def judge(
+        self,
+        audio: np.ndarray,
+        partners: dict[str, np.ndarray] | None = None,
+        coach: np.ndarray | None = None,
+    ) -> Any: ...
 
 
 class Engine(Protocol):
@@ -232,6 +244,11 @@ class Session:
     on_heard: list[Callable[[ev.Heard], None]] = field(default_factory=list)
     barge_in: bool = True  # off when the coach's own echo can't be removed from the mic
     observers: list[SessionObserver] = field(default_factory=list)  # the live view
+    mute_while_speaking: bool = True  # deaf while the coach speaks (its echo); off when
+    # the coach cannot be heard in the input at all (a recording)
+    voices: Any = None  # `voicecoach.voicelearning.VoiceLearning`: checks what enrolment
+    # heard and learns voices (None: every enrolment answer is learnt unchecked)
+    on_utterance: list[Callable[[pt.Utterance, str], None]] = field(default_factory=list)
     answer_hangover_s: float | None = ANSWER_HANGOVER_S  # None: never shortened
     speculate: bool = True  # transcribe an awaited turn while its pause runs
 
@@ -248,6 +265,7 @@ class Session:
     _barge: BargeInDetector = field(default_factory=BargeInDetector)
     _cues: CueTracker = field(default_factory=CueTracker)
     _enrolment: dict[str, np.ndarray] = field(default_factory=dict)  # each partner's enrol audio
+    _logged_voices: set[str] = field(default_factory=set)  # "learned X's voice" said once
     _rate: float = 1.0  # speaking rate of the latest prompt (the "slower" command)
     _quick_ends: bool = False  # the listener's hangover is shortened (an answer is awaited)
     _recent: deque[np.ndarray] = field(
@@ -352,7 +370,7 @@ class Session:
         if self.stop_reason is not None:
             return True  # asked to stop (a signal): no more listening, not even to the end
         # The coach's own voice must never become a partner's turn or a detection.
-        self.listener.mute(self.speaking is not None)
+        self.listener.mute(self.speaking is not None and self.mute_while_speaking)
         self._follow_turns()
         events = self.listener.feed(frame)
         self.n += len(frame)
@@ -550,21 +568,18 @@ class Session:
         t = u.t if heard_at is None else heard_at
         speaker = u.speaker
         partner = self.engine.enrolling
-        if partner is not None:
-            # The coach asked this partner by name for a sentence: that is their voice.
-            # An answer in several pieces is learnt from all of them together.
-            heard = self._enrolment.get(partner)
-            audio = u.audio if heard is None else np.concatenate([heard, u.audio])
-            try:
-                self.listener.enroll(partner, audio)
-            except ValueError as exc:  # too little speech yet: wait for more of it
-                log.info("not enrolling %s yet: %s", partner, exc)
-            else:
-                self.log.write(ev.Enroll(t=u.t, speaker=partner, start=u.start, end=u.end))
-            self._enrolment[partner] = audio
-            speaker = partner
-        self._log_voice(u, speaker)
         audio = self._with_preroll(u)
+        if partner is not None:
+            # The coach asked this partner by name for a sentence: that is their voice
+            # (if it is one voice's speech at all: `voices` checks it).
+            self._enrol(partner, u, audio)
+            speaker = partner
+        elif self.voices is not None:
+            for name, checked in self.voices.overheard(u, audio, self.engine):
+                self._learned(name, u, checked)
+        for hook in self.on_utterance:
+            hook(u, speaker)
+        self._log_voice(u, speaker)
         g, self._guess = self._guess, None
         if g is not None and abs(g.start - u.start) < 1e-6 and abs(g.end - u.end) < 1e-6:
             text = g.text  # transcribed while the pause ran: the same speech
@@ -604,6 +619,31 @@ class Session:
                 base_pitch_hz=base[1] if base else None,
             )
         )
+
+    def _enrol(self, partner: str, u: pt.Utterance, audio: np.ndarray) -> None:
+        """An enrolment answer (maybe one piece of it): learn it if it passes the check."""
+        if self.voices is not None:
+            checked = self.voices.answer(partner, audio)
+            self._learned(partner, u, checked)
+            return
+        # Unchecked (tests with a stand-in listener): an answer in several pieces is
+        # learnt from all of them together.
+        heard = self._enrolment.get(partner)
+        audio = audio if heard is None else np.concatenate([heard, audio])
+        self._enrolment[partner] = audio
+        try:
+            self.listener.enroll(partner, audio)
+        except ValueError as exc:  # too little speech yet: wait for more of it
+            log.info("not enrolling %s yet: %s", partner, exc)
+            return
+        self._learned(partner, u, dp.VoiceChecked(u.t, partner, True))
+
+    def _learned(self, partner: str, u: pt.Utterance, checked: dp.VoiceChecked) -> None:
+        """Tell the engine what came of a voice check; log a voice learnt once only."""
+        if checked.learned and partner not in self._logged_voices:
+            self._logged_voices.add(partner)
+            self.log.write(ev.Enroll(t=u.t, speaker=partner, start=u.start, end=u.end))
+        self._apply(self.engine.handle(dataclasses.replace(checked, t=u.t)))
 
     def _language(self, heard: ev.Heard) -> None:
         # Criticism and contempt in the words make the voice detectors readier; they
@@ -676,7 +716,9 @@ class Session:
             firm=action.firm,
         )
         self._barge.reset()
-        self.listener.mute(True)
+        self.listener.mute(self.mute_while_speaking)
+        if self.voices is not None:
+            self.voices.coach_said(self.prompts.get(action.text, action.rate))
         if not self._queue:
             # The speaker has the whole line: make the next line's opening while it plays.
             self._prepare_replies()

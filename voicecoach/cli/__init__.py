@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 # Command modules, in the order --help lists them. A new command is a new module here.
 COMMANDS = [
     "run",
+    "enroll",
+    "profiles",
+    "forget",
     "demo",
     "devices",
     "voices",

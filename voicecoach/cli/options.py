@@ -47,3 +47,11 @@ def add_session_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also read the help information aloud (off: it is shown on screen only)",
     )
+
+
+def add_profile_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--profile-dir",
+        help="where voice profiles are kept (default: $VOICECOACH_PROFILE_DIR, else "
+        "~/.local/share/voicecoach/profiles)",
+    )

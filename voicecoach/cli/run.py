@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from voicecoach.cli.options import add_session_options, partners
+from voicecoach.cli.options import add_profile_dir, add_session_options, enroll, partners
 
 NAME = "run"
 HELP = "listen on the microphone (or a recording) and coach"
@@ -21,7 +21,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", help="write the coach's voice to this WAV instead of the speakers")
     p.add_argument("--device", help="microphone: name (or part of it) or index")
     p.add_argument("--output-device", help="speakers: name (or part of it) or index")
-    p.add_argument("--partners", type=partners, help="two names, e.g. Alex,Sam (default: settings)")
+    p.add_argument(
+        "--partners",
+        type=partners,
+        default=None,
+        help="two names, e.g. Alex,Sam (default: the --enroll names, else settings); a "
+        "partner with a saved voice profile is not asked to enrol",
+    )
+    p.add_argument(
+        "--enroll",
+        type=enroll,
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="learn a partner's voice from a recording, for this session only (repeatable; "
+        "the names are then the partners)",
+    )
+    p.add_argument(
+        "--no-adapt",
+        action="store_true",
+        help="leave saved voice profiles as they are (by default they adapt slowly)",
+    )
     p.add_argument(
         "--log-dir",
         help="folder for the session folders: each session writes <time>/events.jsonl in it "
@@ -30,6 +50,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--aec", choices=["on", "off"], default="on", help="cancel the coach's own echo (mic only)"
     )
+    add_profile_dir(p)
     add_session_options(p)
 
 

@@ -38,6 +38,7 @@ from voicecoach.dialogue.protocol import (
     SpeechStarted,
     StopSpeaking,
     Tick,
+    VoiceChecked,
 )
 from voicecoach.dialogue.safety import danger
 from voicecoach.dialogue.script import Script, ScriptError, Step
@@ -80,6 +81,7 @@ class Engine(Steps):
         partners: Sequence[str] = ("Partner one", "Partner two"),
         entry: str = "session",
         settings: Settings | Mapping[str, Any] | None = None,
+        known_voices: Iterable[str] = (),
     ) -> None:
         names = [str(p).strip() for p in partners]
         if len(names) != 2 or not all(names) or names[0] == names[1]:
@@ -117,6 +119,13 @@ class Engine(Steps):
         self._help_shown = False
         self._cut: str | None = None  # the last line a partner talked over
         self._answers: list[str] = []  # safety answers given (danger words count as "no")
+        # Voices: partners whose voice the listener knows (saved profiles, --enroll, or
+        # learnt here), the one being learnt now, the latest check of each, and those the
+        # enrolment could not learn (the session keeps learning them from the talk).
+        self._voices: set[str] = {v for v in known_voices if v in self.partners}
+        self._enrolling: str | None = None
+        self._voice_check: dict[str, VoiceChecked] = {}
+        self._missing: list[str] = []
         self._finished = False
         self._started = False
 
@@ -142,11 +151,16 @@ class Engine(Steps):
 
     @property
     def enrolling(self) -> str | None:
-        """The partner whose voice the coach is learning right now (their enrolment turn
-        is open), else None. Ends with the turn, not with the next Listen."""
-        if self._listen is not None and self._listen.enroll:
-            return self._listen.speaker
-        return None
+        """The partner whose voice the coach is learning right now, else None: from the
+        request on (an answer that starts before the coach has finished asking is theirs
+        too), through any re-ask, until their enrolment step ends."""
+        return self._enrolling
+
+    @property
+    def missing_voices(self) -> tuple[str, ...]:
+        """Partners whose enrolment ended without their voice: the session learns it from
+        the conversation (`VoiceChecked` tells the engine when it has)."""
+        return tuple(self._missing)
 
     @property
     def heat_pending(self) -> bool:
@@ -237,6 +251,8 @@ class Engine(Steps):
             self._on_heat(event)
         elif isinstance(event, KeyPressed):
             self._on_key(event)
+        elif isinstance(event, VoiceChecked):
+            self._on_voice_checked(event)
         else:
             log.warning("engine ignored an unknown event %r", event)
         return self._take()
@@ -414,6 +430,14 @@ class Engine(Steps):
         self._pending_heat = ev
         self._try_heat()
 
+    def _on_voice_checked(self, ev: VoiceChecked) -> None:
+        self._voice_check[ev.speaker] = ev
+        if ev.learned and ev.speaker in self.partners:
+            self._voices.add(ev.speaker)
+            if ev.speaker in self._missing:
+                self._missing.remove(ev.speaker)
+                log.info("%s's voice learnt from the conversation", ev.speaker)
+
     def _on_key(self, ev: KeyPressed) -> None:
         # The quiet way out: no spoken reason, nothing shown.
         log.info("key %r pressed: ending quietly", ev.key)
@@ -560,7 +584,8 @@ class Engine(Steps):
             None,
         )
         if index is None:
-            log.info("heat outside an exercise: the script decides (no on_heat)")
+            if not self._heat_in_opening(ev):
+                log.info("heat outside an exercise: the script decides (no on_heat)")
             return
         frame = self._stack[index]
         pause_name = frame.script.on_heat
@@ -585,6 +610,45 @@ class Engine(Steps):
         log.info("heat during %s.%s: running %s", frame.script.name, frame.step, pause_name)
         self._stack.append(ScriptRun(self._scripts[pause_name], heat_pause=True))
         self._pump()
+
+    def _heat_in_opening(self, ev: HeatAlarm) -> bool:
+        """Heat before the script's monitor step (its opening lines: voices known from
+        profiles, so nothing is being learnt) is not left for later: the opening stops
+        and the monitor step takes the alarm at once, as if it had begun. A recording of
+        a fight that starts at once is coached from its first second."""
+        if self._enrolling is not None or not self._stack:
+            return False
+        frame = self._stack[0]
+        ids = list(frame.script.steps)
+        if frame.step is None or frame.step not in ids:
+            return False
+        here = ids.index(frame.step)
+        monitor = next(
+            (i for i in ids[here + 1 :] if frame.script.steps[i].kind == "monitor"), None
+        )
+        if monitor is None:
+            return False
+        log.info("heat during the opening (%s): straight to %s", frame.step, monitor)
+        if self._speaking is not None:
+            self._emit(StopSpeaking())
+            self._speaking = None
+        for above in self._stack[1:]:
+            if above.gen is not None:
+                above.gen.close()
+        del self._stack[1:]
+        if frame.gen is not None:
+            frame.gen.close()
+        self._turn = None
+        self._listen = None
+        self._in_aside = False
+        self._asides.clear()
+        self._barged_at = None
+        self._wait = None
+        self._enter(frame, monitor)
+        self._pump()
+        if isinstance(self._wait, WaitHeat):
+            self._pump(ev)
+        return True
 
     # ------------------------------------------------------------ driving the steps
 

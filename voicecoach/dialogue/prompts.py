@@ -25,3 +25,23 @@ SLOWER = "Of course. I'll speak more slowly."
 NO_SKIP_SAFETY = "This one matters, so I'll ask again. {question}"
 BREATHE_IN = "Breathe in, slowly..."
 BREATHE_OUT = "and out..."
+
+# Learning a voice: asked again by name, kindly, saying what went wrong (at most twice).
+ENROL_AGAIN = {
+    "too_little": "{name}, I need a little more to learn your voice. Could you tell me a bit "
+    "more about your day, in a few sentences?",
+    "not_speech": "Sorry, {name}, I couldn't make out a voice there; maybe there was some "
+    "noise. Could you tell me again how your day was?",
+    "two_voices": "I heard more than one voice. {name}, just you this time, please: a few "
+    "sentences about your day.",
+    "echo": "I only heard my own voice come back. {name}, could you tell me about your day?",
+    "same_voice": "That sounded like {like} again. {name}, could you tell me about your day "
+    "in your own voice?",
+}
+VOICE_MISSING = (
+    "I couldn't learn {name}'s voice yet, and that's okay. I'll keep learning it as you talk."
+)
+VOICE_MISSING_SHOWN = (
+    "{name}'s voice is not learned yet: voicecoach keeps learning it from the conversation. "
+    "Before the next session, `voicecoach enroll {name}` learns it once."
+)

@@ -67,7 +67,22 @@ class KeyPressed:
     key: str
 
 
-EngineInput = Tick | SpeechStarted | PartnerSaid | HeatAlarm | SayDone | KeyPressed
+@dataclass(frozen=True)
+class VoiceChecked:
+    """The session checked what it heard as ``speaker``'s enrolment answer (or, for a voice
+    still missing, speech in the conversation): ``learned`` it, or not and why.
+
+    ``reason``: "ok", "too_little", "not_speech", "two_voices", "echo", "same_voice"
+    (`voicecoach.perception.enrolcheck`); ``like``: whose voice it sounded like."""
+
+    t: float
+    speaker: str
+    learned: bool
+    reason: str = "ok"
+    like: str | None = None
+
+
+EngineInput = Tick | SpeechStarted | PartnerSaid | HeatAlarm | SayDone | KeyPressed | VoiceChecked
 
 # ---------------------------------------------------------------- actions (from the engine)
 

@@ -23,6 +23,7 @@ from voicecoach.dialogue.protocol import (
     SafetyAnswer,
     Say,
     Show,
+    VoiceChecked,
 )
 from voicecoach.dialogue.script import Script, ScriptError, Step
 from voicecoach.dialogue.settings import Settings
@@ -66,6 +67,10 @@ class Steps:
     _cut: str | None  # id of the last line a partner talked over (its SayDone interrupted)
     _answers: list[str]  # every safety answer given, in order
     _early: list[PartnerSaid]
+    _voices: set[str]
+    _enrolling: str | None
+    _voice_check: dict[str, VoiceChecked]
+    _missing: list[str]
     # ... and its methods _emit, _speak, _render, _name, _pid, _can_pause, _pause_script
     # and _condition, which other parts of the engine share.
 
@@ -146,11 +151,10 @@ class Steps:
             return End(step.result)
         if kind == "enroll":
             name = self._name(step.who)
-            yield from self._say(pid, self._render(step.text or "", to=name), name)
-            # An introduction is several sentences with pauses: wait as for a message.
-            yield from self._hear(
-                pid, name, step.max_s or 20.0, self.settings.message_end_s, enroll=True
-            )
+            if name in self._voices:
+                log.info("%s's voice is known already: no spoken enrolment", name)
+                return nxt
+            yield from self._enrol(pid, step, name)
             return nxt
         if kind == "monitor":
             until = self.t + step.max_s if step.max_s else None
@@ -231,6 +235,37 @@ class Steps:
                     silences = 0
                     continue
             return ""
+
+    def _enrol(self, pid: str, step: Step, name: str) -> Generator[Wait, Any, None]:
+        """Learn ``name``'s voice: ask, and ask again by name, kindly, saying what went
+        wrong (at most twice), while the session's check refuses what it heard; then go
+        on and say whose voice is missing (the session keeps learning it from the talk)."""
+        self._enrolling = name
+        try:
+            # A verdict is dropped before each request, not after it: an answer that
+            # starts while the coach is asking is checked before the turn opens.
+            self._voice_check.pop(name, None)
+            yield from self._say(pid, self._render(step.text or "", to=name), name)
+            for attempt in range(3):
+                # An introduction is several sentences with pauses: wait as for a message.
+                yield from self._hear(
+                    pid, name, step.max_s or 20.0, self.settings.message_end_s, enroll=True
+                )
+                if name in self._voices:
+                    return
+                check = self._voice_check.get(name)
+                if check is None or attempt == 2:
+                    break  # nothing heard at all (twice silent), or asked enough
+                again = prompts.ENROL_AGAIN
+                line = again.get(check.reason, again["too_little"])
+                self._voice_check.pop(name, None)
+                yield from self._say(pid, line.format(name=name, like=check.like or ""), name)
+        finally:
+            self._enrolling = None
+        log.info("%s's voice was not learnt at enrolment", name)
+        self._missing.append(name)
+        yield from self._say(pid, prompts.VOICE_MISSING.format(name=name))
+        self._emit(Show(prompts.VOICE_MISSING_SHOWN.format(name=name)))
 
     def _asked(self, step: Step) -> list[str]:
         """Who an ask step asks, in order (BOTH: whoever answers first)."""

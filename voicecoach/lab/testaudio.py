@@ -124,3 +124,74 @@ def place(total_s: float, parts: list[tuple[float, np.ndarray]]) -> np.ndarray:
         seg = np.asarray(audio, np.float64)[: max(0, len(out) - i)]
         out[i : i + len(seg)] += seg
     return np.clip(out, -1, 1).astype(np.float32)
+
+
+# ------------------------------------------------------------------ sounds that are not a voice
+
+
+def tone(duration: float, hz: float = 1000.0, *, level_db: float = -26.0) -> np.ndarray:
+    """A steady sine: a microwave's or a phone's beep."""
+    t = np.arange(int(round(duration * SAMPLE_RATE))) / SAMPLE_RATE
+    return set_level(np.sin(2 * np.pi * hz * t), level_db)
+
+
+def fan_noise(duration: float, *, level_db: float = -30.0, seed: int = 0) -> np.ndarray:
+    """A fan: brownish noise (energy falling 6 dB per octave above 150 Hz) with a
+    blade-rate hum at 120 Hz and its harmonics, slowly wavering."""
+    n = int(round(duration * SAMPLE_RATE))
+    rng = np.random.default_rng(seed)
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE)
+    spec *= 1.0 / np.maximum(f, 150.0)
+    noise = np.fft.irfft(spec, n)
+    noise /= np.std(noise) + 1e-12
+    t = np.arange(n) / SAMPLE_RATE
+    hum = sum(
+        (0.3 / k) * np.sin(2 * np.pi * 120.0 * k * t + 0.3 * np.sin(2 * np.pi * 0.2 * t))
+        for k in (1, 2, 3)
+    )
+    return set_level(noise + hum, level_db)
+
+
+def music(
+    duration: float, *, level_db: float = -26.0, seed: int = 0, bpm: float = 100.0
+) -> np.ndarray:
+    """Instrumental music: plucked-string chords changing every bar, a melody of eighth
+    notes over them, and a kick drum on the beat."""
+    rng = np.random.default_rng(seed)
+    n = int(round(duration * SAMPLE_RATE))
+    out = np.zeros(n)
+    beat = 60.0 / bpm
+    roots = [220.0, 174.6, 261.6, 196.0]  # A, F, C, G
+    scale = [0, 2, 3, 5, 7, 8, 10, 12]
+
+    def pluck(f0: float, length: float, amp: float) -> np.ndarray:
+        m = int(length * SAMPLE_RATE)
+        t = np.arange(m) / SAMPLE_RATE
+        wave = sum((0.6**k) * np.sin(2 * np.pi * f0 * (k + 1) * t) for k in range(6))
+        return amp * wave * np.exp(-3.0 * t)
+
+    t0 = 0.0
+    bar = 0
+    while t0 < duration:
+        root = roots[bar % len(roots)]
+        for ratio in (1.0, 1.26, 1.5):  # a triad
+            note = pluck(root * ratio / 2, 4 * beat, 0.3)
+            i = int(t0 * SAMPLE_RATE)
+            out[i : i + len(note)] += note[: max(0, n - i)]
+        for k in range(8):
+            step = scale[int(rng.integers(len(scale)))]
+            note = pluck(root * 2 ** (step / 12), beat / 2, 0.5)
+            i = int((t0 + k * beat / 2) * SAMPLE_RATE)
+            if i < n:
+                out[i : i + len(note)] += note[: n - i]
+        for k in range(4):
+            m = int(0.15 * SAMPLE_RATE)
+            tt = np.arange(m) / SAMPLE_RATE
+            kick = np.sin(2 * np.pi * (60 + 80 * np.exp(-30 * tt)) * tt) * np.exp(-20 * tt)
+            i = int((t0 + k * beat) * SAMPLE_RATE)
+            if i < n:
+                out[i : i + m] += kick[: n - i]
+        t0 += 4 * beat
+        bar += 1
+    return set_level(out, level_db)
