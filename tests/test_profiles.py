@@ -144,3 +144,41 @@ def test_saved_profile_loads_back_the_same_voice(voices, tmp_path):
     assert back.voice.frames is not None and made.voice.frames is not None
     np.testing.assert_allclose(back.voice.frames.prec, made.voice.frames.prec, rtol=1e-5)
     assert back.voice.baseline == made.voice.baseline
+
+
+def test_a_session_adapts_a_saved_profile_slowly_and_only_on_speech_that_is_clearly_theirs(
+    voices, tmp_path
+):
+    from voicecoach.learnvoice import learn_voice
+    from voicecoach.perception.analyze import load_audio
+    from voicecoach.perception.listener import Listener
+    from voicecoach.perception.types import Utterance
+    from voicecoach.voicelearning import ProfileAdaptation, add_voice
+
+    store = ProfileStore(tmp_path / "p")
+    alex = learn_voice("Alex", load_audio(voices["alex"]), source="file")
+    sam = learn_voice("Sam", load_audio(voices["sam"]), source="file")
+    store.save(alex)
+    before, s0 = alex.voice.embedding.copy(), alex.speech_s
+    listener = Listener()
+    add_voice(listener, alex)
+    add_voice(listener, sam)
+    ad = ProfileAdaptation({"Alex": alex}, store)
+
+    def utt(x: np.ndarray, start: float, who: str) -> Utterance:
+        return Utterance(t=start + 3, start=start, end=start + len(x) / 16000, speaker=who, audio=x)
+
+    talk = piper_speech("I went for a run after work, and then I called my sister for an hour.")
+    other = piper_speech(SAM, shift=1.4)
+    ad.heard(utt(talk, 10.0, "Alex"), "Alex")
+    ad.heard(utt(other, 20.0, "Alex"), "Alex")  # misattributed: not clearly Alex's
+    hot = utt(talk, 40.0, "Alex")
+    ad.logged({"type": "detect", "kind": "raised_voice", "speaker": "Alex", "t": 42.0})
+    ad.heard(hot, "Alex")  # during a raised-voice episode: never learnt from
+    assert ad.finish(listener) == ["Alex"]
+    back = store.load("Alex")
+    assert back.sessions == 1
+    moved = float(before @ back.voice.embedding)
+    assert 0.97 < moved < 1.0  # moved, a little
+    # Only the calm clip that is clearly Alex's was learnt from.
+    assert back.speech_s == pytest.approx(s0 + len(talk) / 16000, abs=0.05)
