@@ -153,7 +153,7 @@ def test_a_session_adapts_a_saved_profile_slowly_and_only_on_speech_that_is_clea
     from voicecoach.perception.analyze import load_audio
     from voicecoach.perception.listener import Listener
     from voicecoach.perception.types import Utterance
-    from voicecoach.voicelearning import ProfileAdaptation, add_voice
+    from voicecoach.voicelearning import ProfileAdaptation
 
     store = ProfileStore(tmp_path / "p")
     alex = learn_voice("Alex", load_audio(voices["alex"]), source="file")
@@ -161,8 +161,8 @@ def test_a_session_adapts_a_saved_profile_slowly_and_only_on_speech_that_is_clea
     store.save(alex)
     before, s0 = alex.voice.embedding.copy(), alex.speech_s
     listener = Listener()
-    add_voice(listener, alex)
-    add_voice(listener, sam)
+    listener.add_voice(alex.voice)
+    listener.add_voice(sam.voice)
     ad = ProfileAdaptation({"Alex": alex}, store)
 
     def utt(x: np.ndarray, start: float, who: str) -> Utterance:

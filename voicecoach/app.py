@@ -103,12 +103,12 @@ def build_session(
     profiles, --enroll): they are not asked to enrol. ``mute_while_speaking``: off when the
     input cannot hear the coach (a recording), so nothing said during its lines is lost."""
     from voicecoach.perception.listener import Listener
-    from voicecoach.voicelearning import VoiceLearning, add_voice
+    from voicecoach.voicelearning import VoiceLearning
 
     voices = voices or {}
     listener = Listener(listener_config)  # type: ignore[arg-type]
     for stored in voices.values():
-        add_voice(listener, stored)
+        listener.add_voice(stored.voice)
     engine = make_engine(script, partners, engine_settings, known_voices=voices)
     prompts = PromptCache(models.voice)  # type: ignore[arg-type]
     # The pause and the safety question must start the moment heat is detected.
@@ -237,7 +237,6 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
     from voicecoach import config
     from voicecoach.audio.files import FileSource, WavSink
     from voicecoach.live import make_view
-
     from voicecoach.voicelearning import ProfileAdaptation, prepare_voices
 
     given = args.partners  # before the settings fill it in: --enroll names may decide

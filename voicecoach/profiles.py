@@ -122,7 +122,7 @@ def to_json(p: StoredProfile) -> dict[str, Any]:
             "prec": [_floats(row) for row in v.frames.prec],
             "logdet": float(v.frames.logdet),
         }
-    base = None
+    base: dict[str, Any] | None = None
     if v.baseline is not None:
         base = {k: float(getattr(v.baseline, k)) for k in _BASELINE_FIELDS}
         base["enrol"] = {k: float(x) for k, x in v.baseline.enrol.items()}
@@ -173,7 +173,8 @@ def from_json(d: Any, where: str) -> StoredProfile:
         base = None
         if d.get("baseline") is not None:
             b = d["baseline"]
-            base = Baseline(**{k: float(b[k]) for k in _BASELINE_FIELDS})
+            values: dict[str, Any] = {k: float(b[k]) for k in _BASELINE_FIELDS}
+            base = Baseline(**values)
             base.enrol = {str(k): float(x) for k, x in b.get("enrol", {}).items()}
         voice = VoiceProfile(name, emb, frames, base, enrolled=True)
         return StoredProfile(

@@ -64,12 +64,6 @@ def session_dir(base: Path) -> Path:
         raise UserError(f"Could not make a new session directory in {base} ({exc}).") from exc
 
 
-def _load_enrolments(pairs: list[tuple[str, str]]) -> dict[str, np.ndarray]:
-    from voicecoach.perception.analyze import load_audio
-
-    return {name: load_audio(path, what=f"enrolment ({name})") for name, path in pairs}
-
-
 class _Endless:
     """A source that several sessions read in turn; a stop ends the current one."""
 
@@ -130,16 +124,14 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Run sessions until stopped (SIGTERM, SIGHUP, Ctrl-C) or the input ends."""
     from voicecoach.app import build_session, sessions_dir, shared_models
     from voicecoach.dialogue.script import load_script
+    from voicecoach.profiles import profile_dir
+    from voicecoach.voicelearning import prepare_voices
 
     load_script(SERVE_SCRIPT)  # a broken script is found before listening
-    enrolled = _load_enrolments(args.enroll)
-    partners: tuple[str, str] = args.partners
-    if args.enroll and set(enrolled) - set(partners):
-        names = list(enrolled)
-        if len(names) == 2:
-            partners = (names[0], names[1])
-        else:
-            raise UserError("--enroll names must be the two partners (see --partners).")
+    # Voices: --enroll files (checked like any enrolment), else saved profiles.
+    names = [n for n, _ in args.enroll]
+    given = None if len(names) == 2 and set(names) - set(args.partners) else args.partners
+    partners, voices, _, _ = prepare_voices(given, args.enroll, profile_dir())
     base = Path(args.log_dir) if args.log_dir else sessions_dir()
     source, sink, link = _edges(args)
     models = shared_models(args.model, args.voice)
@@ -155,7 +147,7 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     sessions = 0
     try:
         while not shared.ended:
-            known = {name: audio for name, audio in enrolled.items() if name in partners}
+            known = {name: v for name, v in voices.items() if name in partners}
             script = SERVE_SCRIPT if len(known) == 2 else FIRST_USE_SCRIPT
             path = session_dir(base)
             session = build_session(
@@ -166,11 +158,10 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
                 log_path=path / "events.jsonl",
                 echo=False,
                 barge_in=False,
+                voices=known,
             )
             if not args.quiet:
                 session.log.watchers.append(printer)  # type: ignore[arg-type]
-            for name, audio in known.items():
-                session.listener.enroll(name, audio)
             sessions += 1
             try:
                 reason = session.run(shared)
@@ -178,9 +169,9 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
                 print(f"voicecoach serve: stopped by {stop}; log {path}", file=out, flush=True)
                 return 0
             # Voices learnt by speaking are kept for the sessions that follow.
-            learnt = getattr(session, "_enrolment", {})
-            for name, audio in learnt.items():
-                enrolled.setdefault(name, audio)
+            if session.voices is not None:
+                for name, learnt in session.voices.learnt().items():
+                    voices.setdefault(name, learnt)
             print(f"voicecoach serve: session ended ({reason}); log {path}", file=out, flush=True)
             if args.max_sessions and sessions >= args.max_sessions:
                 break

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import copy
 import logging
-from pathlib import Path
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ import numpy as np
 from voicecoach.dialogue.protocol import VoiceChecked
 from voicecoach.perception.enrolcheck import TOO_LITTLE, EnrolmentCheck
 from voicecoach.perception.types import Utterance
-from voicecoach.profiles import ProfileStore, StoredProfile, adapt
+from voicecoach.profiles import ProfileStore, StoredProfile, adapt, new_profile
 from voicecoach.timebase import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -41,13 +41,6 @@ def known_voices(listener: Any, but: str | None = None) -> dict[str, np.ndarray]
     if bank is None:
         return {}
     return {p.name: p.embedding for p in bank.profiles if p.enrolled and p.name != but}
-
-
-def add_voice(listener: Any, profile: StoredProfile) -> None:
-    """Give the listener a saved voice (its own copy: the session adapts it in place)."""
-    voice = copy.deepcopy(profile.voice)
-    voice.enrolled = True
-    listener.bank.add(voice)
 
 
 class VoiceLearning:
@@ -67,6 +60,8 @@ class VoiceLearning:
         self.partners = partners
         self.check = check or EnrolmentCheck(embedder=getattr(listener, "embedder", None))
         self.learned: set[str] = set(known)
+        self._known_before = set(known)
+        self._speech_s: dict[str, float] = {}
         self.not_theirs = not_theirs
         self.learn_after_s = learn_after_s
         self.coach_s = coach_s
@@ -91,7 +86,7 @@ class VoiceLearning:
                 whole, v = audio, alone
         log.info("%s's enrolment answer: %s", partner, v.describe(partner))
         if v.ok:
-            self._learn(partner, whole)
+            self._learn(partner, whole, v.heard.speech_s)
             self._answer[partner] = whole
         elif v.reason == TOO_LITTLE:
             self._answer[partner] = whole  # wait for the rest of the answer
@@ -125,16 +120,27 @@ class VoiceLearning:
             log.info("overheard speech not learnt as %s: %s", missing[0], v.reason)
             return []
         log.info("learning %s's voice from the conversation", missing[0])
-        self._learn(missing[0], whole)
+        self._learn(missing[0], whole, v.heard.speech_s)
         return [(missing[0], VoiceChecked(0.0, missing[0], True))]
 
-    def _learn(self, partner: str, audio: np.ndarray) -> None:
+    def _learn(self, partner: str, audio: np.ndarray, speech_s: float) -> None:
         try:
             self.listener.enroll(partner, audio)
         except ValueError as e:  # the listener's own floor (never below the check's)
             log.warning("could not learn %s's voice: %s", partner, e)
             return
         self.learned.add(partner)
+        self._speech_s[partner] = speech_s
+
+    def learnt(self) -> dict[str, StoredProfile]:
+        """The voices learnt in this session (not known before it), as profiles a later
+        session can start with (in memory; saving them is the caller's choice)."""
+        out = {}
+        for name in sorted(self.learned - self._known_before):
+            voice = self.listener.bank.get(name)
+            if voice is not None:
+                out[name] = new_profile(copy.deepcopy(voice), self._speech_s[name], "session")
+        return out
 
 
 @dataclass

@@ -24,6 +24,7 @@ Every decision depends only on the samples, so replaying a file gives the live e
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass, field
 
@@ -120,6 +121,13 @@ class Listener:
             self.bank.profiles = [p for p in self.bank.profiles if p.name not in stale]
             if self._speaker in stale:
                 self._speaker = UNKNOWN
+
+    def add_voice(self, profile: VoiceProfile) -> None:
+        """A partner's voice learnt before (a saved profile): known from the first frame,
+        exactly as if enrolled now. The listener keeps its own copy (it adapts it)."""
+        voice = copy.deepcopy(profile)
+        voice.enrolled = True
+        self.bank.add(voice)
 
     def calibrate(self, audio: np.ndarray, single: bool = False) -> str:
         """Learn an unnamed voice (auto label) from calm speech; returns its label.
