@@ -318,7 +318,10 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
         view=view,
         listener_config=config.listener_config(settings),
         voices=voices,
-        mute_while_speaking=not args.input,  # a recording never hears the coach
+        # A recording with its partners' voices from files is the couple alone: heard
+        # whole, even while the coach speaks. Any other recording may be a session's own
+        # microphone (the coach's voice in it) and replays exactly as live: deaf then.
+        mute_while_speaking=not (args.input and args.enroll),
     )
     adaptation = None
     if saved and not args.no_adapt:

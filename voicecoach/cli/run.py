@@ -35,7 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME=FILE",
         help="learn a partner's voice from a recording, for this session only (repeatable; "
-        "the names are then the partners)",
+        "the names are then the partners); with --input, the input is then taken to be the "
+        "couple alone (no coach in it) and is heard whole, even while the coach speaks",
     )
     p.add_argument(
         "--no-adapt",
