@@ -2,7 +2,8 @@
 
 Frames of the open segment wait (``pending``) until the segment's speaker is known and
 has a baseline; then each voiced frame's vocal effort goes to `RaisedVoiceDetector`
-(raised.py holds the rule). A baseline learnt from a short enrolment is uncertain, so
+(raised.py holds the rule), if the voice gate (voicegate.py) hears a voice in it: a
+beep or an alarm never counts. A baseline learnt from a short enrolment is uncertain, so
 the threshold is raised in proportion (`raised.baseline_margin`) until calm utterances
 attributed to that voice outside an episode have firmed it up (`Baseline.adapt`).
 """
@@ -23,6 +24,7 @@ from voicecoach.perception.raised import (
 )
 from voicecoach.perception.speakers import Baseline, SpeakerBank, semitones, speech_frames
 from voicecoach.perception.stages.frames import Frame, block_of
+from voicecoach.perception.stages.voicegate import VoiceGate, VoiceGateSettings
 from voicecoach.perception.types import RaisedVoice
 from voicecoach.timebase import frame_count
 
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class HeatSettings:
     raised: RaisedConfig = field(default_factory=RaisedConfig)
+    gate: VoiceGateSettings = field(default_factory=VoiceGateSettings)  # only voices
     adapt_min_s: float = 0.6  # voiced seconds an utterance needs to refine a baseline
     adapt_span_s: float = 0.6  # ... and frames (speech or not) it must span
     adapt_below: float = 0.2  # ... and a mean effort (less the baseline's uncertainty
@@ -43,6 +46,7 @@ class Heat:
         self.bank = bank
         self.cfg = settings
         self.detector = RaisedVoiceDetector(settings.raised)
+        self.gate = VoiceGate(settings.gate)
         self.pending: list[Frame] = []  # frames waiting for a speaker with a baseline
 
     def set_readiness(self, readiness: float) -> None:
@@ -61,7 +65,8 @@ class Heat:
         out: list[RaisedVoice] = []
         for p in self.pending:
             effort = None
-            if p.vad and p.f0_hz > 0:
+            # A beep, an alarm or a buzzer is no voice: its frames are no speech here.
+            if p.vad and p.f0_hz > 0 and self.gate.step(p):
                 effort = float(
                     frame_effort(
                         cfg,
