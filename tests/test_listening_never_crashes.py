@@ -145,3 +145,14 @@ def test_partners_enrolled_without_frame_models_are_still_heard() -> None:
     x = place(5.0, [(0.5, vowel_voice(3.0, 125.0, seed=3))])
     utts = [e for e in listener.feed(x) + listener.flush() if isinstance(e, Utterance)]
     assert len(utts) == 1 and utts[0].duration > 2.5
+
+
+def test_non_finite_enrolment_audio_learns_a_finite_voice() -> None:
+    a = _partners()[0].copy()
+    a[4000:4100] = np.nan
+    a[9000] = np.inf
+    listener = Listener()
+    listener.enroll("alex", a)
+    prof = listener.bank.get("alex")
+    assert prof is not None and np.isfinite(prof.embedding).all()
+    assert prof.baseline is not None and np.isfinite(prof.baseline.level_db)

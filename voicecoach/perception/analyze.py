@@ -19,6 +19,7 @@ from voicecoach.errors import UserError
 from voicecoach.perception.diarize import discover
 from voicecoach.perception.listener import Listener, ListenerConfig
 from voicecoach.perception.stages.enrol import EnrolmentCache
+from voicecoach.perception.stages.segment import finite_audio
 from voicecoach.perception.types import Interruption, Overlap, RaisedVoice, Utterance
 from voicecoach.timebase import SAMPLE_RATE
 
@@ -36,7 +37,7 @@ def _chunks(src: AudioLike, what: str) -> Iterator[np.ndarray]:
         a = np.asarray(src, dtype=np.float32)
         if a.ndim != 1:
             raise UserError(f"The {what} array must be mono (1-D), got shape {a.shape}.")
-        return iter([a])
+        return iter([finite_audio(a)])
     return AudioFile(src).chunks()
 
 

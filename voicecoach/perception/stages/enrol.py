@@ -19,6 +19,7 @@ import webrtcvad
 from voicecoach.perception.embedder import Embedder
 from voicecoach.perception.features import FrameBlock, analyse_audio, frame_time
 from voicecoach.perception.speakers import VoiceProfile, build_profile, speech_frames
+from voicecoach.perception.stages.segment import finite_audio
 from voicecoach.perception.vad import vad_flags
 from voicecoach.timebase import frame_count
 
@@ -69,6 +70,7 @@ def learn_voice(
     settings: EnrolSettings = EnrolSettings(),
 ) -> VoiceProfile:
     """A profile of ``name`` from ``audio``; ValueError when it holds too little speech."""
+    audio = finite_audio(audio)
     key = (hashlib.sha1(audio.tobytes()).hexdigest(), vad_aggressiveness)
     learnt = cache.get(key)
     if learnt is None:

@@ -23,6 +23,15 @@ _RECENT = 8  # frames kept before an onset: the segmenter confirms an onset on a
 # 5 frames, and the segment starts at the first voiced one of them
 
 
+def finite_audio(samples: np.ndarray) -> np.ndarray:
+    """float32 samples with every non-finite one replaced (a broken decoder or driver): NaN
+    is no sound, an infinity the rail it could not exceed. Finite audio is unchanged."""
+    x = np.asarray(samples, dtype=np.float32)
+    if np.isfinite(x).all():
+        return x
+    return np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
+
+
 @dataclass(frozen=True)
 class SegmentSettings:
     vad_aggressiveness: int = AGGRESSIVENESS
@@ -75,12 +84,7 @@ class Segmentation:
         self._seg.hangover = max(1, frame_count(hangover))
 
     def push(self, samples: np.ndarray) -> list[Heard]:
-        x = np.asarray(samples, dtype=np.float32)
-        if not np.isfinite(x).all():
-            # A broken decoder or driver: a non-finite sample is no sound, and a full-scale
-            # one is the rail it could not exceed.
-            x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
-        block = self._analyzer.push(x)
+        block = self._analyzer.push(finite_audio(samples))
         if block is None:
             return []
         if self.muted:
