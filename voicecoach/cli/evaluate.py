@@ -25,7 +25,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=1,
         choices=range(1, 5),
         metavar="N",
-        help="also report N (2-4) sets of composed dialogues in aggregate",
+        help="also report N (2-4) sets of composed dialogues in aggregate (and pair each"
+        " validation voice with N others)",
+    )
+    p.add_argument(
+        "--part",
+        choices=("validation", "tuning"),
+        default="validation",
+        help="the speakers of the composed two-partner dialogues: validation (reported) or"
+        " tuning (to choose settings on)",
     )
 
 
@@ -35,6 +43,6 @@ def main(args: argparse.Namespace) -> int:
     data = Path(args.data)
     if not data.is_dir():
         raise UserError(f"No data directory at {data}")
-    result = evaluate(data, dialogue_sets=args.dialogue_sets)
+    result = evaluate(data, dialogue_sets=args.dialogue_sets, part=args.part)
     print(json.dumps(result, indent=2) if args.json else format_eval(result))
     return 0

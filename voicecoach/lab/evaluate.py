@@ -37,10 +37,14 @@ from typing import Any
 import numpy as np
 
 from voicecoach.errors import UserError
+from voicecoach.lab import raisedfit
 from voicecoach.lab.acoustics import Room, impulse_response, pink_noise, reverberate
 from voicecoach.lab.testaudio import active_level_db, set_level
 from voicecoach.perception.analyze import analyze, load_audio
+from voicecoach.perception.listener import ListenerConfig
+from voicecoach.perception.raised import RaisedConfig
 from voicecoach.perception.stages.enrol import EnrolmentCache
+from voicecoach.perception.stages.heat import HeatSettings
 from voicecoach.progress import Progress
 from voicecoach.timebase import SAMPLE_RATE
 
@@ -81,11 +85,23 @@ def _raised(res: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _eval_ravdess(
-    root: Path, timer: _Timer, normalise: bool, room: Room | None = None
+    root: Path,
+    timer: _Timer,
+    normalise: bool,
+    room: Room | None = None,
+    configs: dict[str, RaisedConfig] | None = None,
 ) -> dict[str, Any]:
     """Raised voice on the actors' conversations and clips; with ``room``, each actor
     speaks (and calibrates) from the room's farthest place, its noise `Room.snr_db` below
-    the actor's calm calibration."""
+    the actor's calm calibration. ``configs``: per actor, the raised-voice setting to
+    judge them with (leave one actor out: chosen on the others, `raisedfit.folds`)."""
+
+    def run(audio: np.ndarray, speaker: str) -> dict[str, Any]:
+        kw: dict[str, Any] = {"enroll": {speaker: cal[speaker]}}
+        if configs is not None:
+            kw["config"] = ListenerConfig(heat=HeatSettings(raised=configs[speaker]))
+        return timer.run(audio, **kw)
+
     manifest = json.loads((root / "manifest.json").read_text())
     cache: dict[str, np.ndarray] = {}
     irs: dict[str, np.ndarray] = {}
@@ -118,10 +134,10 @@ def _eval_ravdess(
     heated_hits, heated_n, onset_err, latency = 0, 0, [], []
     calm_ok, calm_n, mild_hits, mild_n, false_in_heated = 0, 0, 0, 0, 0
     per_conv = []
+    actors: dict[str, dict[str, int]] = {}  # per actor: the counts of `_actor_summary`
     for conv in manifest["conversations"]:
-        res = timer.run(
-            load(conv["audio"], conv["speaker"]), enroll={conv["speaker"]: cal[conv["speaker"]]}
-        )
+        mine = actors.setdefault(conv["speaker"], {})
+        res = run(load(conv["audio"], conv["speaker"]), conv["speaker"])
         alarms = _raised(res)
         spans = conv["heated_spans"]
         onset = conv["heated_onsets"][0] if conv["heated_onsets"] else None
@@ -133,22 +149,25 @@ def _eval_ravdess(
         if conv["variant"] == "calm_only":
             calm_n += 1
             calm_ok += not alarms
+            _add(mine, {"calm_only_n": 1, "calm_only_ok": int(not alarms)})
         elif conv["variant"] == "calm_then_normal":
             mild_n += 1
             mild_hits += bool(in_span)
         else:
             heated_n += 1
             false_in_heated += bool(false)
+            _add(mine, {"heated_n": 1, "heated_hits": int(bool(in_span and onset is not None))})
             if in_span and onset is not None:
                 heated_hits += 1
                 onset_err.append(in_span[0]["start"] - onset)
                 latency.append(in_span[0]["end"] - onset)
     clip_flags: dict[str, list[int]] = {}
     for clip in manifest["clips"]:
-        res = timer.run(
-            load(clip["audio"], clip["speaker"]), enroll={clip["speaker"]: cal[clip["speaker"]]}
-        )
-        clip_flags.setdefault(clip["label"], []).append(int(bool(_raised(res))))
+        res = run(load(clip["audio"], clip["speaker"]), clip["speaker"])
+        flag = int(bool(_raised(res)))
+        clip_flags.setdefault(clip["label"], []).append(flag)
+        _add(actors.setdefault(clip["speaker"], {}), {f"{clip['label']}_n": 1, clip["label"]: flag})
+    per_actor = {a: _actor_summary(c) for a, c in sorted(actors.items())}
     return {
         "heated_flagged_pct": _pct(heated_hits, heated_n),
         "heated_n": heated_n,
@@ -163,7 +182,42 @@ def _eval_ravdess(
         "clips_flagged_pct": {k: _pct(sum(v), len(v)) for k, v in sorted(clip_flags.items())},
         "clips_n": {k: len(v) for k, v in sorted(clip_flags.items())},
         "conversations": per_conv,
+        "per_actor": per_actor,
+        "worst_actor": _worst_actor(per_actor),
     }
+
+
+ACTOR_MEASURES = (  # (key, higher is better) of `_actor_summary`
+    ("heated_flagged_pct", True),
+    ("calm_only_no_alarm_pct", True),
+    ("strong_clips_flagged_pct", True),
+    ("other_clips_flagged_pct", False),
+    ("calm_clips_flagged_pct", False),
+)
+
+
+def _actor_summary(c: dict[str, int]) -> dict[str, float | None]:
+    """One actor's share of heated conversations flagged, calm-only ones without an alarm
+    and clips flagged per label (strong anger, the other emotions, calm)."""
+    return {
+        "heated_flagged_pct": _pct(c.get("heated_hits", 0), c.get("heated_n", 0)),
+        "calm_only_no_alarm_pct": _pct(c.get("calm_only_ok", 0), c.get("calm_only_n", 0)),
+        "strong_clips_flagged_pct": _pct(c.get("heated_strong", 0), c.get("heated_strong_n", 0)),
+        "mild_clips_flagged_pct": _pct(c.get("heated_normal", 0), c.get("heated_normal_n", 0)),
+        "other_clips_flagged_pct": _pct(c.get("other", 0), c.get("other_n", 0)),
+        "calm_clips_flagged_pct": _pct(c.get("calm", 0), c.get("calm_n", 0)),
+    }
+
+
+def _worst_actor(per_actor: dict[str, dict[str, float | None]]) -> dict[str, list[Any]]:
+    """Per measure, the actor who does worst on it and their figure."""
+    out: dict[str, list[Any]] = {}
+    for key, higher in ACTOR_MEASURES:
+        vals = {a: s[key] for a, s in per_actor.items() if s.get(key) is not None}
+        if vals:
+            a = (min if higher else max)(vals, key=vals.__getitem__)
+            out[key] = [a, vals[a]]
+    return out
 
 
 # ---------------------------------------------------------------- LibriSpeech dialogues
@@ -270,16 +324,35 @@ def _compose(
     return _lay_out(seq, names, rng, hear)
 
 
+Change = Callable[[np.random.Generator, bool], tuple[float, bool]]
+"""How the next turn starts, given whether the same voice goes on: (seconds after the
+previous turn's last active block, negative = over it; whether it is a true cut-in)."""
+
+
+def cut_in_or_gap(rng: np.random.Generator, same: bool) -> tuple[float, bool]:
+    """`_compose`'s changes: half cut in 0.5-1.0 s before the other ends (the other still
+    holds the floor), the others leave a 0.3-1.2 s gap; a voice going on always pauses."""
+    if rng.random() < 0.5 or same:  # (same draws either way)
+        return rng.uniform(0.3, 1.2), False
+    return -rng.uniform(0.5, 1.0), True
+
+
 def _lay_out(
     seq: list[tuple[int, np.ndarray]],
     names: tuple[str, ...],
     rng: np.random.Generator,
     hear: Hear | None = None,
+    change: Change = cut_in_or_gap,
+    bounds: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> _Dialogue:
-    """Turns (who, audio) in order on one track, as `_compose` describes; ``who`` indexes
-    ``names`` and sets bit ``1 << who`` of the truth where that voice speaks. With
-    ``hear``, the track holds what it makes of each turn; timing and truth stay those of
-    the dry turns (the room's echo of a word is not a word)."""
+    """Turns (who, audio) in order on one track, as `_compose` describes (or as
+    ``change`` times them); ``who`` indexes ``names`` and sets bit ``1 << who`` of the
+    truth where that voice speaks. With ``hear``, the track holds what it makes of each
+    turn; timing and truth stay those of the dry turns (the room's echo of a word is not
+    a word). ``bounds``: per 10 ms block of a turn, where it counts as started and
+    ended for the timing (`_active` by default: energy, so a breath or a hum before the
+    words counts; `_spoken` times the words themselves)."""
+    bounds = bounds or _active
     parts: list[tuple[int, int, np.ndarray]] = []  # (start sample, who, audio)
     t = int(0.5 * SAMPLE_RATE)
     onsets: list[tuple[float, str]] = []
@@ -288,16 +361,16 @@ def _lay_out(
     for who, x in seq:
         # Loudness varies between partners and turns by a few dB.
         x = set_level(x, NORM_LEVEL_DB + rng.uniform(-3, 3))
-        act = _active(x)
+        act = bounds(x)
         first = int(np.argmax(act)) * 160 if act.any() else 0
         last = (len(act) - int(np.argmax(act[::-1]))) * 160 if act.any() else len(x)
         if prev_end_active is None:
             start = t
-        elif rng.random() < 0.5 or who == prev_who:  # (same draws either way)
-            start = prev_end_active + int(rng.uniform(0.3, 1.2) * SAMPLE_RATE) - first
         else:
-            start = prev_end_active - int(rng.uniform(0.5, 1.0) * SAMPLE_RATE) - first
-            onsets.append(((start + first) / SAMPLE_RATE, names[who]))
+            after_s, cut = change(rng, who == prev_who)
+            start = max(0, prev_end_active + int(after_s * SAMPLE_RATE) - first)
+            if cut:
+                onsets.append(((start + first) / SAMPLE_RATE, names[who]))
         parts.append((start, who, x))
         prev_end_active = start + last
         prev_who = who
@@ -600,9 +673,14 @@ def _eval_stranger_sets(root: Path, timer: _Timer, n_sets: int) -> dict[str, Any
 ROOM = Room()  # the simulated living room of the report (`acoustics.Room`'s defaults)
 
 
-def evaluate(data_dir: Path, dialogue_sets: int = 1) -> dict[str, Any]:
+def evaluate(data_dir: Path, dialogue_sets: int = 1, part: str = "validation") -> dict[str, Any]:
     """Run every measurement available in ``data_dir``; see the module docstring.
-    ``dialogue_sets`` > 1 adds the dialogues of that many `DIALOGUE_SETS` in aggregate."""
+    ``dialogue_sets`` > 1 adds the dialogues of that many `DIALOGUE_SETS` in aggregate
+    and pairs each validation voice with that many others. ``part``: the speakers the
+    composed two-partner dialogues of `validation` use ("tuning" while choosing a
+    setting, "validation" to report it)."""
+    from voicecoach.lab import validation
+
     data_dir = Path(data_dir)
     rav = data_dir / "ravdess"
     libri = data_dir / "librispeech"
@@ -622,6 +700,14 @@ def evaluate(data_dir: Path, dialogue_sets: int = 1) -> dict[str, Any]:
             "room": ROOM.describe(),
             **_eval_ravdess(rav, timer, normalise=False, room=ROOM),
         }
+        timer.stage = "raised voices, leave one actor out"
+        folds = raisedfit.folds(rav)
+        described = {a: raisedfit.describe(c) for a, c in folds.items()}
+        for key, norm in (("raised_validation", False), ("raised_levelnorm_validation", True)):
+            out[key] = {
+                "folds": described,
+                **_eval_ravdess(rav, timer, normalise=norm, configs=folds),
+            }
     if libri.is_dir():
         timer.stage = "dialogues"
         out["dialogues"] = _eval_dialogues(libri, timer)
@@ -633,6 +719,9 @@ def evaluate(data_dir: Path, dialogue_sets: int = 1) -> dict[str, Any]:
             timer.stage = f"{dialogue_sets} dialogue sets"
             out["dialogue_sets"] = _eval_dialogue_sets(libri, timer, dialogue_sets)
             out["stranger_sets"] = _eval_stranger_sets(libri, timer, dialogue_sets)
+    if libri.is_dir() or (data_dir / "speakers" / "manifest.json").is_file():
+        timer.stage = f"{part} dialogues"
+        out["validation"] = validation.evaluate_part(data_dir, timer, part, dialogue_sets)
     from voicecoach.lab.eval_realrec import evaluate_realrec  # (it imports this module)
 
     out["realrec"] = evaluate_realrec(data_dir, timer)
@@ -656,6 +745,12 @@ def format_eval(d: dict[str, Any]) -> str:
             "raised_room",
             f"Raised voice in a simulated living room ({d.get('raised_room', {}).get('room')})",
         ),
+        (
+            "raised_validation",
+            "Raised voice, VALIDATION: each actor judged with the weights chosen on the other"
+            " three (leave one actor out), as recorded",
+        ),
+        ("raised_levelnorm_validation", "... the same, level-normalised copies"),
     ):
         r = d.get(key)
         if not r:
@@ -675,6 +770,12 @@ def format_eval(d: dict[str, Any]) -> str:
             f"calm {_fmt(c.get('calm'), ' %')}, other {_fmt(c.get('other'), ' %')} "
             "(target <= 20)",
         ]
+        w = r.get("worst_actor", {})
+        if w:
+            lines.append(
+                "  worst actor: "
+                + ", ".join(f"{k.replace('_pct', '')} {a} {v} %" for k, (a, v) in w.items())
+            )
     for key, title in (
         ("dialogues", "Two-speaker dialogues (LibriSpeech, enrolled partners)"),
         (
@@ -703,6 +804,10 @@ def format_eval(d: dict[str, Any]) -> str:
                 f" energy-only truth {_fmt(s['attribution_energy_truth_pct'], ' %')},"
                 " target >= 98)"
             )
+    if d.get("validation"):
+        from voicecoach.lab.validation import format_part
+
+        lines += format_part(d["validation"])
     for key, where in (("strangers", ""), ("stranger_sets", " (all sets)")):
         st = d.get(key, {}).get("all")
         if st:

@@ -48,7 +48,14 @@ class OverlapConfig:
     frame_margin: float = 2.0  # a frame clearly won by the floor holder
     floor_after: int = 2  # floor-won frames after the onset: still talking (a voice
     # cutting in tends to be the louder one, so the floor holder clearly wins few frames)
-    min_overlap_s: float = 0.2
+    min_overlap_s: float = 0.35  # both heard this long: a turn over the other's last
+    # syllable or breath (up to ~0.2 s, measured ~0.1 s longer: the frames of a mix are
+    # toss-ups) is a handover; cut-ins overlap 0.5 s and more (tuning voices: 0.2 gave
+    # 2 of 16 more cut-ins and 7 of 15 more false ones on quick handovers)
+    held_s: float = 0.0  # ... and the floor holder clearly goes on this long after the
+    # intruder is first clearly heard (`_held_on`): over the last syllable is a handover
+    heard_frames: int = 2  # frames of `heard_of` clearly the intruder's: first heard
+    heard_of: int = 3
     decide_s: float = 1.0  # give up (= handover) this long after the onset
     lookback: int = 40  # speech frames searched back for the onset (~1.2 s)
     onset_shift: float = 0.3  # the onset's CUSUM runs on d less this fraction of the
@@ -62,6 +69,11 @@ class OverlapConfig:
     gap_after: int = 15  # ... and after it (0.45 s: the CUSUM may start the intruder on
     # the floor holder's last faint frame, before the pause of a handover)
     gap_frames: int = 9  # a pause this long (0.27 s) between voices: a turn, not a cut
+    between_pause: int = 3  # a pause this long (0.09 s) from `pause_before` frames
+    # before the onset to the new voice heard alone (`pure_run`): the new voice came in
+    # at the other's pause (while both talk on, both are rarely silent at once), and
+    # the overlap counts only from the pause on
+    pause_before: int = 6
     same_cut_s: float = 1.0  # a cut-in the second look reported and one found again
     # by the same voice from this before its onset to this after its overlap's end are
     # the same cut-in (reported once)
@@ -70,6 +82,12 @@ class OverlapConfig:
     # room the floor holder's soft, reverberant last words before a pause sit near d = 0
     # and the CUSUM ran back over the pause to them, so a change found after the pause was
     # placed up to a second early and outside the window where the gap rule looks
+    quiet_db: float = 25.0  # a "speech" frame this far below the loud part of the
+    # recent speech is no evidence of who speaks: the breath, the room or the line noise
+    # between turns that webrtcvad passes (speechocean762's recordings: noise at -50..-60
+    # dBFS, speech at -20..-30) sits near d = 0 with frames won by either voice, and
+    # started changes, and cut-ins, in the pause before a handover
+    level_frames: int = 100  # speech frames (3 s) whose 90th level percentile is the loud part
     overlap_end_s: float = 0.6  # floor holder silent this long: overlap over
     alone_frames: int = 20  # ... or the last this many speech frames clearly the
     alone_slips: int = 3  # intruder's, with at most this many won by the floor holder
@@ -119,6 +137,7 @@ class OverlapDetector:
         self.verify = verify
         self.verify_late = verify_late
         self.floor = UNKNOWN
+        self._levels: deque[float] = deque(maxlen=self.cfg.level_frames)
         self._reset()
 
     def _reset(self) -> None:
@@ -132,6 +151,7 @@ class OverlapDetector:
         self._overlap: tuple[int, int] | None = None  # (onset frame, last floor frame)
         self._intruder: str | None = None
         self._speech: deque[tuple[int, bool]] = deque(maxlen=128)
+        self._frame_levels: deque[tuple[int, float]] = deque(maxlen=128)  # (frame, dB)
         self._quiet_until = -1
         self._doubted: _Doubted | None = None
         self._late_reported: _Doubted | None = None  # the last one the second look confirmed
@@ -160,6 +180,9 @@ class OverlapDetector:
             out.extend(self._end_overlap(idx))
         if self._doubted is not None:
             out.extend(self._second_look(idx))
+        self._frame_levels.append((idx, level))
+        if speech and self._quiet(level):
+            speech, lls = False, {}
         self._speech.append((idx, speech))
         if not speech or len(lls) < 2:
             return out
@@ -200,6 +223,22 @@ class OverlapDetector:
         if self._cand is not None:
             out.extend(self._judge(idx))
         return out
+
+    def _quietest(self, lo: int, hi: int) -> int:
+        """The frame of lowest level from ``lo`` to ``hi`` (inclusive; ``hi`` if none
+        is kept): where one turn ends and the next begins. Between the floor holder's
+        last clear frame and the new voice's onset lie the one's soft last sounds, the
+        pause and the other's soft first ones; cutting at the quietest point gives each
+        voice its own (left to neither, they were speech nobody was named for)."""
+        levels = [(lv, i) for i, lv in self._frame_levels if lo <= i <= hi]
+        return min(levels)[1] if levels else hi
+
+    def _quiet(self, level: float) -> bool:
+        """Is a speech frame at ``level`` (dB) far below the recent speech (`quiet_db`)?"""
+        self._levels.append(level)
+        if len(self._levels) < self.cfg.level_frames // 4:
+            return False
+        return level < float(np.percentile(self._levels, 90)) - self.cfg.quiet_db
 
     def _maybe_candidate(self) -> None:
         cfg = self.cfg
@@ -254,11 +293,22 @@ class OverlapDetector:
         if verdict is None and self.verify is not None and waited * FRAME_S < cfg.decide_s:
             return []  # the d-vector window after the onset is not complete yet
         overlap_end, overlap, gap = self._measure(pos, onset, idx)
-        cut_in = gap < cfg.gap_frames and overlap >= cfg.min_overlap_s
+        cut_in = (
+            gap < cfg.gap_frames
+            and overlap >= cfg.min_overlap_s
+            and self._held_on(pos, overlap_end) >= cfg.held_s
+        )
         if verdict is False:
             # The d-vector says the floor holder is still alone: frame-model noise, or
             # a cut-in whose overlap the floor holder's voice dominated (second look).
             log.debug("change to %s at %.2f not confirmed", intruder, frame_time(onset))
+            if cut_in:
+                log.debug(
+                    "doubted cut-in measured: onset %.2f gap %d overlap %.2f",
+                    frame_time(onset),
+                    gap,
+                    overlap,
+                )
             if cut_in and self.verify_late is not None and not self._reported_late(onset, intruder):
                 self._doubted = _Doubted(
                     onset, intruder, self.floor, round(overlap, 3), overlap_end
@@ -276,6 +326,9 @@ class OverlapDetector:
                 # hide the old holder cutting back in).
                 self._rebase(intruder, overlap_end)
                 return []
+            log.debug(
+                "cut-in measured: onset %.2f gap %d overlap %.2f", frame_time(onset), gap, overlap
+            )
             self._intruder = intruder
             self._overlap = (onset, overlap_end - 1)
             log.debug("interruption by %s of %s at %.2f", intruder, self.floor, frame_time(onset))
@@ -300,9 +353,8 @@ class OverlapDetector:
         before = [
             i for i, d in zip(self._idx[:pos], self._d[:pos], strict=True) if d <= -cfg.frame_margin
         ]
-        self.changes.append(
-            TurnChange(onset, intruder, self.floor, (before[-1] + 1) if before else onset, False)
-        )
+        turn = self._quietest((before[-1] + 1) if before else onset, onset)
+        self.changes.append(TurnChange(turn, intruder, self.floor, turn, False))
         self.floor = intruder
         self._cand = None
         self._forget()
@@ -328,7 +380,45 @@ class OverlapDetector:
         overlap_end = max(ends)
         overlap = frame_time(overlap_end - onset)
         gap = self._longest_gap(onset - cfg.gap_before, onset + cfg.gap_after)
+        # A pause, however short, right before the onset or between it and the new
+        # voice heard alone: the floor holder had stopped (or the onset fell in their
+        # last words: similar voices' frames often look like each other's) and the new
+        # voice began after the pause. Both talked only if the floor holder clearly
+        # spoke on after it.
+        resume = self._pause_end(onset - cfg.pause_before, mixed_end - 1)
+        if resume is not None:
+            after = [i for i in floor_won if i >= resume]
+            overlap = frame_time(after[-1] + 1 - resume) if len(after) >= cfg.floor_after else 0.0
         return overlap_end, overlap, gap
+
+    def _held_on(self, pos: int, overlap_end: int) -> float:
+        """How long (s) the floor holder still clearly spoke after the intruder was first
+        clearly heard (from list position ``pos`` on, up to ``overlap_end``): a turn taken
+        right after the other's last words, or over their last syllable or breath, is a
+        handover; a cut-in leaves the floor holder talking on. The CUSUM onset alone
+        does not tell them apart: the floor holder's soft last words sit near d = 0, so
+        the onset often lands in them, up to 0.7 s before the new voice starts."""
+        cfg = self.cfg
+        ds, ids = self._d[pos:], self._idx[pos:]
+        clear = [d >= cfg.frame_margin for d in ds]
+        heard = next(
+            (
+                k
+                for k in range(len(ds))
+                if clear[k] and sum(clear[k : k + cfg.heard_of]) >= cfg.heard_frames
+            ),
+            None,
+        )
+        if heard is None:
+            return 0.0
+        won = [
+            i
+            for i, d in zip(ids[heard:], ds[heard:], strict=True)
+            if d <= -cfg.frame_margin and i < overlap_end
+        ]
+        if len(won) < cfg.floor_after:
+            return 0.0
+        return frame_time(won[-1] + 1 - ids[heard])
 
     def _second_look(self, idx: int) -> list[Interruption | Overlap]:
         """Ask `verify_late` about the cut-in waiting for it; report it if it agrees."""
@@ -385,6 +475,17 @@ class OverlapDetector:
     def _silent(self, lo: int, hi: int) -> int:
         """Non-speech frames between frames lo and hi."""
         return sum(not sp for i, sp in self._speech if lo <= i <= hi)
+
+    def _pause_end(self, lo: int, hi: int) -> int | None:
+        """The frame after the last pause of at least `between_pause` frames between
+        frames lo and hi (None: none)."""
+        end, run = None, 0
+        for i, sp in self._speech:
+            if lo <= i <= hi:
+                run = 0 if sp else run + 1
+                if run >= self.cfg.between_pause:
+                    end = i + 1
+        return end
 
     def _longest_gap(self, lo: int, hi: int) -> int:
         """Longest run of non-speech frames between frames lo and hi."""
