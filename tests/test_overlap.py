@@ -252,7 +252,11 @@ def test_a_change_after_a_pause_is_not_placed_before_it(after_pause: bool) -> No
     assert [c for c in out if isinstance(c, Interruption)] == []
 
 
-def _cuts(plan: list[dict[str, float]], levels: list[float] | None = None) -> list[Interruption]:
+def _cuts(
+    plan: list[dict[str, float]],
+    levels: list[float] | None = None,
+    config: OverlapConfig | None = None,
+) -> list[Interruption]:
     """Interruptions over ``plan`` (frames' log-likelihoods; {} = no speech), each frame
     at -30 dBFS unless ``levels`` says otherwise; webrtcvad calls every frame with
     likelihoods speech. The d-vector check agrees once its window is heard."""
@@ -261,7 +265,7 @@ def _cuts(plan: list[dict[str, float]], levels: list[float] | None = None) -> li
     def verify(onset: int, intruder: str, floor: str) -> bool | None:
         return None if now[0] < onset + 28 else True  # the d-vector window after the onset
 
-    det = OverlapDetector(OverlapConfig(), verify=verify)
+    det = OverlapDetector(config or OverlapConfig(), verify=verify)
     det.open(0, "alex")
     out = []
     for i, lls in enumerate(plan):
@@ -297,13 +301,13 @@ def test_a_cut_in_where_the_floor_holder_goes_on_is_still_an_interruption() -> N
     assert abs(cuts[0].time - 60 * 0.03) <= 0.3
 
 
-def test_the_noise_between_turns_is_no_evidence_of_a_voice() -> None:
+def test_with_a_quiet_gate_the_noise_between_turns_is_no_evidence_of_a_voice() -> None:
     # Between turns, 0.5 s that webrtcvad passes as speech but 35 dB below the voices
     # (the room, the line, a breath): its frames look like Sam's as often as Alex's.
     # Then Sam after it: a turn, not Sam cutting in on Alex's "speech".
     noise = [_lls("alex", False, i % 2 == 0) for i in range(17)]
     levels = [-30.0] * 60 + [-65.0] * 17 + [-30.0] * 80
-    assert _cuts([ALEX] * 60 + noise + [SAM] * 80, levels) == []
+    assert _cuts([ALEX] * 60 + noise + [SAM] * 80, levels, OverlapConfig(quiet_db=25.0)) == []
 
 
 def _words(x: np.ndarray) -> np.ndarray:
