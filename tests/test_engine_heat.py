@@ -205,3 +205,31 @@ def test_heat_that_keeps_coming_back_ends_the_exercise_kindly() -> None:
     # No exercise step after the stop line.
     stop_i = said.index("engine.too_heated")
     assert not [s for s in said[stop_i + 1 :] if s.startswith("imago.")]
+
+
+def test_heat_during_the_opening_goes_straight_to_the_pause_when_voices_are_known() -> None:
+    """A recording whose partners' voices are known from the start (profiles, --enroll):
+    heat during the welcome is not dropped (there is no monitor step yet to take it)."""
+    engine = Engine(None, PARTNERS, entry="session", known_voices=PARTNERS)
+    r = Rehearsal(engine, happy_replies())
+    r.at(2.0, HeatAlarm(2.0, "raised_voice", "Alex", 0.9))
+    r.run(until=3000)
+    steps = r.steps()
+    assert "session.enroll_first" not in r.said() and "session.enroll_second" not in r.said()
+    assert steps.index("session.monitor") < steps.index("pause.breath")
+    assert not any(s == "session.listening" for s in r.said())  # the opening stopped
+    assert r.actions(StopSpeaking)  # the welcome was cut for the pause
+    breath = next(t for t, x in r.log if isinstance(x, Say) and x.id == "pause.breath")
+    assert breath <= 2.0 + 2.5  # at most the bounded wait for a breath
+
+
+def test_heat_while_a_voice_is_being_learnt_is_not_acted_on() -> None:
+    engine = Engine(None, PARTNERS, entry="session")
+    r = Rehearsal(engine, happy_replies())
+    r.at(12.0, HeatAlarm(12.0, "raised_voice", "Alex", 0.9))  # Alex is asked from 8 s on
+    r.run(until=3000)
+    steps = r.steps()
+    # No baseline to judge a voice against yet: the opening goes on as planned.
+    assert steps.index("session.enroll_first") < steps.index("session.enroll_second")
+    assert steps.index("session.listening") < steps.index("session.monitor")
+    assert steps.index("session.monitor") < steps.index("pause.breath")

@@ -99,3 +99,31 @@ def test_run_enroll_refuses_a_file_that_is_not_a_voice(files, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "Could not learn Sam's voice from" in err and "did not sound like a voice" in err
     assert "Traceback" not in err
+
+
+def test_run_with_saved_profiles_skips_enrolment_and_adapts_them(files, tmp_path, capsys):
+    pdir = str(tmp_path / "profiles")
+    for name in ("Alex", "Sam"):
+        src = files[name.lower()]
+        assert main(["enroll", name, "--from", str(src), "--profile-dir", pdir]) == 0
+    before = {
+        n: json.loads((tmp_path / "profiles" / f"{n}.json").read_text()) for n in ("alex", "sam")
+    }
+    logs = tmp_path / "log"
+    argv = ["run", "--input", str(files["talk"]), "--output", str(tmp_path / "coach.wav")]
+    argv += ["--partners", "Alex,Sam", "--profile-dir", pdir, "--log-dir", str(logs)]
+    assert main([*argv, "--model", "tiny.en", "--quiet"]) == 0
+    (log_path,) = logs.glob("*/events.jsonl")
+    records = [json.loads(x) for x in log_path.read_text().splitlines()]
+    says = [r["text"] for r in records if r["type"] == "say"]
+    assert not any("tell your voices apart" in s or "the same for you" in s for s in says)
+    # Sam spoke calmly and clearly as Sam: that profile moved a little; Alex only
+    # shouted: never learnt from (a raised voice is not calm speech).
+    after = {
+        n: json.loads((tmp_path / "profiles" / f"{n}.json").read_text()) for n in ("alex", "sam")
+    }
+    assert after["alex"] == before["alex"]
+    assert after["sam"]["sessions"] == 1
+    cos = float(np.dot(before["sam"]["embedding"], after["sam"]["embedding"]))
+    assert 0.95 < cos < 1.0
+    assert "Adapted Sam's voice profile" in capsys.readouterr().err
