@@ -282,10 +282,10 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
             ) from exc
     barge_in = True
     if not args.input:
-        from voicecoach.audio.devices import EchoCancelledMic, SpeakerSink
+        from voicecoach.audio.devices import EchoCancelledMic, MicSource, SpeakerSink
 
         barge_in = False
-        if args.aec == "on" and isinstance(sink, SpeakerSink):
+        if args.aec == "on" and isinstance(sink, SpeakerSink) and isinstance(source, MicSource):
             # The coach's own voice comes back through the laptop's microphone.
             from voicecoach.audio.echo import EchoCanceller
 

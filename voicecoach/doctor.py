@@ -229,7 +229,7 @@ def check_profiles(profile_dir: Path) -> Check:
             "Learn that voice again with `voicecoach enroll NAME`, or remove it with "
             "`voicecoach forget NAME`.",
         )
-    names = ", ".join(p.name for _, p in found) or "none"
+    names = ", ".join(p.name for _, p in found if not isinstance(p, Exception)) or "none"
     return _ok("voice profiles", f"{names} in {profile_dir}")
 
 

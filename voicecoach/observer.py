@@ -25,3 +25,7 @@ class SessionObserver(Protocol):
     def tick(self, t: float, floor: str | None) -> None:
         """Media time ``t`` reached; ``floor``: who holds it (a name, "both", or None)."""
         ...
+
+    def close(self) -> None:
+        """The session is over: leave the terminal as it was."""
+        ...

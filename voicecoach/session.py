@@ -577,8 +577,8 @@ class Session:
         elif self.voices is not None:
             for name, checked in self.voices.overheard(u, audio, self.engine):
                 self._learned(name, u, checked)
-        for hook in self.on_utterance:
-            hook(u, speaker)
+        for on_utterance in self.on_utterance:
+            on_utterance(u, speaker)
         self._log_voice(u, speaker)
         g, self._guess = self._guess, None
         if g is not None and abs(g.start - u.start) < 1e-6 and abs(g.end - u.end) < 1e-6:

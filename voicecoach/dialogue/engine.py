@@ -888,7 +888,7 @@ class Engine(Steps):
         return out
 
 
-class _Blank(dict):
+class _Blank(dict[str, str]):
     """format_map values: a variable with nothing in it yet reads as empty text."""
 
     def __missing__(self, key: str) -> str:

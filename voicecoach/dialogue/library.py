@@ -19,17 +19,18 @@ Scripts = Mapping[str, Script] | Callable[[str], Script] | None
 
 def load_set(scripts: Scripts, entry: str) -> dict[str, Script]:
     """Every script reachable from ``entry`` (by run or on_heat), checked for run-cycles."""
+    get: Callable[[str], Script]
     if scripts is None:
-
-        def get(name: str) -> Script:
-            return load_script(name)
+        get = load_script
     elif isinstance(scripts, Mapping):
         table = scripts
 
-        def get(name: str) -> Script:
+        def _from_table(name: str) -> Script:
             if name not in table:
                 raise ScriptError(f"no script named {name!r} (have: {', '.join(table)})")
             return table[name]
+
+        get = _from_table
     else:
         get = scripts
     out: dict[str, Script] = {}

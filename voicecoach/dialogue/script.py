@@ -610,7 +610,7 @@ class _StepReader:
         if value not in allowed:
             hint = ", ".join(allowed[:-1]) + " or " + allowed[-1]
             raise self.fail(key, f"{self.kind!r} needs {key!r} ({hint}), not {value!r}")
-        return value
+        return str(value)  # one of the allowed roles
 
     def number(self, key: str, low: float, high: float) -> float | None:
         if key not in self.raw:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voicecoach.dialogue import answers, prompts
 from voicecoach.dialogue.floor import BOTH
 from voicecoach.dialogue.helpinfo import help_text, spoken_help
 from voicecoach.dialogue.protocol import (
+    Action,
     EnterStep,
     Listen,
     PartnerSaid,
@@ -71,8 +72,19 @@ class Steps:
     _enrolling: str | None
     _voice_check: dict[str, VoiceChecked]
     _missing: list[str]
-    # ... and its methods _emit, _speak, _render, _name, _pid, _can_pause, _pause_script
-    # and _condition, which other parts of the engine share.
+    # ... and its methods, which other parts of the engine share (declared for the type
+    # checker only: Engine defines them).
+    if TYPE_CHECKING:
+
+        def _emit(self, action: Action) -> None: ...
+        def _speak(self, say: Say) -> None: ...
+        def _render(self, text: str, to: str = "") -> str: ...
+        def _name(self, role: str | None) -> str: ...
+        @staticmethod
+        def _pid(frame: ScriptRun, step: Step) -> str: ...
+        def _can_pause(self) -> bool: ...
+        def _pause_script(self) -> str: ...
+        def _condition(self, cond: str) -> bool: ...
 
     def _too_heated(self) -> StepGen:
         """Heat keeps coming back: going on would only repeat the pause. Stop kindly."""
@@ -205,7 +217,7 @@ class Steps:
             text, noise = yield WaitTurn(name, pid, max_s, end_s, expects)
             self._listen = None
             if answers.heard_anything(text):
-                return text
+                return str(text)
             if noise:
                 return ""  # they spoke but no words came through: the caller asks again
             silences += 1

@@ -19,7 +19,7 @@ import yaml
 log = logging.getLogger(__name__)
 
 
-class LineMap(dict):
+class LineMap(dict[Any, Any]):
     """A YAML mapping that knows where it was written (1-based lines)."""
 
     line: int = 0
@@ -32,7 +32,7 @@ class LineMap(dict):
         return self.key_lines.get(key, self.line)
 
 
-class LineList(list):
+class LineList(list[Any]):
     """A YAML sequence that knows the line of each item (1-based)."""
 
     line: int = 0
@@ -47,14 +47,14 @@ class LineList(list):
 _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _LineLoader(_Base):  # type: ignore[misc, valid-type]
+class _LineLoader(_Base):
     """SafeLoader that records marks; only the tags SafeLoader knows are accepted."""
 
 
 # YAML 1.2 booleans only: drop the 1.1 resolver (yes/no/on/off) and add a strict one.
 _LineLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in _Base.yaml_implicit_resolvers.items()
+    for first, resolvers in _Base.yaml_implicit_resolvers.items()  # type: ignore[attr-defined]
 }
 _LineLoader.add_implicit_resolver(
     "tag:yaml.org,2002:bool",

@@ -89,8 +89,8 @@ def analyze(
                 listener.enroll(name, load_audio(src, f"enrolment audio for {name!r}"))
         elif calibration is not None:
             listener.calibrate(load_audio(calibration, "calibration"), single=True)
-    except ValueError as e:
-        raise UserError(f"Could not learn a voice: {e}.") from e
+    except ValueError as exc:
+        raise UserError(f"Could not learn a voice: {exc}.") from exc
     events = []
     step = int(FEED_S * SAMPLE_RATE)
     n = 0

@@ -204,6 +204,7 @@ class RaisedVoiceDetector:
         )
         if (
             effort is not None
+            and score is not None
             and sustained
             and not st.in_episode
             and t_end - st.last_alarm >= cfg.cooldown_s

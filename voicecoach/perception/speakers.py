@@ -161,7 +161,7 @@ class VoiceProfile:
     baseline: Baseline | None
     n_utts: int = 1
     enrolled: bool = True
-    _emb_sum: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    _emb_sum: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment, arg-type]
 
     def absorb(self, emb: np.ndarray) -> None:
         """Auto-discovered voices sharpen their centroid as they speak more."""
