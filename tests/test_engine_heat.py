@@ -233,3 +233,13 @@ def test_heat_while_a_voice_is_being_learnt_is_not_acted_on() -> None:
     assert steps.index("session.enroll_first") < steps.index("session.enroll_second")
     assert steps.index("session.listening") < steps.index("session.monitor")
     assert steps.index("session.monitor") < steps.index("pause.breath")
+
+
+def test_heat_before_the_voices_are_learnt_does_not_skip_their_enrolment() -> None:
+    engine = Engine(None, PARTNERS, entry="session")  # no voice known yet
+    r = Rehearsal(engine, happy_replies())
+    r.at(2.0, HeatAlarm(2.0, "raised_voice", "speaker1", 0.9))  # during the welcome
+    r.run(until=3000)
+    steps = r.steps()
+    assert steps.index("session.enroll_first") < steps.index("session.enroll_second")
+    assert steps.index("session.enroll_second") < steps.index("session.monitor")

@@ -612,10 +612,10 @@ class Engine(Steps):
         self._pump()
 
     def _heat_in_opening(self, ev: HeatAlarm) -> bool:
-        """Heat before the script's monitor step (its opening lines: voices known from
-        profiles, so nothing is being learnt) is not left for later: the opening stops
-        and the monitor step takes the alarm at once, as if it had begun. A recording of
-        a fight that starts at once is coached from its first second."""
+        """Heat before the script's monitor step, when no voice is left to learn before
+        it (voices known from profiles, or enrolment done), is not left for later: the
+        opening stops and the monitor step takes the alarm at once, as if it had begun.
+        A recording of a fight that starts at once is coached from its first second."""
         if self._enrolling is not None or not self._stack:
             return False
         frame = self._stack[0]
@@ -628,6 +628,14 @@ class Engine(Steps):
         )
         if monitor is None:
             return False
+        ahead = ids[here + 1 : ids.index(monitor)]
+        unknown = [
+            self._name(frame.script.steps[i].who)
+            for i in ahead
+            if frame.script.steps[i].kind == "enroll"
+        ]
+        if any(name not in self._voices for name in unknown):
+            return False  # a voice still to learn: without it nothing is judged fairly
         log.info("heat during the opening (%s): straight to %s", frame.step, monitor)
         if self._speaking is not None:
             self._emit(StopSpeaking())
