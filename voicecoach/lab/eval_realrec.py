@@ -2,8 +2,8 @@
 (items 4 and 6).
 
 1. **Voices told apart without enrolment** on dialogues composed from the 48
-   speechocean762 voices (``speakers/``): the speakers are split into a tuning half and
-   a validation half (alternately by id within each sex); every setting of `diarize`
+   speechocean762 voices (``speakers/``): the corpus's train speakers tune and its test
+   speakers validate (the split `voicecoach.lab.validation` uses); every setting of `diarize`
    is chosen on the tuning half (`tune`), the numbers reported are the validation
    half's, with the spread over pairs. Each dialogue alternates the two voices' six
    sentences, about half the changes cutting in 0.5-1.0 s early (`evaluate._lay_out`).
@@ -54,22 +54,24 @@ SEED = 13
 
 
 @functools.lru_cache(maxsize=1)
-def _voices(root: Path) -> dict[str, tuple[str, list[np.ndarray]]]:
-    """speaker id -> (sex, its utterances)."""
+def _voices(root: Path) -> dict[str, tuple[str, str, list[np.ndarray]]]:
+    """speaker id -> (sex, corpus part, its utterances)."""
     manifest = json.loads((root / "manifest.json").read_text())
     return {
-        sid: (s["sex"], [load_audio(root / f["audio"]) for f in s["files"]])
+        sid: (s["sex"], s["part"], [load_audio(root / f["audio"]) for f in s["files"]])
         for sid, s in sorted(manifest["speakers"].items())
     }
 
 
 def split(root: Path) -> dict[str, dict[str, list[str]]]:
-    """part ("tuning" / "validation") -> sex -> speaker ids: alternately by id."""
+    """part ("tuning" / "validation") -> sex -> speaker ids: the corpus's own parts,
+    train for tuning and test for validation (as `voicecoach.lab.validation` splits them)."""
     out: dict[str, dict[str, list[str]]] = {"tuning": {}, "validation": {}}
-    for sex in ("F", "M"):
-        ids = [sid for sid, (s, _) in _voices(root).items() if s == sex]
-        out["tuning"][sex] = ids[0::2]
-        out["validation"][sex] = ids[1::2]
+    for part, corpus_part in (("tuning", "train"), ("validation", "test")):
+        for sex in ("F", "M"):
+            out[part][sex] = [
+                sid for sid, (s, p, _) in _voices(root).items() if s == sex and p == corpus_part
+            ]
     return out
 
 
@@ -88,21 +90,21 @@ def pairs(part: dict[str, list[str]]) -> list[tuple[str, str, str]]:
 
 def compose_pair(root: Path, a: str, b: str, rng: np.random.Generator) -> _Dialogue:
     """A and B alternate their six sentences (about half the changes cut in)."""
-    va, vb = _voices(root)[a][1], _voices(root)[b][1]
+    va, vb = _voices(root)[a][2], _voices(root)[b][2]
     seq = [(who, x) for xa, xb in zip(va, vb, strict=False) for who, x in ((0, xa), (1, xb))]
     return _lay_out(seq, (a, b), rng)
 
 
 def compose_trio(root: Path, ids: tuple[str, str, str], rng: np.random.Generator) -> _Dialogue:
     """Three voices taking turns (for tuning how readily a third voice is split off)."""
-    vs = [_voices(root)[i][1] for i in ids]
+    vs = [_voices(root)[i][2] for i in ids]
     seq = [(who, vs[who][k]) for k in range(6) for who in range(3)]
     return _lay_out(seq, ids, rng)
 
 
 def compose_single(root: Path, a: str, rng: np.random.Generator) -> _Dialogue:
     """One voice's six sentences with pauses: one speaker, no interruption."""
-    return _lay_out([(0, x) for x in _voices(root)[a][1]], (a, "nobody"), rng)
+    return _lay_out([(0, x) for x in _voices(root)[a][2]], (a, "nobody"), rng)
 
 
 def best_mapping(labels: np.ndarray, truth: np.ndarray, names: list[str]) -> dict[str, str]:
@@ -243,12 +245,15 @@ def eval_unenrolled(root: Path, timer: _Timer, part: str = "validation") -> dict
 
 
 SPLIT_GRID = tuple(
-    (a, b) for a in (-0.5, -0.4, -0.3, -0.2, -0.1, 0.0, 0.1) for b in (0.0, 0.25, 0.5, 0.75, 1.0)
+    {"test_windows": w, "split_min": a, "split_more": b}
+    for w in (4, 5, 6, 8)
+    for a in (-0.5, -0.4, -0.3, -0.2, -0.1, 0.0, 0.1)
+    for b in (0.25, 0.5, 0.75)
 )
 
 
-def tune(root: Path, grid: tuple[tuple[float, float], ...] = SPLIT_GRID) -> list[dict[str, Any]]:
-    """Window-level sweep of `DiarizeConfig` (split_min, split_more) on the tuning
+def tune(root: Path, grid: tuple[dict[str, Any], ...] = SPLIT_GRID) -> list[dict[str, Any]]:
+    """Window-level sweep of `DiarizeConfig` settings (``grid``) on the tuning
     speakers only: per setting, the share of recordings (single voices, pairs, trios)
     given the right number of voices and the share of single-voice windows in their
     voice's cluster (after the best mapping). Windows and features are computed once."""
@@ -259,7 +264,8 @@ def tune(root: Path, grid: tuple[tuple[float, float], ...] = SPLIT_GRID) -> list
     cases += [(1, compose_single(root, sid, rng)) for sid in ids["F"] + ids["M"]]
     f, m = ids["F"], ids["M"]
     for i in range(len(f)):
-        trio = (f[i], f[(i + 1) % len(f)], m[i]) if i % 2 else (f[i], m[i], m[(i + 1) % len(m)])
+        a, b = m[i % len(m)], m[(i + 1) % len(m)]
+        trio = (f[i], f[(i + 1) % len(f)], a) if i % 2 else (f[i], a, b)
         cases.append((3, compose_trio(root, trio, rng)))
     cfg0 = DiarizeConfig()
     prepared = []
@@ -268,8 +274,8 @@ def tune(root: Path, grid: tuple[tuple[float, float], ...] = SPLIT_GRID) -> list
         truth = np.array([_window_owner(d.owner, int(s)) for s in w.starts])
         prepared.append((n, w, WindowFeatures(w), truth))
     rows = []
-    for split_min, split_more in grid:
-        cfg = dataclasses.replace(cfg0, split_min=split_min, split_more=split_more)
+    for setting in grid:
+        cfg = dataclasses.replace(cfg0, **setting)
         right: dict[int, int] = {}
         ok_w = tot_w = 0
         for n, w, feats, truth in prepared:
@@ -290,8 +296,7 @@ def tune(root: Path, grid: tuple[tuple[float, float], ...] = SPLIT_GRID) -> list
         n_of = {n: sum(1 for p in prepared if p[0] == n) for n in right}
         rows.append(
             {
-                "split_min": split_min,
-                "split_more": split_more,
+                **setting,
                 "count_right_pct": _pct(sum(right.values()), len(prepared)),
                 **{f"count_right_{n}_pct": _pct(right[n], n_of[n]) for n in sorted(right)},
                 "windows_right_pct": _pct(ok_w, tot_w),
