@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from voicecoach.lab import evaluate as ev
+from voicecoach.lab import validation
 from voicecoach.lab.evaluate import HIT_EARLY, HIT_LATE, _Dialogue, _lay_out, _Timer
 from voicecoach.perception.analyze import load_audio
 from voicecoach.perception.diarize import DiarizeConfig, WindowFeatures, embed_windows, voices
@@ -193,6 +195,9 @@ def _summary(c: dict[str, int]) -> dict[str, Any]:
         "interruptions": c.get("true", 0),
         "voice_count_right_pct": _pct(c.get("count_right", 0), c.get("dialogues", 0)),
         "dialogues": c.get("dialogues", 0),
+        "false_interruptions_per_min": round((c.get("detected", 0) - c.get("tp", 0)) / minutes, 2)
+        if (minutes := c.get("dialogue_ms", 0) / 60000)
+        else None,
     }
 
 
@@ -212,36 +217,66 @@ def _spread(values: list[float | None]) -> dict[str, float] | None:
     }
 
 
-def eval_unenrolled(root: Path, timer: _Timer, part: str = "validation") -> dict[str, Any]:
-    """The composed pairs and single voices of ``part``, analysed without enrolment."""
-    ids = split(root)[part]
-    rng = np.random.default_rng(SEED)
-    counts: dict[str, dict[str, int]] = {}
+def _unenrolled_corpus(
+    voices: tuple[validation.Voice, ...], timer: _Timer, seed: int
+) -> dict[str, Any]:
+    """Every pair of ``voices`` in both layouts of `voicecoach.lab.validation` (the same
+    dialogues, drawn with the same seed, as the enrolled validation), and each voice
+    alone, all analysed without enrolment."""
+    rng = np.random.default_rng(seed)
+    counts: dict[str, dict[str, dict[str, int]]] = {"overlapped": {}, "handovers": {}}
     per_pair: list[dict[str, Any]] = []
-    for kind, a, b in pairs(ids):
-        d = compose_pair(root, a, b, rng)
-        sc = score_unenrolled(d, timer.run(d.audio), 2)
-        _add(counts.setdefault(kind, {}), sc)
-        per_pair.append({"pair": kind, "names": (a, b), **sc})
+    for kind, a, b in validation.pairs(voices):
+        names = (a.name, b.name)
+        row: dict[str, Any] = {"pair": kind, "names": names}
+        for layout, change in (
+            ("overlapped", ev.cut_in_or_gap),
+            ("handovers", validation.quick_handover),
+        ):
+            seq = validation._sequence(a, b)
+            d = ev._lay_out(seq, names, rng, change=change, bounds=ev._spoken)
+            sc = score_unenrolled(d, timer.run(d.audio), 2)
+            sc["dialogue_ms"] = int(round(1000 * len(d.audio) / SAMPLE_RATE))
+            _add(counts[layout].setdefault(kind, {}), sc)
+            row[layout] = sc
+        per_pair.append(row)
     singles: dict[str, int] = {}
-    for sid in ids["F"] + ids["M"]:
-        d = compose_single(root, sid, rng)
+    alone_rng = np.random.default_rng(seed + 1)
+    for v in voices:
+        d = ev._lay_out([(0, t) for t in v.turns], (v.name, "nobody"), alone_rng, bounds=ev._spoken)
         _add(singles, score_unenrolled(d, timer.run(d.audio), 1))
-    total: dict[str, int] = {}
-    for c in counts.values():
-        _add(total, c)
-    return {
-        "part": part,
-        "speakers": len(ids["F"]) + len(ids["M"]),
-        "all": _summary(total),
-        **{k: _summary(v) for k, v in counts.items()},
-        "single_voice": _summary(singles),
-        "pair_spread": {
-            "attribution_pct": _spread([_pct(p["correct"], p["single_blocks"]) for p in per_pair]),
-            "interruption_recall_pct": _spread([_pct(p["found"], p["true"]) for p in per_pair]),
-        },
-        "pairs": per_pair,
+    out: dict[str, Any] = {"voices": len(voices)}
+    for layout, by_kind in counts.items():
+        total: dict[str, int] = {}
+        for c in by_kind.values():
+            _add(total, c)
+        out[layout] = {"all": _summary(total), **{k: _summary(v) for k, v in by_kind.items()}}
+    out["single_voice"] = _summary(singles)
+    out["pair_spread"] = {
+        "attribution_pct": _spread(
+            [_pct(p["overlapped"]["correct"], p["overlapped"]["single_blocks"]) for p in per_pair]
+        ),
+        "interruption_recall_pct": _spread(
+            [_pct(p["overlapped"]["found"], p["overlapped"]["true"]) for p in per_pair]
+        ),
     }
+    out["pairs"] = per_pair
+    return out
+
+
+def eval_unenrolled(data_dir: Path, timer: _Timer, part: str = "validation") -> dict[str, Any]:
+    """The composed dialogues of ``part``'s voices (LibriSpeech readers, speechocean762
+    voices, as `voicecoach.lab.validation` splits and composes them), without enrolment."""
+    out: dict[str, Any] = {"part": part}
+    for corpus, sub, load in (
+        ("librispeech", "librispeech", validation.libri_voices),
+        ("speechocean", "speakers", validation.ocean_voices),
+    ):
+        root = data_dir / sub
+        if not root.is_dir() or (sub == "speakers" and not (root / "manifest.json").is_file()):
+            continue
+        out[corpus] = _unenrolled_corpus(load(root, part), timer, validation.SEED + len(corpus))
+    return out
 
 
 SPLIT_GRID = tuple(
@@ -477,9 +512,9 @@ def eval_conversations(root: Path, timer: _Timer) -> dict[str, Any]:
 def evaluate_realrec(data_dir: Path, timer: _Timer) -> dict[str, Any]:
     """Both parts, where ``data_dir`` has their data (``speakers/``, ``conversations/``)."""
     out: dict[str, Any] = {}
-    if (data_dir / "speakers" / "manifest.json").is_file():
+    if (data_dir / "speakers").is_dir() or (data_dir / "librispeech").is_dir():
         timer.stage = "dialogues without enrolment"
-        out["unenrolled"] = eval_unenrolled(data_dir / "speakers", timer)
+        out["unenrolled"] = eval_unenrolled(data_dir, timer)
     if (data_dir / "conversations").is_dir():
         timer.stage = "real phone dialogues"
         out["conversations"] = eval_conversations(data_dir / "conversations", timer)
@@ -501,22 +536,28 @@ def _line(s: dict[str, Any]) -> str:
 def format_realrec(d: dict[str, Any]) -> list[str]:
     """The report lines of `evaluate_realrec`."""
     lines = []
-    u = d.get("unenrolled")
-    if u:
+    u = d.get("unenrolled") or {}
+    for corpus in ("librispeech", "speechocean"):
+        cu = u.get(corpus)
+        if not cu:
+            continue
         lines.append(
-            f"Without enrolment, composed speechocean762 dialogues ({u['part']} speakers, "
-            f"n={u['speakers']}; targets: interruptions >= 75 / 75 %)"
+            f"Without enrolment, {corpus} {u['part']} voices (n={cu['voices']}; the enrolled "
+            "validation's dialogues; targets: interruptions >= 75 / 75 %)"
         )
         for k in ("all", "FF", "MM", "FM"):
-            if k in u:
+            s = cu["overlapped"].get(k)
+            h = cu["handovers"].get(k)
+            if s:
                 lines.append(
-                    f"  {k:3s} {_line(u[k])}, voices counted right "
-                    f"{_fmt(u[k]['voice_count_right_pct'])} of {u[k]['dialogues']}"
+                    f"  {k:3s} {_line(s)}, two voices found in "
+                    f"{_fmt(s['voice_count_right_pct'])} of {s['dialogues']}; quick handovers: "
+                    f"{_fmt(h and h['false_interruptions_per_min'], '')} false interruptions/min"
                 )
-        sv = u["single_voice"]
-        sp = u["pair_spread"]
+        sv = cu["single_voice"]
+        sp = cu["pair_spread"]
         lines.append(
-            f"  one voice alone: counted as one {_fmt(sv['voice_count_right_pct'])} of "
+            f"  one voice alone: counted as one in {_fmt(sv['voice_count_right_pct'])} of "
             f"{sv['dialogues']}, attribution {_fmt(sv['attribution_pct'])}"
         )
         lines.append(
