@@ -1,15 +1,17 @@
 """Unenrolled analysis and real recordings: the `voicecoach eval` section for issue #13
 (items 4 and 6).
 
-1. **Voices told apart without enrolment** on dialogues composed from the 48
-   speechocean762 voices (``speakers/``): the corpus's train speakers tune and its test
-   speakers validate (the split `voicecoach.lab.validation` uses); every setting of `diarize`
-   is chosen on the tuning half (`tune`), the numbers reported are the validation
-   half's, with the spread over pairs. Each dialogue alternates the two voices' six
-   sentences, about half the changes cutting in 0.5-1.0 s early (`evaluate._lay_out`).
-   Scored after the best mapping of speaker1, speaker2, ... to the true voices:
-   attribution of single-speaker time, interruption recall / precision, and whether
-   the number of voices was right; single-voice recordings must stay one voice.
+1. **Voices told apart without enrolment** on the validation dialogues of
+   `voicecoach.lab.validation` (LibriSpeech readers and speechocean762 voices of the
+   validation part, FF/MM/FM pairs, alternating turns with half the changes cut-ins,
+   and the same pairs with quick handovers only), drawn with the same seed so they are
+   the very dialogues the enrolled validation reports, and each voice alone. Scored
+   after the best mapping of speaker1, speaker2, ... to the true voices: attribution of
+   single-speaker time, interruption recall / precision, false interruptions per
+   minute of quick handovers, and whether the number of voices was right. `tune`
+   chose `diarize`'s split settings on the tuning part of the speechocean762 voices
+   (the corpus's train speakers: single voices, pairs and trios), at the level of the
+   d-vector windows.
 2. **Real phone dialogues** (``conversations/``: SpokenWOZ, 8 kHz stereo, caller left,
    agent right, word timings): the two channels mixed to one track, as one microphone
    hears them. (a) attribution with each speaker enrolled on their own first solo
@@ -38,6 +40,7 @@ import numpy as np
 from voicecoach.lab import evaluate as ev
 from voicecoach.lab import validation
 from voicecoach.lab.evaluate import HIT_EARLY, HIT_LATE, _Dialogue, _lay_out, _Timer
+from voicecoach.lab.turntaking import TUNING_DIALOGUES
 from voicecoach.perception.analyze import load_audio
 from voicecoach.perception.diarize import DiarizeConfig, WindowFeatures, embed_windows, voices
 from voicecoach.perception.embedder import Embedder
@@ -461,6 +464,7 @@ def eval_conversations(root: Path, timer: _Timer) -> dict[str, Any]:
     rest; (b, c) unenrolled over the whole recording, after the best label mapping."""
     enrolled: dict[str, int] = {}
     unenrolled: dict[str, int] = {}
+    held_out: dict[str, dict[str, int]] = {"enrolled": {}, "unenrolled": {}}
     per: list[dict[str, Any]] = []
     for path in sorted(root.glob("*.flac")):
         c = load_conversation(path)
@@ -478,6 +482,9 @@ def eval_conversations(root: Path, timer: _Timer) -> dict[str, Any]:
         u["count_right"] = int(len(found) == 2)
         _add(enrolled, a)
         _add(unenrolled, u)
+        if c.name not in TUNING_DIALOGUES:
+            _add(held_out["enrolled"], a)
+            _add(held_out["unenrolled"], u)
         per.append(
             {
                 "name": c.name,
@@ -498,6 +505,7 @@ def eval_conversations(root: Path, timer: _Timer) -> dict[str, Any]:
             **_summary(unenrolled),
             "at_backchannel": unenrolled.get("at_backchannel", 0),
         },
+        "validation": {k: _summary(v) for k, v in held_out.items()},
         "spread": {
             "enrolled_attribution_pct": _spread([p["enrolled_attribution_pct"] for p in per]),
             "unenrolled_attribution_pct": _spread([p["unenrolled_attribution_pct"] for p in per]),
@@ -575,6 +583,16 @@ def format_realrec(d: dict[str, Any]) -> list[str]:
         lines.append(
             f"  without enrolment: {_line(c['unenrolled'])}, two voices found in "
             f"{_fmt(c['unenrolled']['voice_count_right_pct'])}"
+        )
+        va = c["validation"]
+        lines.append(
+            f"  the {va['enrolled']['dialogues']} dialogues no turn-taking setting was chosen on:"
+            f" enrolled attribution {_fmt(va['enrolled']['attribution_pct'])}, unenrolled"
+            f" {_fmt(va['unenrolled']['attribution_pct'])}; interruptions enrolled"
+            f" {_fmt(va['enrolled']['interruption_recall_pct'])} /"
+            f" {_fmt(va['enrolled']['interruption_precision_pct'])}, unenrolled"
+            f" {_fmt(va['unenrolled']['interruption_recall_pct'])} /"
+            f" {_fmt(va['unenrolled']['interruption_precision_pct'])}"
         )
         sp = c["spread"]
         lines.append(

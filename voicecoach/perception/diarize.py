@@ -49,10 +49,10 @@ class DiarizeConfig:
     window_speech: float = 0.8  # share of a window's frames webrtcvad must call speech
     min_voice_s: float = 4.2  # speech (in windows) each side of a split needs to be a voice
     min_share: float = 0.08  # ... and this share of all windows
-    test_windows: int = 5  # a cluster's windows nearest its centre (its core) that
+    test_windows: int = 4  # a cluster's windows nearest its centre (its core) that
     # `split_score` compares: the same number at every depth, as the BIC gain of a
     # covariance grows as the frames behind it shrink
-    split_min: float = -0.25  # a cluster is two voices when the cepstral BIC gain of
+    split_min: float = -0.2  # a cluster is two voices when the cepstral BIC gain of
     # modelling its halves' cores apart (nats/frame) less `split_cosine` times their
     # cores' mean d-vector cosine exceeds this (tuned on the tuning speakers)
     split_cosine: float = 3.0
