@@ -47,7 +47,9 @@ class ClockedTranscriber:
         return self.text
 
 
-def run(tmp_path, text: str, alarm: bool = True) -> tuple[Session, ClockedTranscriber]:
+def run(
+    tmp_path, text: str, alarm: bool = True, sam_talks_on: bool = True, alarm_at: float = 2.0
+) -> tuple[Session, ClockedTranscriber]:
     from pathlib import Path
 
     watch = parse_script(WATCH, Path("watch.yaml"))
@@ -59,8 +61,10 @@ def run(tmp_path, text: str, alarm: bool = True) -> tuple[Session, ClockedTransc
     ]
     if alarm:  # Sam cut in at 1.5 s; the detector decided at 2.0 s
         events.append(
-            pt.Interruption(t=2.0, time=1.5, speaker="Sam", interrupted="Alex", overlap=0.5)
+            pt.Interruption(t=alarm_at, time=1.5, speaker="Sam", interrupted="Alex", overlap=0.5)
         )
+    if sam_talks_on:  # ... and Sam goes on talking: no breath in the fight
+        events.append(pt.VoiceStart(t=1.7, start=1.5, speaker="Sam"))
     tr = ClockedTranscriber(text)
     s = Session(
         listener=ScriptedListener(events),
@@ -79,11 +83,28 @@ def test_no_transcription_between_the_alarm_and_the_pause(tmp_path) -> None:
     s, tr = run(tmp_path, "You never listen to me.")
     log = s.log.dicts()
     pause = next(r for r in log if r["type"] == "say" and r["id"] == "pause.breath")
-    # Alex talks on (no breath): the pause comes 1.5 s after the onset, firmly.
+    # Sam talks on (no breath): the pause comes 1.5 s after the onset, firmly.
     assert pause["start"] == pytest.approx(1.5 + 1.5, abs=0.031)
     assert tr.at and tr.at[0] == pytest.approx(pause["start"], abs=0.031)
     heard = next(r for r in log if r["type"] == "heard")
     assert heard["start"] == 0.9 and heard["end"] == 1.9 and heard["t"] >= pause["start"]
+
+
+def test_an_alarm_in_the_same_frame_as_an_utterance_end_still_holds_it_back(tmp_path) -> None:
+    # The listener reports the utterance's end before the alarm in one frame (2.2 s).
+    s, tr = run(tmp_path, "You never listen to me.", alarm_at=2.2)
+    pause = next(r for r in s.log.dicts() if r["type"] == "say" and r["id"] == "pause.breath")
+    assert pause["start"] == pytest.approx(3.0, abs=0.031)
+    assert tr.at[0] == pytest.approx(pause["start"], abs=0.031)
+
+
+def test_a_breath_is_still_heard_while_the_words_are_held_back(tmp_path) -> None:
+    # Only Alex was talking, and stops at 1.9 s (the utterance ends at 2.2 s): the coach
+    # speaks into that breath, before its 1.5 s bound, and transcribes after.
+    s, tr = run(tmp_path, "You never listen to me.", sam_talks_on=False)
+    pause = next(r for r in s.log.dicts() if r["type"] == "say" and r["id"] == "pause.breath")
+    assert pause["start"] == pytest.approx(2.2, abs=0.031)
+    assert tr.at and tr.at[0] >= pause["start"] - 1e-6
 
 
 def test_without_heat_an_utterance_is_transcribed_when_it_ends(tmp_path) -> None:

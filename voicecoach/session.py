@@ -494,6 +494,9 @@ class Session:
     # ------------------------------------------------------------------ perception
 
     def _events(self, events: list[pt.PerceptionEvent]) -> None:
+        # A heat alarm decided in the same frame as an utterance's end goes first, so that
+        # the utterance is held back from Whisper while the pause is due (below).
+        events = sorted(events, key=lambda e: not isinstance(e, pt.RaisedVoice | pt.Interruption))
         for e in events:
             if isinstance(e, pt.RaisedVoice | pt.Interruption) and self.engine.enrolling:
                 # A voice is being learnt: there is no calm baseline to judge it against yet.
@@ -510,6 +513,11 @@ class Session:
                     # utterance) must not hold the loop, and the pause, back. Transcribed as
                     # soon as the pause has begun; danger words still stop everything then.
                     self._held.append(e)
+                    # The engine still hears that they stopped: a breath to speak into.
+                    said = dp.PartnerSaid(
+                        t=e.t, speaker=e.speaker, text="", start=e.start, end=e.end
+                    )
+                    self._apply(self.engine.handle(said))
                 else:
                     self._utterance(e)
             elif isinstance(e, pt.RaisedVoice):
