@@ -48,8 +48,10 @@ def rehearse(entry: str, settings: dict | None = None, **replies) -> Rehearsal:
     return Rehearsal(engine, table).run(until=3000)
 
 
-def after_first(r: Rehearsal, kind: type) -> list:
-    i = next(i for i, (_, x) in enumerate(r.log) if isinstance(x, kind))
+def after_help(r: Rehearsal) -> list:
+    """Everything from the help information on (other Shows, e.g. a voice the enrolment
+    could not learn, may come before it)."""
+    i = next(i for i, (_, x) in enumerate(r.log) if isinstance(x, Show) and x.kind == "help")
     return [x for _, x in r.log[i:]]
 
 
@@ -59,7 +61,7 @@ def assert_safety_stop(r: Rehearsal, speaker: str) -> None:
     assert Show(help_info, kind="help") in shows
     assert SafetyAnswer(speaker, "no") in r.actions(SafetyAnswer)
     assert r.actions(EndSession) == [EndSession("not safe")]
-    rest = after_first(r, Show)
+    rest = after_help(r)
     # Nothing of any exercise after the stop: no listening, no step, no more words.
     assert not [x for x in rest if isinstance(x, Listen | EnterStep)]
     assert [x.id for x in rest if isinstance(x, Say)] == []
