@@ -128,3 +128,13 @@ def test_every_help_ends_with_examples():
         assert "examples:" in tail and "voicecoach " in tail, name
     set_help = parsers["config set"].format_help()
     assert "voicecoach config set model tiny.en" in set_help and "config path" not in set_help
+
+
+def test_profile_dir_setting_reaches_the_profile_commands(cfg_home, tmp_path, capsys):
+    pytest.importorskip("voicecoach.profiles")
+    assert cli_main(["config", "set", "profile_dir", str(tmp_path / "voices")]) == 0
+    capsys.readouterr()
+    assert cli_main(["profiles"]) == 0
+    assert f"No voice profiles in {tmp_path / 'voices'}" in capsys.readouterr().out
+    assert cli_main(["profiles", "--profile-dir", str(tmp_path / "other")]) == 0
+    assert str(tmp_path / "other") in capsys.readouterr().out  # the flag wins

@@ -111,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        if getattr(args, "profile_dir", "") is None:  # enroll, profiles, forget, run...
+            from voicecoach.config import load_settings
+
+            args.profile_dir = load_settings().profile_dir  # the setting (None: automatic)
         result: int = args.handler(args)
         return result
     except UserError as exc:

@@ -13,6 +13,11 @@ from voicecoach.errors import UserError
 
 NAME = "enroll"
 HELP = "learn a partner's voice once (microphone or --from FILE) and save it as a profile"
+EXAMPLES = [
+    "voicecoach enroll Alex",
+    "voicecoach enroll Sam --from sam.wav",
+    "voicecoach enroll Alex --prompt print --force",
+]
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,10 @@ from voicecoach.errors import UserError
 
 NAME = "forget"
 HELP = "delete a partner's voice profile (or --all)"
+EXAMPLES = [
+    "voicecoach forget Alex",
+    "voicecoach forget --all",
+]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

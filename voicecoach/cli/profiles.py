@@ -8,6 +8,10 @@ from voicecoach.cli.options import add_profile_dir
 
 NAME = "profiles"
 HELP = "list the saved voice profiles"
+EXAMPLES = [
+    "voicecoach profiles",
+    "voicecoach profiles --profile-dir ~/our-voices",
+]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
