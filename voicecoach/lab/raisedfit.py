@@ -111,19 +111,21 @@ def actors(root: Path, normalise: bool) -> dict[str, tuple[Baseline, tuple[Item,
     return {k: (b, tuple(items)) for k, (b, items) in out.items()}
 
 
-_Z: dict[tuple[int, int], np.ndarray] = {}
+_Z: dict[tuple[int, int], tuple[Baseline, Item, np.ndarray]] = {}
 
 
 def _components(cfg: RaisedConfig, base: Baseline, it: Item) -> np.ndarray:
     """(4, frames): `frame_effort`'s level, pitch, tilt and H1-H2 terms at weight 1 (the
     units are the same for every candidate): computed once per item."""
     key = (id(base), id(it))
-    if key not in _Z:
+    if key not in _Z or _Z[key][0] is not base or _Z[key][1] is not it:
+        # (the entry holds the objects: an id is only unique while its object lives)
         one = [replace(cfg, w_level=a, w_pitch=b, w_tilt=c, w_h1h2=d) for a, b, c, d in np.eye(4)]
-        _Z[key] = np.stack(
+        z = np.stack(
             [frame_effort(c, base, it.level_db, it.pitch_st, it.tilt_db, it.h1h2_db) for c in one]
         )
-    return _Z[key]
+        _Z[key] = (base, it, z)
+    return _Z[key][2]
 
 
 def _alarm_times(cfg: RaisedConfig, base: Baseline, it: Item) -> list[float]:
