@@ -213,7 +213,9 @@ def _worst_actor(per_actor: dict[str, dict[str, float | None]]) -> dict[str, lis
     """Per measure, the actor who does worst on it and their figure."""
     out: dict[str, list[Any]] = {}
     for key, higher in ACTOR_MEASURES:
-        vals = {a: s[key] for a, s in per_actor.items() if s.get(key) is not None}
+        vals: dict[str, float] = {
+            a: v for a, s in per_actor.items() if (v := s.get(key)) is not None
+        }
         if vals:
             a = (min if higher else max)(vals, key=vals.__getitem__)
             out[key] = [a, vals[a]]
@@ -352,7 +354,7 @@ def _lay_out(
     a word). ``bounds``: per 10 ms block of a turn, where it counts as started and
     ended for the timing (`_active` by default: energy, so a breath or a hum before the
     words counts; `_spoken` times the words themselves)."""
-    bounds = bounds or _active
+    timing = bounds or _active
     parts: list[tuple[int, int, np.ndarray]] = []  # (start sample, who, audio)
     t = int(0.5 * SAMPLE_RATE)
     onsets: list[tuple[float, str]] = []
@@ -361,7 +363,7 @@ def _lay_out(
     for who, x in seq:
         # Loudness varies between partners and turns by a few dB.
         x = set_level(x, NORM_LEVEL_DB + rng.uniform(-3, 3))
-        act = bounds(x)
+        act = timing(x)
         first = int(np.argmax(act)) * 160 if act.any() else 0
         last = (len(act) - int(np.argmax(act[::-1]))) * 160 if act.any() else len(x)
         if prev_end_active is None:

@@ -157,7 +157,7 @@ def _alarm_times(cfg: RaisedConfig, base: Baseline, it: Item) -> list[float]:
     for i in np.flatnonzero(sustained & it.voiced):
         if (i - last) * FRAME_S >= cfg.cooldown_s:
             out.append((i + 1) * FRAME_S)
-            last = i
+            last = int(i)
     return out
 
 
@@ -257,9 +257,10 @@ if __name__ == "__main__":
     data = [actors(root, False), actors(root, True)]
     names = sorted(data[0])
     print("shipped default", describe(RaisedConfig()))
-    for a in names:
-        print(a, "default", [score(RaisedConfig(), *d[a]) for d in data])
-    for a in [*names, None]:
+    for actor in names:
+        print(actor, "default", [score(RaisedConfig(), *d[actor]) for d in data])
+    held: list[str | None] = [*names, None]
+    for a in held:
         train = [b for b in names if b != a]
         cfg, info = fit(data, train)
         print("held out", a, describe(cfg), {k: round(v, 3) for k, v in info.items()})
