@@ -59,10 +59,6 @@ class OverlapConfig:
     # toss-ups) is a handover; cut-ins overlap 0.5 s and more. Tuning readers (24
     # cut-ins, 5 min of quick handovers): 0.2 -> 0.35 recall 70.8 -> 66.7 %, false
     # interruptions 4.95 -> 4.36/min
-    held_s: float = 0.0  # ... and the floor holder clearly goes on this long after the
-    # intruder is first clearly heard (`_held_on`): over the last syllable is a handover
-    heard_frames: int = 2  # frames of `heard_of` clearly the intruder's: first heard
-    heard_of: int = 3
     decide_s: float = 1.0  # give up (= handover) this long after the onset
     lookback: int = 40  # speech frames searched back for the onset (~1.2 s)
     onset_shift: float = 0.3  # the onset's CUSUM runs on d less this fraction of the
@@ -304,11 +300,7 @@ class OverlapDetector:
         if verdict is None and self.verify is not None and waited * FRAME_S < cfg.decide_s:
             return []  # the d-vector window after the onset is not complete yet
         overlap_end, overlap, gap = self._measure(pos, onset, idx)
-        cut_in = (
-            gap < cfg.gap_frames
-            and overlap >= cfg.min_overlap_s
-            and self._held_on(pos, overlap_end) >= cfg.held_s
-        )
+        cut_in = gap < cfg.gap_frames and overlap >= cfg.min_overlap_s
         if verdict is False:
             # The d-vector says the floor holder is still alone: frame-model noise, or
             # a cut-in whose overlap the floor holder's voice dominated (second look).
@@ -401,35 +393,6 @@ class OverlapDetector:
             after = [i for i in floor_won if i >= resume]
             overlap = frame_time(after[-1] + 1 - resume) if len(after) >= cfg.floor_after else 0.0
         return overlap_end, overlap, gap
-
-    def _held_on(self, pos: int, overlap_end: int) -> float:
-        """How long (s) the floor holder still clearly spoke after the intruder was first
-        clearly heard (from list position ``pos`` on, up to ``overlap_end``): a turn taken
-        right after the other's last words, or over their last syllable or breath, is a
-        handover; a cut-in leaves the floor holder talking on. The CUSUM onset alone
-        does not tell them apart: the floor holder's soft last words sit near d = 0, so
-        the onset often lands in them, up to 0.7 s before the new voice starts."""
-        cfg = self.cfg
-        ds, ids = self._d[pos:], self._idx[pos:]
-        clear = [d >= cfg.frame_margin for d in ds]
-        heard = next(
-            (
-                k
-                for k in range(len(ds))
-                if clear[k] and sum(clear[k : k + cfg.heard_of]) >= cfg.heard_frames
-            ),
-            None,
-        )
-        if heard is None:
-            return 0.0
-        won = [
-            i
-            for i, d in zip(ids[heard:], ds[heard:], strict=True)
-            if d <= -cfg.frame_margin and i < overlap_end
-        ]
-        if len(won) < cfg.floor_after:
-            return 0.0
-        return frame_time(won[-1] + 1 - ids[heard])
 
     def _second_look(self, idx: int) -> list[Interruption | Overlap]:
         """Ask `verify_late` about the cut-in waiting for it; report it if it agrees."""
