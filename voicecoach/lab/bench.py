@@ -276,6 +276,7 @@ class TimedTranscriber:
         self.clock = clock
         self.last = 0.0
         self.last_at = 0.0  # media time of the latest call
+        self.last_cpu = 0.0  # CPU s (all threads) of the latest call: load does not inflate it
         self.times: list[float] = []
         self.cpu_s = 0.0  # process CPU (all threads) spent inside transcribe
         self.calls: list[tuple[float, float]] = []  # (media t, wall s) of each call
@@ -298,8 +299,9 @@ class Instrumented:
     sink: TimedSink
     prompts: TimedPrompts
     transcriber: TimedTranscriber
-    # span -> (wall s of its transcription, media time it was asked at: in the pause)
-    heard_s: dict[tuple[float, float], tuple[float, float]] = field(default_factory=dict)
+    # span -> (wall s of its transcription, media time it was asked at: in the pause,
+    # CPU s of that transcription)
+    heard_s: dict[tuple[float, float], tuple[float, ...]] = field(default_factory=dict)
     detect_wall: list[tuple[float, float]] = field(default_factory=list)  # (media t, wall)
     decided_wall: list[tuple[str, float, float]] = field(default_factory=list)  # id, t, wall
 
@@ -317,7 +319,7 @@ def instrument(session: Any) -> Instrumented:
     def heard(h: Any) -> None:
         # The latest transcription made this turn's text: at the utterance's end, or
         # earlier, speculatively, while its pause ran (Session._speculate).
-        inst.heard_s[(round(h.start, 3), round(h.end, 3))] = (tr.last, tr.last_at)
+        inst.heard_s[(round(h.start, 3), round(h.end, 3))] = (tr.last, tr.last_at, tr.last_cpu)
 
     def watch(data: dict[str, Any]) -> None:
         if data["type"] == "detect":
@@ -374,7 +376,7 @@ def end_of_turn(inst: Instrumented, events: list[dict[str, Any]]) -> dict[str, A
         synth = inst.prompts.first_audio.get(round(s["start"], 3))
         if timed is None or synth is None:
             continue
-        trans, asked = timed
+        trans, asked = timed[0], timed[1]
         ready = max(wait, asked - h["end"] + trans)  # text ready and decision due
         rows.append(
             {
@@ -383,6 +385,7 @@ def end_of_turn(inst: Instrumented, events: list[dict[str, Any]]) -> dict[str, A
                 "say": s["id"],
                 "wait_ms": _ms(wait),
                 "transcribe_ms": _ms(trans),
+                "transcribe_cpu_ms": _ms(timed[2]) if len(timed) > 2 else None,
                 "asked_after_ms": _ms(asked - h["end"]),
                 "first_audio_ms": _ms(synth[1]),
                 "total_ms": _ms(ready + synth[1]),
