@@ -63,3 +63,20 @@ def test_no_more_words_than_the_speech_can_carry() -> None:
     assert kept == "Thank you."
     said = "I feel lonely when you work late."
     assert fits_speech(said, speech_s=2.0) == said
+
+
+def test_a_loop_that_is_all_there_is_is_not_trusted() -> None:
+    from voicecoach.speech.trust import loop_is_all
+
+    assert loop_is_all("K K K K K K K K")
+    assert not loop_is_all("Kids are talking by the door door door door")
+    assert not loop_is_all(" ".join([SENTENCE] * 4))  # a whole sentence: its first saying
+
+
+def test_a_word_for_a_sentence_of_speech_is_too_few() -> None:
+    from voicecoach.speech.trust import too_few_words
+
+    assert too_few_words("Are", speech_s=1.5)
+    assert not too_few_words("Dogs are sitting by the door.", speech_s=1.5)
+    assert not too_few_words("Yes.", speech_s=0.5)
+    assert not too_few_words("No, I don't.", speech_s=1.0)

@@ -31,6 +31,9 @@ WORDS_PER_SPEECH_S = 5.0
 """Upper bound on words per second of speech (fast talkers reach ~4); more words than
 the speech under them can carry were not said (`fits_speech`)."""
 
+WORDS_MIN_PER_SPEECH_S = 1.2
+"""Fewer words than this per second of speech (less half a word) were not all heard."""
+
 _NORM = re.compile(r"[^\w']+")
 
 
@@ -62,6 +65,21 @@ def find_loop(words: list[str]) -> tuple[int, int, int] | None:
             if k >= need or (truncated and n > 1):
                 return i, n, k
     return None
+
+
+def loop_is_all(text: str) -> bool:
+    """True when ``text`` is nothing but a short phrase said over and over ("K K K K"):
+    the decoder never heard the words, and cutting the loop leaves nothing true."""
+    words = [_norm(t) for t in text.split()]
+    loop = find_loop(words)
+    return loop is not None and loop[0] == 0 and loop[1] < 3
+
+
+def too_few_words(text: str, speech_s: float) -> bool:
+    """True when ``text`` holds clearly fewer words than ``speech_s`` seconds of speech
+    (a decoder that stopped after the first word: "Are" for "Dogs are sitting by the
+    door."); `WORDS_MIN_PER_SPEECH_S` is well below slow, drawn-out speech."""
+    return len(text.split()) < WORDS_MIN_PER_SPEECH_S * speech_s - 0.5
 
 
 def cut_loops(text: str) -> str:

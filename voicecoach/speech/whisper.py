@@ -15,7 +15,14 @@ import numpy as np
 
 from voicecoach.offline import enforce_offline
 from voicecoach.speech.models import whisper_model_dir
-from voicecoach.speech.trust import cut_loops, fits_speech, looks_looped, strip_repeat
+from voicecoach.speech.trust import (
+    cut_loops,
+    fits_speech,
+    looks_looped,
+    loop_is_all,
+    strip_repeat,
+    too_few_words,
+)
 from voicecoach.timebase import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -289,7 +296,12 @@ class WhisperTranscriber:
             # door door door ..."). The words before the loop are the utterance: on the
             # tuning clips the loop's first saying was the 30 s path's transcript too.
             cut = cut_loops(text)
-            trusted = cut != text and bool(cut) and fits_speech(cut, speech_s) == cut
+            trusted = (
+                cut != text
+                and bool(cut)
+                and not loop_is_all(text)
+                and fits_speech(cut, speech_s) == cut
+            )
             if not trusted:
                 log.debug("short encode looped (%d tokens): 30 s window", len(tokens))
                 self.fallbacks += 1
@@ -297,6 +309,11 @@ class WhisperTranscriber:
             log.debug("short encode looped (%d tokens): kept %r", len(tokens), cut)
             self.loops_cut += 1
             text = cut
+        if too_few_words(text, speech_s):
+            # The decoder stopped after a word or two of a longer utterance.
+            log.debug("short encode heard %r in %.1f s of speech: 30 s window", text, speech_s)
+            self.fallbacks += 1
+            return None
         return text, float(result.no_speech_prob), float(logprob)
 
     def _with_silence(self, encoded: object, frames: int) -> object:
