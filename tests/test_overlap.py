@@ -339,3 +339,22 @@ def test_quick_handovers_between_real_voices_are_not_interruptions(
         "alex",
         "sam",
     ]
+
+
+@pytest.mark.parametrize("gap", [0.15, 0.6])
+def test_a_soft_onset_is_attributed_to_its_speaker(
+    voices: dict[str, list[np.ndarray]], gap: float
+) -> None:
+    # Sam's words fade in from 25 dB down over their first 0.5 s, 0.15 s (a quick
+    # handover) or 0.6 s after Alex's: the soft start is Sam's, not unknown, not Alex's,
+    # not left outside every utterance.
+    a, b = _words(voices["alex"][1]), _words(voices["sam"][1]).astype(np.float64)
+    fade = 8000
+    b[:fade] *= 10 ** (np.linspace(-25.0, 0.0, fade) / 20)
+    start = 0.5 + len(a) / 16000 + gap
+    ev = _run(voices, place(start + len(b) / 16000 + 1.0, [(0.5, a), (start, b)]))
+    sam = [u for u in ev if isinstance(u, Utterance) and u.speaker == "sam"]
+    blocks = start + 0.01 * np.arange(fade // 160)
+    named = [any(u.start <= t < u.end for u in sam) for t in blocks]
+    assert np.mean(named) >= 0.95
+    assert [e for e in ev if isinstance(e, Interruption)] == []
