@@ -24,7 +24,7 @@ import pytest
 
 from voicecoach.timebase import SAMPLE_RATE
 
-pytestmark = [pytest.mark.models]
+pytestmark = [pytest.mark.models, pytest.mark.loopback]  # satellite and serve on 127.0.0.1
 
 REPO = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -49,7 +49,7 @@ CALM = [
     ("Sam", 0.8, 0.0, 0.0, "She has been alone since my dad died. It really matters to her."),
 ]
 HEATED = [
-    ("Alex", 0.5, 0.0, 12.0, "It always matters to her! It never matters what I want!"),
+    ("Alex", 0.5, 0.8, 10.0, "It always matters to her! It never matters what I want!"),
     ("Sam", -0.9, 1.0, 12.0, "That is not fair! You never even try with my family!"),
     ("Alex", -0.8, 1.0, 12.0, "I try all the time! You just do not listen to me!"),
     ("Sam", -0.7, 1.0, 12.0, "Do not tell me I do not listen! I am so tired of this!"),
@@ -80,7 +80,7 @@ def _recording() -> tuple[np.ndarray, float, dict[str, np.ndarray]]:
     for who, gap, effort, gain, text in CALM + HEATED:
         audio = _level(voices[who].render(text, effort=effort), CALM_DB + gain)
         start = cursor + int(gap * SAMPLE_RATE)
-        if escalation is None and effort > 0 or gain > 0 and escalation is None:
+        if escalation is None and effort > 0:
             escalation = start / SAMPLE_RATE
         parts.append((start, audio))
         cursor = start + len(audio)
@@ -195,6 +195,8 @@ def test_serve_pauses_an_escalating_couple_through_a_real_satellite(tmp_path: Pa
             _end(serve)
         _end(satellite)
     print(f"escalation -> pause heard at the satellite: {delay:.2f} s")
+    for line in out.splitlines():
+        print("  serve:", line)
     assert delay <= 3.0, f"the pause came {delay:.2f} s after the escalation:\n{out}"
     (log_path,) = logs.glob("*/events.jsonl")
     events = [json.loads(line) for line in log_path.read_text().splitlines()]
