@@ -153,3 +153,30 @@ def test_the_probe_says_what_to_do_when_nothing_answers() -> None:
     sat.stop()  # nothing listens there any more
     result = probe(uri, listen_s=0.5, connect_timeout_s=1.0)
     assert not result.ok and "cannot reach" in result.problems[0]
+
+
+@pytest.mark.models
+def test_a_ping_is_answered_during_a_real_transcription(satellite: FakeSatellite) -> None:
+    from voicecoach.app import shared_models
+    from voicecoach.lab.testaudio import piper_speech
+
+    models = shared_models("base")
+    speech = np.concatenate(
+        [piper_speech("I feel alone when you work late, and I need you to call me.")] * 3
+    )
+    satellite.ping_every_s = 0.25
+    link = _link(satellite)
+    try:
+        assert _wait(lambda: link.status.connected, 5.0)
+        pings_before = len(satellite.pings)
+        started = time.monotonic()
+        models.transcriber.transcribe(speech)  # holds this thread, as in a session
+        busy_s = time.monotonic() - started
+        pinged = [t for t in satellite.pings[pings_before:] if t <= started + busy_s - 0.5]
+        assert pinged, f"no ping during a {busy_s:.2f} s transcription"
+        # Every ping sent while Whisper worked was answered long before the 5 s limit.
+        assert _wait(lambda: len(satellite.pongs) >= pings_before + len(pinged), 2.0)
+        answered = sorted(satellite.pongs)[pings_before : pings_before + len(pinged)]
+        assert max(p - q for p, q in zip(answered, pinged, strict=True)) < 1.0
+    finally:
+        link.close()
