@@ -132,7 +132,7 @@ def test_the_speaker_goes_away_then_comes_back_or_ends_the_session(own_audio):
         while not speaker._failed and time.monotonic() < deadline:
             time.sleep(0.05)
         assert speaker._failed, "PortAudio did not notice the speaker going"
-        with pytest.raises(DeviceLost, match="could not be opened again") as info:
+        with pytest.raises(DeviceLost, match="did not come back") as info:
             speaker.play(1.0, np.zeros(800, np.float32))
         assert info.value.reason == "speaker lost"
         virtual.start(own_audio)
@@ -227,3 +227,65 @@ def test_a_stop_does_not_wait_for_the_coach_to_finish_speaking():
         assert time.monotonic() - t0 < 3
     finally:
         speaker.close()
+
+
+@pytest.mark.models
+def test_voicecoach_run_rides_out_a_sound_server_restart(own_audio, tmp_path):
+    """The real command on the virtual devices: the sound server stops while the coach
+    speaks (the speaker goes), then again while it listens (the microphone goes), and
+    comes back each time; the session says so, resumes, and a SIGTERM then ends it with
+    the whole record."""
+    import signal
+    import subprocess
+
+    from tests.netguard import python_offline
+
+    logs = tmp_path / "logs"
+    cmd = [*python_offline(), "-m", "voicecoach", "run", "--device", "virtmic"]
+    cmd += ["--output-device", "speaker", "--log-dir", str(logs), "--quiet"]
+    cmd += ["--model", "tiny.en", "--script", "timeout", "--aec", "off"]
+    repo = Path(__file__).resolve().parent.parent  # this checkout's voicecoach
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=repo)
+    try:
+        deadline = time.monotonic() + 240
+        log_path = None
+        while time.monotonic() < deadline and log_path is None:
+            found = list(logs.glob("*/events.jsonl"))
+            if found and "step" in found[0].read_text():
+                log_path = found[0]
+            elif proc.poll() is not None:
+                raise AssertionError(proc.communicate())
+            time.sleep(0.1)
+        assert log_path is not None, "the session did not start"
+
+        def outage_until(seen: str) -> None:
+            virtual.stop(own_audio)
+            time.sleep(3.0)
+            virtual.start(own_audio)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and seen not in log_path.read_text():
+                time.sleep(0.2)
+
+        # While the coach speaks its first line: the speaker goes, and comes back.
+        outage_until('"speaker", "state": "back"')
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and '"type": "say"' not in log_path.read_text():
+            time.sleep(0.2)
+        # While the timeout runs and the microphone listens: it goes, and comes back.
+        outage_until('"microphone", "state": "back"')
+        time.sleep(1.0)  # listening again
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    events = ev.read_events(log_path, strict=True)
+    devices_seen = [(e["device"], e["state"]) for e in events if e["type"] == "device"]
+    assert devices_seen == [
+        ("speaker", "lost"),
+        ("speaker", "back"),
+        ("microphone", "lost"),
+        ("microphone", "back"),
+    ], err.decode()[-2000:]
+    assert events[-1]["type"] == "session" and events[-1]["reason"] == "terminated"
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert b"is back after" in err and b"Traceback" not in err

@@ -170,9 +170,9 @@ def finish_session(session_dir: Path, args: argparse.Namespace) -> Path | None:
     return page
 
 
-MIC_RECONNECT_S = 30.0
-"""How long a session waits for a microphone that went away (unplugged, the sound server
-restarting) before it ends; the time away is silence on the session's clock."""
+RECONNECT_S = 30.0
+"""How long a session waits for a microphone or speaker that went away (unplugged, the
+sound server restarting) before it ends; the time away is silence on the session's clock."""
 
 
 def _tell_device_changes(session: Session, *edges: object) -> None:
@@ -261,7 +261,7 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
         try:
             # A long queue: while Whisper works the loop falls behind the microphone, and
             # must catch up rather than lose what was said meanwhile.
-            source = MicSource(args.device, queue_seconds=60.0, reconnect_seconds=MIC_RECONNECT_S)
+            source = MicSource(args.device, queue_seconds=60.0, reconnect_seconds=RECONNECT_S)
         except UserError as exc:
             raise UserError(
                 f"{exc} Without a microphone, `voicecoach demo` plays a simulated session, "
@@ -275,7 +275,7 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
         from voicecoach.audio.devices import SpeakerSink
 
         try:
-            sink = SpeakerSink(args.output_device)
+            sink = SpeakerSink(args.output_device, reconnect_seconds=RECONNECT_S)
         except UserError as exc:
             raise UserError(
                 f"{exc} To write the coach's voice to a file instead, add --output coach.wav."

@@ -273,6 +273,28 @@ class _DeviceStream:
             return False
         return True
 
+    reconnect_seconds: float = 0.0
+    _closed: bool
+    _failed: bool
+    _interrupted: bool
+
+    def _wait_to_reopen(self) -> float | None:
+        """Reopen the device once a second for up to ``reconnect_seconds``, sleeping in
+        between (no core spun), a stop noticed within 0.25 s. The seconds it was away,
+        or None (not back in time, or stopped)."""
+        lost_at = time.monotonic()
+        while time.monotonic() - lost_at < self.reconnect_seconds:
+            for _ in range(4):
+                if self._closed or self._interrupted:
+                    return None
+                time.sleep(0.25)
+            self._failed = False
+            if self._reopen():
+                away = time.monotonic() - lost_at
+                self._notify("back", f"The {self._what} is back after {away:.0f} s.")
+                return away
+        return None
+
     def start(self) -> None:
         if self._stream is not None:
             return
@@ -414,20 +436,14 @@ class MicSource(_DeviceStream):
                 "microphone lost",
             )
         self._notify("lost", f"{what}; waiting up to {self.reconnect_seconds:.0f} s for it.")
-        lost_at = time.monotonic()
-        while time.monotonic() - lost_at < self.reconnect_seconds:
-            for _ in range(4):  # one reopen a second, a stop noticed within 0.25 s
-                if self._closed or self._interrupted:
-                    return
-                time.sleep(0.25)
-            self._failed = False
-            if self._reopen():
-                away = time.monotonic() - lost_at
-                self._notify("back", f"The microphone is back after {away:.0f} s.")
-                gap = int(away * SAMPLE_RATE)
-                self.filled_samples += gap
-                yield 0.0, np.zeros(gap, np.float32)
-                return
+        away = self._wait_to_reopen()
+        if self._closed or self._interrupted:
+            return
+        if away is not None:
+            gap = int(away * SAMPLE_RATE)
+            self.filled_samples += gap
+            yield 0.0, np.zeros(gap, np.float32)
+            return
         raise DeviceLost(
             f"{what} and did not come back within {self.reconnect_seconds:.0f} s: "
             "check that it is connected, then start again.",
@@ -498,8 +514,10 @@ class SpeakerSink(_DeviceStream):
         latency: float = 0.08,  # s; 90 ms reported on PulseAudio, no underflow on 2 cores with
         # one of them busy; 20-40 ms underflowed under heavy load (barge-in stop is ~110 ms)
         reference_seconds: float = 10.0,
+        reconnect_seconds: float = 0.0,
     ) -> None:
         self._info = resolve_device(device, "output")
+        self.reconnect_seconds = reconnect_seconds
         self.name = f"speaker:{self._info.name}"
         self.blocksize = blocksize
         self._latency = latency
@@ -585,20 +603,26 @@ class SpeakerSink(_DeviceStream):
         self._report()
 
     def _come_back(self) -> None:
-        """The speaker stopped (unplugged, the sound server restarted): open it again, or
-        end the session with DeviceLost; the coach must be heard to coach."""
+        """The speaker stopped (unplugged, the sound server restarted): open it again,
+        waiting up to ``reconnect_seconds``, or end the session with DeviceLost; the
+        coach must be heard to coach."""
         if self._closed:
             raise DeviceLost(f"The speaker {self._info.name!r} is closed.", "speaker lost")
-        self._notify("lost", f"The speaker {self._info.name!r} stopped; opening it again.")
+        wait = f"; waiting up to {self.reconnect_seconds:.0f} s for it"
+        self._notify(
+            "lost",
+            f"The speaker {self._info.name!r} stopped{wait if self.reconnect_seconds > 0 else ''}.",
+        )
         self._failed = False
         if self._reopen():
             self._notify("back", "The speaker is back.")
             return
-        raise DeviceLost(
-            f"The speaker {self._info.name!r} stopped working and could not be opened again: "
-            "check that it is connected, then start again.",
-            "speaker lost",
-        )
+        if self._wait_to_reopen() is None:
+            raise DeviceLost(
+                f"The speaker {self._info.name!r} stopped working and did not come back: "
+                "check that it is connected, then start again.",
+                "speaker lost",
+            )
 
     def stop(self, t: float) -> None:
         """Cut what is playing (barge-in); keeps only a 5 ms fade-out."""
