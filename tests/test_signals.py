@@ -96,6 +96,9 @@ class SignalAt:
             n += len(chunk)
             yield chunk
 
+    def interrupt(self) -> None:
+        pass  # ends with its samples
+
     def close(self) -> None:
         pass
 

@@ -79,6 +79,9 @@ class _Endless:
         yield from self._chunks
         self.ended = True
 
+    def interrupt(self) -> None:
+        pass  # the stop ends the session, not the shared microphone
+
     def close(self) -> None:
         pass  # the next session reads on
 
@@ -97,9 +100,10 @@ class _Kept:
         self.sink.stop(t)
 
     def drain(self) -> None:
-        drain = getattr(self.sink, "drain", None)
-        if drain is not None:
-            drain()
+        self.sink.drain()
+
+    def interrupt(self) -> None:
+        pass  # the speaker serves the next session too
 
     def close(self) -> None:
         pass

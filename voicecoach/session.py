@@ -294,10 +294,9 @@ class Session:
         """End the session at the next frame, as cleanly as at the end of its input (a
         signal handler calls this; see voicecoach.stopping)."""
         self.stop_reason = self.stop_reason or reason
-        for edge in (self._source, self.sink):
-            interrupt = getattr(edge, "interrupt", None)
-            if interrupt is not None:
-                interrupt()  # a microphone waiting to come back, a speaker draining
+        if self._source is not None:
+            self._source.interrupt()  # a microphone waiting to come back
+        self.sink.interrupt()  # a speaker draining
 
     def device_changed(self, device: str, state: str, text: str) -> None:
         """A microphone or speaker went away or came back (the device edge tells us)."""
@@ -327,9 +326,8 @@ class Session:
                 reason = self.end_reason
             elif self.engine.finished:
                 reason = "finished"
-            drain = getattr(self.sink, "drain", None)
-            if drain is not None and not self.stop_reason:
-                drain()  # a live speaker still holds the last words: let them be heard
+            if not self.stop_reason:
+                self.sink.drain()  # a live speaker still holds the last words: let them be heard
         except KeyboardInterrupt:
             reason = "interrupted"
             raise

@@ -21,6 +21,12 @@ class AudioSource(Protocol):
 
     def chunks(self) -> Iterator[np.ndarray]: ...
 
+    def interrupt(self) -> None:
+        """Make ``chunks()`` end soon (a signal asked the session to stop): a microphone
+        waiting for its device to come back gives up. Safe to call from a signal handler;
+        a source that never waits does nothing."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -35,6 +41,15 @@ class AudioSink(Protocol):
 
     def stop(self, t: float) -> None:
         """Cut whatever is playing at media time ``t`` (barge-in)."""
+        ...
+
+    def drain(self) -> None:
+        """Return once everything queued has been heard (the coach's last words before the
+        session ends); a sink that writes at once (a file) returns at once."""
+        ...
+
+    def interrupt(self) -> None:
+        """Stop waiting in ``drain`` (a signal): safe to call from a signal handler."""
         ...
 
     def close(self) -> None: ...

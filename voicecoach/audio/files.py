@@ -176,6 +176,9 @@ class FileSource:
     def chunks(self) -> Iterator[np.ndarray]:
         yield from self._file.chunks()
 
+    def interrupt(self) -> None:
+        pass  # never waits: it ends with its input
+
     def close(self) -> None:
         pass
 
@@ -193,6 +196,9 @@ class ArraySource:
     def chunks(self) -> Iterator[np.ndarray]:
         for i in range(0, len(self.audio), self.chunk_samples):
             yield self.audio[i : i + self.chunk_samples]
+
+    def interrupt(self) -> None:
+        pass  # never waits: it ends with its input
 
     def close(self) -> None:
         pass
@@ -223,6 +229,12 @@ class TrackSink:
 
     def audio(self) -> np.ndarray:
         return self._track
+
+    def drain(self) -> None:
+        pass  # written at once: nothing is left to be heard
+
+    def interrupt(self) -> None:
+        pass  # never waits
 
     def close(self) -> None:
         pass
@@ -285,6 +297,12 @@ class WavSink:
     def samples(self) -> int:
         """Length of the coach's track so far (written and pending)."""
         return self._written + len(self._tail)
+
+    def drain(self) -> None:
+        pass  # written at once: nothing is left to be heard
+
+    def interrupt(self) -> None:
+        pass  # never waits
 
     def close(self) -> None:
         if self._wav is None:

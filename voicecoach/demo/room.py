@@ -198,6 +198,9 @@ class SimulatedRoom:
             self.n = b
             yield frame
 
+    def interrupt(self) -> None:
+        pass  # simulated: never waits
+
     def close(self) -> None:
         pass
 

@@ -230,6 +230,12 @@ class TimedSink:
     def stop(self, t: float) -> None:
         self.track.stop(t)
 
+    def drain(self) -> None:
+        pass  # a track in memory: nothing left to be heard
+
+    def interrupt(self) -> None:
+        pass  # never waits
+
     def close(self) -> None:
         pass
 
@@ -783,6 +789,9 @@ class EchoRoom:
             self.n = hi
             yield out
 
+    def interrupt(self) -> None:
+        pass  # simulated: never waits
+
     def close(self) -> None:
         self.room.close()
 
@@ -812,6 +821,9 @@ class SilentRoom:
         while True:
             # -70 dBFS room noise: real microphones are never digitally silent.
             yield (self._rng.standard_normal(FRAME_SAMPLES) * 3e-4).astype(np.float32)
+
+    def interrupt(self) -> None:
+        pass  # simulated: never waits
 
     def close(self) -> None:
         pass
@@ -1023,6 +1035,9 @@ class CalmSource:
             if lo % (10 * SR) < block:
                 self.rss_peak_mb = max(self.rss_peak_mb, _rss_mb()[0])
             yield out
+
+    def interrupt(self) -> None:
+        pass  # simulated: never waits
 
     def close(self) -> None:
         pass

@@ -33,6 +33,9 @@ class SatelliteSource:
             if audio is not None:
                 yield audio
 
+    def interrupt(self) -> None:
+        pass  # ends when the link closes; a stop is seen within POLL_S
+
     def close(self) -> None:
         pass  # the link serves the next session too
 
@@ -50,6 +53,12 @@ class SatelliteSink:
 
     def stop(self, t: float) -> None:
         self.link.stop_playing()
+
+    def drain(self) -> None:
+        pass  # a line is the satellite's to play once sent
+
+    def interrupt(self) -> None:
+        pass  # never waits
 
     def close(self) -> None:
         pass  # the link serves the next session too
