@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.standins import EngineParts
 from voicecoach import eventlog as ev
 from voicecoach.audio.files import ArraySource, TrackSink
 from voicecoach.dialogue import protocol as dp
@@ -58,7 +59,7 @@ class LongVoice:
         return np.full(2 * SAMPLE_RATE, 0.01, np.float32)  # a 2 s prompt
 
 
-class Engine:
+class Engine(EngineParts):
     def __init__(self, first_id: str) -> None:
         self.first_id = first_id
         self.inputs: list[dp.EngineInput] = []

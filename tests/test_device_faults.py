@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.standins import ListenerParts
 from voicecoach import eventlog as ev
 from voicecoach.app import _tell_device_changes, make_engine
 from voicecoach.audio import devices
@@ -82,7 +83,7 @@ class Tone:
         return (0.2 * np.sin(np.arange(SAMPLE_RATE // 2) * 0.1)).astype(np.float32)
 
 
-class Deaf:
+class Deaf(ListenerParts):
     def feed(self, samples):
         return []
 

@@ -10,6 +10,7 @@ import json
 import numpy as np
 import pytest
 
+from tests.standins import EngineParts, ListenerParts
 from voicecoach import eventlog as ev
 from voicecoach.audio.files import ArraySource, TrackSink
 from voicecoach.dialogue import protocol as dp
@@ -26,7 +27,7 @@ class ToneVoice:
         return (0.3 * np.sin(np.arange(n) * 0.1)).astype(np.float32)
 
 
-class ScriptedListener:
+class ScriptedListener(ListenerParts):
     """Emits given perception events when media time reaches their `t`."""
 
     def __init__(self, events: list[pt.PerceptionEvent]) -> None:
@@ -60,7 +61,7 @@ class EchoTranscriber:
         return self.texts[round(len(audio) / SAMPLE_RATE, 2)]
 
 
-class RecordingEngine:
+class RecordingEngine(EngineParts):
     """Says two prompts and asks Alex to enrol; records what it is told; ends on a key."""
 
     def __init__(self) -> None:

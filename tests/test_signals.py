@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from tests.netguard import python_offline
+from tests.standins import ListenerParts
 from voicecoach import eventlog as ev
 from voicecoach.app import make_engine
 from voicecoach.audio.files import ArraySource, WavSink, write_wav
@@ -50,7 +51,7 @@ class Transcriber:
         return self.text
 
 
-class Listener:
+class Listener(ListenerParts):
     """Hears one utterance (audio of 1 s) ending at each of ``ends`` (media time, s)."""
 
     def __init__(self, ends: list[float]) -> None:

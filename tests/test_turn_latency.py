@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tests.standins import EngineParts, ListenerParts
 from voicecoach import eventlog as ev
 from voicecoach.audio.files import ArraySource, TrackSink
 from voicecoach.dialogue import protocol as dp
@@ -52,7 +53,7 @@ def test_shorter_hangover_splits_at_a_half_second_pause_default_does_not():
     assert len(_utterances(restored, audio)) == 1
 
 
-class _Listener:
+class _Listener(ListenerParts):
     """Records hangover changes on media time; hears nothing."""
 
     def __init__(self) -> None:
@@ -76,7 +77,7 @@ class _Listener:
         self.hangovers.append((self.n / SAMPLE_RATE, seconds))
 
 
-class _Engine:
+class _Engine(EngineParts):
     """Awaits an answer from 1.0 s to 2.0 s of media time."""
 
     finished = False

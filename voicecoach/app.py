@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from voicecoach import eventlog as ev
 from voicecoach.audio.base import AudioSink, AudioSource
@@ -23,6 +24,9 @@ from voicecoach.profiles import StoredProfile
 from voicecoach.session import PromptCache, Session
 from voicecoach.stopping import StopSignals
 from voicecoach.transcript import printer
+
+if TYPE_CHECKING:
+    from voicecoach.dialogue.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +71,7 @@ def make_engine(
     partners: tuple[str, str],
     settings: dict | None = None,
     known_voices: Iterable[str] = (),
-) -> object:
+) -> Engine:
     from voicecoach.dialogue.engine import Engine
 
     return Engine(
@@ -112,9 +116,7 @@ def build_session(
     engine = make_engine(script, partners, engine_settings, known_voices=voices)
     prompts = PromptCache(models.voice)  # type: ignore[arg-type]
     # The pause and the safety question must start the moment heat is detected.
-    prepare = getattr(engine, "urgent_prompts", None)
-    if callable(prepare):
-        prompts.prepare(prepare())
+    prompts.prepare(engine.urgent_prompts())
     events = ev.EventLog(log_path)
     if view is not None:
         events.watchers.append(view.record)
@@ -123,7 +125,7 @@ def build_session(
     return Session(
         listener=listener,
         transcriber=models.transcriber,  # type: ignore[arg-type]
-        engine=engine,  # type: ignore[arg-type]
+        engine=engine,
         prompts=prompts,
         sink=sink,
         log=events,

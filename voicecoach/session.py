@@ -81,6 +81,22 @@ class Listener(Protocol):
 
     def mute(self, muted: bool) -> None: ...
 
+    def set_hangover(self, seconds: float | None) -> None:
+        """Silence that ends an utterance from the next frame on; None: the configured one."""
+        ...
+
+    def pause(self) -> pt.Pause | None:
+        """The open utterance so far while its speaker is silent, else None."""
+        ...
+
+    def baseline(self, name: str) -> tuple[float, float] | None:
+        """``name``'s calm level (dBFS) and pitch (Hz) as known now, or None."""
+        ...
+
+    def set_readiness(self, readiness: float) -> None:
+        """How primed the talk is (0..1, from cues in the transcripts)."""
+        ...
+
 
 class VoiceCheck(Protocol):
     """Judges an enrolment answer (`voicecoach.perception.enrolcheck.EnrolmentCheck`)."""
@@ -104,6 +120,29 @@ class Engine(Protocol):
     @property
     def enrolling(self) -> str | None:
         """The partner whose voice is being learnt now (their enrolment turn is open)."""
+        ...
+
+    @property
+    def floor(self) -> str | None:
+        """Who has the floor now (a partner, both, or None): for the live view."""
+        ...
+
+    @property
+    def awaiting_answer(self) -> bool:
+        """A partner's turn is open and the coach will answer it: utterances end sooner."""
+        ...
+
+    @property
+    def heat_pending(self) -> bool:
+        """The pause is due within a breath: slow work (transcription) waits for it."""
+        ...
+
+    def upcoming_prompts(self) -> list[str]:
+        """Texts the coach may say next: their first sentences are made ahead."""
+        ...
+
+    def urgent_prompts(self) -> list[str]:
+        """Texts that must start at once (the pause, the safety question): made first."""
         ...
 
 
@@ -388,7 +427,7 @@ class Session:
         self._apply(self.engine.handle(dp.Tick(t=t)))
         self._release_held()
         if self.observers and self.n % round(TICK_S * SAMPLE_RATE) < FRAME_SAMPLES:
-            floor = getattr(self.engine, "floor", None)
+            floor = self.engine.floor
             for o in self.observers:
                 o.tick(t, floor)
         if self.max_seconds is not None and t >= self.max_seconds:
@@ -401,14 +440,10 @@ class Session:
     def _follow_turns(self) -> None:
         """Shorter utterance ends while an answer is awaited (decided on media time: the
         engine's state after the previous frame)."""
-        quick = self.answer_hangover_s is not None and bool(
-            getattr(self.engine, "awaiting_answer", False)
-        )
+        quick = self.answer_hangover_s is not None and self.engine.awaiting_answer
         if quick == self._quick_ends:
             return
-        set_hangover = getattr(self.listener, "set_hangover", None)
-        if set_hangover is not None:
-            set_hangover(self.answer_hangover_s if quick else None)
+        self.listener.set_hangover(self.answer_hangover_s if quick else None)
         self._quick_ends = quick
 
     def _keep_preroll(self, frame: np.ndarray, events: list[pt.PerceptionEvent]) -> None:
@@ -440,10 +475,9 @@ class Session:
     def _speculate(self) -> None:
         """Transcribe the awaited partner's open utterance once its pause reaches
         ``SPECULATE_AFTER_S``; forget that guess when they go on."""
-        pause = getattr(self.listener, "pause", None)
-        if pause is None or not self.speculate:
+        if not self.speculate:
             return
-        p: pt.Pause | None = pause()
+        p = self.listener.pause()
         g = self._guess
         if g is not None and (p is None or p.start != g.start or p.voiced_end > g.voiced_end):
             if p is not None and p.start == g.start:
@@ -454,7 +488,7 @@ class Session:
             or self._guess is not None
             or not self._quick_ends
             or p.silent_s < SPECULATE_AFTER_S - 1e-6
-            or getattr(self.engine, "heat_pending", False)  # the pause first (see _events)
+            or self.engine.heat_pending  # the pause first (see _events)
             or p.end - p.start > SPECULATE_MAX_S
         ):
             return
@@ -506,7 +540,7 @@ class Session:
             if isinstance(e, pt.VoiceStart):
                 self._apply(self.engine.handle(dp.SpeechStarted(t=e.t, speaker=e.speaker)))
             elif isinstance(e, pt.Utterance):
-                if getattr(self.engine, "heat_pending", False):
+                if self.engine.heat_pending:
                     # The pause is due within a breath: Whisper (~0.5-1 s of CPU per
                     # utterance) must not hold the loop, and the pause, back. Transcribed as
                     # soon as the pause has begun; danger words still stop everything then.
@@ -562,7 +596,7 @@ class Session:
 
     def _release_held(self, force: bool = False) -> None:
         """Transcribe the utterances held back while a pause was due, once it has begun."""
-        if not self._held or (getattr(self.engine, "heat_pending", False) and not force):
+        if not self._held or (self.engine.heat_pending and not force):
             return
         held, self._held = self._held, []
         for u in held:
@@ -611,8 +645,7 @@ class Session:
     def _log_voice(self, u: pt.Utterance, speaker: str) -> None:
         """Who spoke when, how loud and how high, against their calm baseline: for the
         report and the live view (any speech, with or without words)."""
-        known = getattr(self.listener, "baseline", None)
-        base = known(speaker) if callable(known) else None
+        base = self.listener.baseline(speaker)
         self.log.write(
             ev.Voice(
                 t=u.t,
@@ -657,9 +690,7 @@ class Session:
         for cue in find_cues(heard.text, t=heard.t, speaker=heard.speaker):
             self.log.write(ev.Cue(t=cue.t, speaker=cue.speaker, kind=cue.kind, phrase=cue.phrase))
             self._cues.add(cue)
-        set_readiness = getattr(self.listener, "set_readiness", None)
-        if set_readiness is not None:
-            set_readiness(self._cues.readiness(heard.t))
+        self.listener.set_readiness(self._cues.readiness(heard.t))
 
     # ------------------------------------------------------------------ actions
 
@@ -689,10 +720,7 @@ class Session:
         """A partner has the floor, or the coach's line is playing: make the first
         sentences of what the coach may say next now, not when it is due (then it would
         wait for the synthesizer)."""
-        upcoming = getattr(self.engine, "upcoming_prompts", None)
-        if upcoming is None:
-            return
-        made = self.prompts.prepare_first(upcoming(), self._rate)
+        made = self.prompts.prepare_first(self.engine.upcoming_prompts(), self._rate)
         if made:
             log.debug("made %d reply openings ahead", made)
 
