@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.standins import EngineParts
+from tests.standins import EngineParts, WholeVoice
 from voicecoach import eventlog as ev
 from voicecoach.audio.files import ArraySource, TrackSink
 from voicecoach.dialogue import protocol as dp
 from voicecoach.perception.bargein import BargeInDetector
-from voicecoach.session import PromptCache, Session
+from voicecoach.session import Session
+from voicecoach.speech.promptcache import PromptCache
 from voicecoach.timebase import FRAME_SAMPLES, SAMPLE_RATE
 
 from .test_session import EchoTranscriber, ScriptedListener
@@ -54,7 +55,7 @@ def test_frames_must_be_30_ms():
         BargeInDetector().push(np.zeros(100, np.float32))
 
 
-class LongVoice:
+class LongVoice(WholeVoice):
     def render(self, text: str) -> np.ndarray:
         return np.full(2 * SAMPLE_RATE, 0.01, np.float32)  # a 2 s prompt
 

@@ -21,7 +21,10 @@ class FakeTranscriber:
 
 
 class FakeVoice:
-    def synthesize(self, text: str) -> Iterator[np.ndarray]:
+    length_scale = 1.0
+    by_sentence = True
+
+    def synthesize(self, text: str, **kw: Any) -> Iterator[np.ndarray]:
         for sentence in text.split("."):
             if sentence.strip():
                 yield np.full(SR // 2, 0.1, np.float32)

@@ -18,14 +18,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.standins import ListenerParts
+from tests.standins import ListenerParts, WholeVoice
 from voicecoach import eventlog as ev
 from voicecoach.app import _tell_device_changes, make_engine
 from voicecoach.audio import devices
 from voicecoach.audio.files import WavSink
 from voicecoach.errors import DeviceLost
 from voicecoach.lab import virtual
-from voicecoach.session import PromptCache, Session
+from voicecoach.session import Session
+from voicecoach.speech.promptcache import PromptCache
 from voicecoach.timebase import SAMPLE_RATE
 
 pytestmark = pytest.mark.devices
@@ -78,7 +79,7 @@ def test_the_microphone_goes_away_and_comes_back(own_audio):
     assert cpu < 0.5 * wall  # waited, did not spin
 
 
-class Tone:
+class Tone(WholeVoice):
     def render(self, text: str) -> np.ndarray:
         return (0.2 * np.sin(np.arange(SAMPLE_RATE // 2) * 0.1)).astype(np.float32)
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.standins import WholeVoice
 from voicecoach import eventlog as ev
 from voicecoach.audio.files import ArraySource, TrackSink
 from voicecoach.dialogue import prompts
 from voicecoach.dialogue.engine import Engine
 from voicecoach.lab.testaudio import fan_noise, music, piper_speech, place, silence, tone
 from voicecoach.perception.listener import Listener
-from voicecoach.session import PromptCache, Session
+from voicecoach.session import Session
+from voicecoach.speech.promptcache import PromptCache
 from voicecoach.timebase import SAMPLE_RATE
 from voicecoach.transcript import format_event
 from voicecoach.voicelearning import VoiceLearning
@@ -47,7 +49,7 @@ def sam(i: int) -> np.ndarray:
     return piper_speech(SAM[i], shift=1.4)
 
 
-class QuietVoice:
+class QuietVoice(WholeVoice):
     """The coach's stand-in voice: every line is PROMPT_S of a soft hum."""
 
     def render(self, text: str) -> np.ndarray:

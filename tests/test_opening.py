@@ -15,7 +15,8 @@ from voicecoach.audio.files import ArraySource, TrackSink
 from voicecoach.dialogue.engine import Engine
 from voicecoach.dialogue.protocol import EndSession, SafetyAnswer, Say, SayDone
 from voicecoach.lab.rehearse import Rehearsal, happy_replies
-from voicecoach.session import PromptCache, Session
+from voicecoach.session import Session
+from voicecoach.speech.promptcache import PromptCache
 from voicecoach.timebase import SAMPLE_RATE
 
 from .test_bargein import LongVoice, silence, voiced

@@ -16,7 +16,8 @@ from voicecoach.audio.files import ArraySource, TrackSink
 from voicecoach.dialogue.engine import Engine
 from voicecoach.dialogue.script import load_script, parse_script
 from voicecoach.perception import types as pt
-from voicecoach.session import PromptCache, Session
+from voicecoach.session import Session
+from voicecoach.speech.promptcache import PromptCache
 from voicecoach.timebase import SAMPLE_RATE
 
 from .test_session import ScriptedListener, ToneVoice

@@ -10,16 +10,17 @@ import json
 import numpy as np
 import pytest
 
-from tests.standins import EngineParts, ListenerParts
+from tests.standins import EngineParts, ListenerParts, WholeVoice
 from voicecoach import eventlog as ev
 from voicecoach.audio.files import ArraySource, TrackSink
 from voicecoach.dialogue import protocol as dp
 from voicecoach.perception import types as pt
-from voicecoach.session import PromptCache, Session
+from voicecoach.session import Session
+from voicecoach.speech.promptcache import PromptCache
 from voicecoach.timebase import SAMPLE_RATE
 
 
-class ToneVoice:
+class ToneVoice(WholeVoice):
     """Renders every prompt as a 0.5 s tone (fake, for speed)."""
 
     def render(self, text: str) -> np.ndarray:
@@ -244,6 +245,7 @@ class PacedVoice:
     """Length depends on the pace asked for, like Piper's length_scale."""
 
     length_scale = 1.0
+    by_sentence = True
 
     def synthesize(self, text: str, *, length_scale: float | None = None):
         yield np.ones(int(SAMPLE_RATE * (length_scale or self.length_scale)), np.float32) * 0.1

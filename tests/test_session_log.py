@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.standins import WholeVoice
 from voicecoach import eventlog as ev
 from voicecoach.app import build_session
 from voicecoach.audio.files import ArraySource, TrackSink
@@ -100,7 +101,7 @@ def test_a_torn_last_line_still_reads(tmp_path, caplog):
 
 
 def test_a_session_log_is_never_overwritten_by_the_next(tmp_path, lax_umask):
-    class Silent:
+    class Silent(WholeVoice):
         def render(self, text: str) -> np.ndarray:
             return np.zeros(160, np.float32)
 

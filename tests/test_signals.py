@@ -22,19 +22,20 @@ import numpy as np
 import pytest
 
 from tests.netguard import python_offline
-from tests.standins import ListenerParts
+from tests.standins import ListenerParts, WholeVoice
 from voicecoach import eventlog as ev
 from voicecoach.app import make_engine
 from voicecoach.audio.files import ArraySource, WavSink, write_wav
 from voicecoach.perception import types as pt
-from voicecoach.session import PromptCache, Session
+from voicecoach.session import Session
+from voicecoach.speech.promptcache import PromptCache
 from voicecoach.stopping import StopSignals
 from voicecoach.timebase import SAMPLE_RATE
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-class ToneVoice:
+class ToneVoice(WholeVoice):
     def render(self, text: str) -> np.ndarray:
         n = SAMPLE_RATE  # every prompt a 1 s tone
         return (0.3 * np.sin(np.arange(n) * 0.1)).astype(np.float32)
@@ -256,7 +257,8 @@ FORCED = textwrap.dedent(
     from voicecoach import eventlog as ev
     from voicecoach.app import make_engine
     from voicecoach.audio.files import WavSink
-    from voicecoach.session import PromptCache, Session
+    from voicecoach.session import Session
+    from voicecoach.speech.promptcache import PromptCache
     from voicecoach.stopping import StopSignals
 
     def stuck():  # a transcription that takes far too long

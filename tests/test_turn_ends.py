@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.standins import WholeVoice
 from voicecoach import eventlog as ev
 from voicecoach.audio.files import ArraySource, TrackSink
 from voicecoach.dialogue.engine import Engine
@@ -23,7 +24,8 @@ from voicecoach.dialogue.settings import Settings
 from voicecoach.dialogue.turns import end_wait_s, looks_complete, trails_off
 from voicecoach.lab.testaudio import piper_speech, place
 from voicecoach.perception.listener import Listener
-from voicecoach.session import SPECULATE_AFTER_S, PromptCache, Session
+from voicecoach.session import SPECULATE_AFTER_S, Session
+from voicecoach.speech.promptcache import PromptCache
 from voicecoach.timebase import SAMPLE_RATE
 
 S = Settings()
@@ -85,7 +87,7 @@ def test_end_wait_follows_the_words_and_the_step() -> None:
 # ------------------------------------------------------------------ on generated speech
 
 
-class _Silent:
+class _Silent(WholeVoice):
     """The coach's voice: 0.3 s of silence per line (the test is about the partner)."""
 
     def render(self, text: str) -> np.ndarray:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.standins import EngineParts, ListenerParts
+from tests.standins import EngineParts, ListenerParts, WholeVoice
 from voicecoach import eventlog as ev
 from voicecoach.audio.files import ArraySource, TrackSink
 from voicecoach.dialogue import protocol as dp
 from voicecoach.lab.testaudio import place, vowel_voice
 from voicecoach.perception import types as pt
 from voicecoach.perception.listener import Listener
-from voicecoach.session import ANSWER_HANGOVER_S, PromptCache, Session
+from voicecoach.session import ANSWER_HANGOVER_S, Session
+from voicecoach.speech.promptcache import PromptCache
 from voicecoach.timebase import SAMPLE_RATE
 
 
@@ -97,7 +98,7 @@ class _Engine(EngineParts):
         return []
 
 
-class _Silent:
+class _Silent(WholeVoice):
     def render(self, text: str) -> np.ndarray:
         return np.zeros(160, np.float32)
 
@@ -171,12 +172,13 @@ class _CountingVoice:
     """A fake synthesizer: one tone per sentence, its length from the text; logs calls."""
 
     length_scale = 1.0
+    by_sentence = True
 
     def __init__(self) -> None:
         self.calls: list[str] = []
 
     def synthesize(self, text: str, **kwargs: float):
-        from voicecoach.session import first_sentence
+        from voicecoach.speech.promptcache import first_sentence
 
         self.calls.append(text)
         while text:

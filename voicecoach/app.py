@@ -21,7 +21,8 @@ from voicecoach.dialogue import protocol as dp
 from voicecoach.errors import UserError
 from voicecoach.observer import SessionObserver
 from voicecoach.profiles import StoredProfile
-from voicecoach.session import PromptCache, Session
+from voicecoach.session import Session
+from voicecoach.speech.promptcache import PromptCache
 from voicecoach.stopping import StopSignals
 from voicecoach.transcript import printer
 

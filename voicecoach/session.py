@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,10 +21,12 @@ import numpy as np
 from voicecoach import eventlog as ev
 from voicecoach.audio.base import AudioSink, AudioSource
 from voicecoach.dialogue import protocol as dp
+from voicecoach.errors import DeviceLost
 from voicecoach.observer import TICK_S, SessionObserver
 from voicecoach.perception import types as pt
 from voicecoach.perception.bargein import BargeInDetector
 from voicecoach.perception.language import CueTracker, find_cues
+from voicecoach.speech.promptcache import PromptCache
 from voicecoach.timebase import FRAME_SAMPLES, SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -66,10 +67,6 @@ engine answers it with "I didn't catch that" rather than waiting out the silence
 
 class Transcriber(Protocol):
     def transcribe(self, audio: np.ndarray) -> str: ...
-
-
-class Voice(Protocol):
-    def render(self, text: str) -> np.ndarray: ...
 
 
 class Listener(Protocol):
@@ -144,92 +141,6 @@ class Engine(Protocol):
     def urgent_prompts(self) -> list[str]:
         """Texts that must start at once (the pause, the safety question): made first."""
         ...
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
-
-
-def first_sentence(text: str) -> tuple[str, str]:
-    """``text`` split after its first sentence: (first, rest); rest may be ""."""
-    parts = _SENTENCE_END.split(text.strip(), maxsplit=1)
-    return parts[0], parts[1] if len(parts) > 1 else ""
-
-
-class PromptCache:
-    """The coach's prompts as audio, synthesized once.
-
-    Prompts that must start at once (the pause and the safety question) are rendered
-    before the session starts, so speaking them costs no synthesis time. Any other prompt
-    is streamed: its first sentence, then the rest sentence by sentence, so the first can
-    play while the rest is still being synthesized. First sentences of the prompts that
-    may come next are made ahead (``prepare_first``) while a partner answers, so the
-    coach's reply starts without waiting for the synthesizer. A prompt is always made
-    the same way (first sentence, then the rest), ahead or not: same text, same samples.
-    """
-
-    def __init__(self, voice: Voice) -> None:
-        self.voice = voice
-        self._audio: dict[tuple[str, float], np.ndarray] = {}
-        self._first: dict[tuple[str, float], np.ndarray] = {}  # first sentences made ahead
-
-    def prepare(self, texts: Iterable[str]) -> None:
-        for text in texts:
-            self.get(text)
-
-    def prepare_first(self, texts: Iterable[str], rate: float = 1.0) -> int:
-        """Synthesize the first sentence of each of ``texts`` not yet made; how many were."""
-        if getattr(self.voice, "synthesize", None) is None:
-            return 0  # a voice that only renders whole prompts has no openings to make
-        made = 0
-        for text in texts:
-            first, _ = first_sentence(text)
-            key = (first, rate)
-            if (text, rate) in self._audio or key in self._first or not first:
-                continue
-            self._first[key] = self._synth(first, rate)
-            made += 1
-        return made
-
-    def get(self, text: str, rate: float = 1.0) -> np.ndarray:
-        key = (text, rate)
-        if key not in self._audio:
-            pieces = list(self.stream(text, rate))
-            self._audio[key] = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
-        return self._audio[key]
-
-    def stream(self, text: str, rate: float = 1.0) -> Iterator[np.ndarray]:
-        """The prompt's audio in pieces, as soon as each is ready.
-
-        ``rate`` below 1 speaks more slowly (the "slower" voice command).
-        """
-        key = (text, rate)
-        if key in self._audio:
-            yield self._audio[key]
-            return
-        if getattr(self.voice, "synthesize", None) is None:
-            self._audio[key] = np.asarray(self.voice.render(text), dtype=np.float32)
-            yield self._audio[key]
-            return
-        first, rest = first_sentence(text)
-        head = self._first.get((first, rate))
-        if head is None:
-            head = self._first[(first, rate)] = self._synth(first, rate)
-        pieces = [head]
-        yield head
-        for chunk in self._chunks(rest, rate) if rest else ():
-            pieces.append(chunk)
-            yield chunk
-        self._audio[key] = np.concatenate(pieces)
-
-    def _chunks(self, text: str, rate: float) -> Iterator[np.ndarray]:
-        base = getattr(self.voice, "length_scale", None)
-        kwargs = {"length_scale": base / rate} if base and rate != 1.0 else {}
-        for chunk in self.voice.synthesize(text, **kwargs):  # type: ignore[attr-defined]
-            yield np.asarray(chunk, dtype=np.float32)
-
-    def _synth(self, text: str, rate: float) -> np.ndarray:
-        pieces = list(self._chunks(text, rate))
-        return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
 
 
 @dataclass
@@ -372,7 +283,9 @@ class Session:
             raise
         except Exception as exc:
             # E.g. the microphone unplugged for good (DeviceLost): the log is kept.
-            reason = getattr(exc, "reason", None) or f"error: {exc}"
+            reason = f"error: {exc}"
+            if isinstance(exc, DeviceLost) and exc.reason:
+                reason = exc.reason
             raise
         finally:
             if self.speaking is not None:  # cut off by the end of input or a stop

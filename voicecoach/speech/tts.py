@@ -89,6 +89,8 @@ class PiperSpeaker:
     samples. The voice is a little flatter than with noise, still clear and calm.
     """
 
+    by_sentence = True  # Piper synthesizes sentence by sentence (see PromptCache)
+
     def __init__(
         self,
         voice: str = DEFAULT_VOICE,
