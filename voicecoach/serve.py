@@ -124,21 +124,43 @@ def _edges(args: argparse.Namespace) -> tuple[AudioSource, AudioSink, object | N
     return MicSource(args.device, queue_seconds=60.0), SpeakerSink(args.output_device), None
 
 
+def _report(path: Path, args: argparse.Namespace, out: TextIO) -> None:
+    """The session's report beside its log, unless --no-report; a report that cannot be
+    made never stops the service (the log is complete already)."""
+    if args.no_report:
+        return
+    from voicecoach.report import write_report
+
+    try:
+        page = write_report(path)
+    except (UserError, OSError, ValueError) as exc:
+        print(f"voicecoach serve: no report for {path}: {exc}", file=out, flush=True)
+        return
+    print(f"voicecoach serve: report {page}", file=out, flush=True)
+
+
 def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Run sessions until stopped (SIGTERM, SIGHUP, Ctrl-C) or the input ends."""
-    from voicecoach.app import build_session, sessions_dir, shared_models
+    from voicecoach import config
+    from voicecoach.app import build_session, engine_settings, shared_models
     from voicecoach.dialogue.script import load_script
-    from voicecoach.profiles import profile_dir
     from voicecoach.voicelearning import prepare_voices
 
+    given_partners = args.partners
+    settings = config.effective(args)  # the settings file, flags on top
     load_script(SERVE_SCRIPT)  # a broken script is found before listening
     # Voices: --enroll files (checked like any enrolment), else saved profiles.
     names = [n for n, _ in args.enroll]
-    given = None if len(names) == 2 and set(names) - set(args.partners) else args.partners
-    partners, voices, _, _ = prepare_voices(given, args.enroll, profile_dir())
-    base = Path(args.log_dir) if args.log_dir else sessions_dir()
+    if len(names) == 2 and given_partners is None:
+        given = None  # the --enroll names are the partners
+    else:
+        given = args.partners
+    partners, voices, _, _ = prepare_voices(given, args.enroll, config.profile_dir(settings))
+    base = Path(args.log_dir)
     source, sink, link = _edges(args)
-    models = shared_models(args.model, args.voice)
+    models = shared_models(args.model, args.voice, settings.pace, settings.volume)
+    dialogue = engine_settings(args, settings)
+    listening = config.listener_config(settings)
     shared = _Endless(source)
     speaker = _Kept(sink)
     printer = _plain_printer(out)
@@ -163,6 +185,8 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
                 echo=False,
                 barge_in=False,
                 voices=known,
+                engine_settings=dialogue,
+                listener_config=listening,
             )
             if not args.quiet:
                 session.log.watchers.append(printer)  # type: ignore[arg-type]
@@ -171,12 +195,14 @@ def serve(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
                 reason = session.run(shared)
             except _Stop as stop:
                 print(f"voicecoach serve: stopped by {stop}; log {path}", file=out, flush=True)
+                _report(path, args, out)
                 return 0
             # Voices learnt by speaking are kept for the sessions that follow.
             if session.voices is not None:
                 for name, learnt in session.voices.learnt().items():
                     voices.setdefault(name, learnt)
             print(f"voicecoach serve: session ended ({reason}); log {path}", file=out, flush=True)
+            _report(path, args, out)
             if args.max_sessions and sessions >= args.max_sessions:
                 break
     except KeyboardInterrupt:

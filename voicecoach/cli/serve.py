@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from voicecoach.cli.options import enroll, partners
+from voicecoach.cli.options import add_profile_dir, add_session_options, enroll, partners
 
 NAME = "serve"
 HELP = "run as a quiet service: step in when talk heats up or when asked (smart speaker)"
@@ -31,7 +31,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", help="microphone (without --satellite): name or index")
     p.add_argument("--output-device", help="speakers (without --satellite): name or index")
     p.add_argument(
-        "--partners", type=partners, default=("Alex", "Sam"), help="two names, e.g. Alex,Sam"
+        "--partners",
+        type=partners,
+        default=None,
+        help="two names, e.g. Alex,Sam (default: the --enroll names, else settings)",
     )
     p.add_argument(
         "--enroll",
@@ -43,14 +46,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--log-dir",
-        help="where the session directories go (default: ~/.local/share/voicecoach/sessions)",
+        help="where the session directories go (default: the log_dir setting, "
+        "~/.local/share/voicecoach/sessions)",
     )
     p.add_argument(
         "--max-sessions", type=int, default=0, help="stop after this many sessions (0: never)"
     )
-    p.add_argument("--model", default="base", help="Whisper model: base (default) or tiny.en")
-    p.add_argument("--voice", default="en_US-joe-medium", help="the coach's Piper voice")
-    p.add_argument("--quiet", action="store_true", help="print only errors")
+    add_profile_dir(p)
+    add_session_options(p)  # its --script is not used: serve runs the household script
 
 
 def main(args: argparse.Namespace) -> int:

@@ -271,6 +271,12 @@ class SatelliteLink:
                     self.status.last_error = str(exc) or type(exc).__name__
                     if self.status.connected:
                         log.warning("satellite link lost: %s", self.status.last_error)
+                    elif attempt == 0:  # said once; the retries that follow are quiet
+                        log.warning(
+                            "satellite %s not reachable (%s); retrying until it is",
+                            self.settings.uri,
+                            self.status.last_error,
+                        )
                     else:
                         log.info("satellite not reachable: %s", self.status.last_error)
                     attempt = attempt + 1 if not self.status.connected else 1
