@@ -105,7 +105,8 @@ def test_country_and_speak_help_options_reach_the_engine_settings(
     monkeypatch.setenv("LC_ALL", "en_AU.UTF-8")
     args = parser.parse_args(["demo"])
     assert engine_settings(args) == {"help_country": "AU", "speak_help": False}
-    assert engine_settings(argparse.Namespace()) == {"help_country": "AU", "speak_help": False}
+    no_flags = argparse.Namespace(country=None, speak_help=False)
+    assert engine_settings(no_flags) == {"help_country": "AU", "speak_help": False}
 
 
 def test_an_unknown_country_on_the_command_line_is_one_clear_error(

@@ -147,8 +147,8 @@ def engine_settings(args: argparse.Namespace, settings: Settings | None = None) 
     from voicecoach.config import engine_settings as from_file
     from voicecoach.dialogue.helpinfo import resolve_country
 
-    country = resolve_country(getattr(args, "country", None))
-    chosen = {"help_country": country, "speak_help": bool(getattr(args, "speak_help", False))}
+    # Both commands that build a session have these options (cli.options.add_session_options).
+    chosen = {"help_country": resolve_country(args.country), "speak_help": bool(args.speak_help)}
     return {**(from_file(settings) if settings else {}), **chosen}
 
 
@@ -156,10 +156,10 @@ def finish_session(session_dir: Path, args: argparse.Namespace) -> Path | None:
     """After a session: write its report (unless --no-report) and say where things are.
 
     A report that cannot be made never costs the session: its log is already complete."""
-    quiet = getattr(args, "quiet", False)
+    quiet = args.quiet  # --quiet and --no-report: cli.options.add_session_options
     if not quiet:
         print(f"Session log: {session_dir / 'events.jsonl'}", file=sys.stderr)
-    if getattr(args, "no_report", False):
+    if args.no_report:
         return None
     from voicecoach.report import write_report
 
@@ -178,17 +178,18 @@ RECONNECT_S = 30.0
 sound server restarting) before it ends; the time away is silence on the session's clock."""
 
 
-def _tell_device_changes(session: Session, *edges: object) -> None:
-    """Device losses and returns go to the screen and the session log."""
+def _tell_device_changes(session: Session, *edges: AudioSource | AudioSink) -> None:
+    """Device losses and returns go to the screen and the session log (a file has none)."""
+    from voicecoach.audio.devices import EchoCancelledMic, MicSource, SpeakerSink
 
     def changed(device: str, state: str, text: str) -> None:
         print(f"voicecoach: {text}", file=sys.stderr, flush=True)
         session.device_changed(device, state, text)
 
     for edge in edges:
-        inner = getattr(edge, "mic", edge)  # the echo-cancelled mic wraps the device
-        if hasattr(inner, "on_change"):
-            inner.on_change = changed
+        device = edge.mic if isinstance(edge, EchoCancelledMic) else edge  # it wraps the mic
+        if isinstance(device, MicSource | SpeakerSink):
+            device.on_change = changed
 
 
 def sessions_dir() -> Path:
