@@ -36,6 +36,7 @@ class EngineParts:
     floor: str | None = None
     awaiting_answer = False
     heat_pending = False
+    missing_voices: tuple[str, ...] = ()
 
     def upcoming_prompts(self) -> list[str]:
         return []

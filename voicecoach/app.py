@@ -351,7 +351,8 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
         finish_session(log_dir, args)
         if adaptation is not None:
             try:
-                for name in adaptation.finish(session.listener):
+                assert session.voices is not None  # build_session gives every session one
+                for name in adaptation.finish(session.voices.listener):
                     print(f"Adapted {name}'s voice profile a little.", file=sys.stderr)
             except UserError as exc:  # a profile that cannot be saved: say so, keep going
                 print(f"voicecoach: {exc}", file=sys.stderr)

@@ -14,7 +14,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from voicecoach.perception.bargein import BargeInDetector
 from voicecoach.perception.language import CueTracker, find_cues
 from voicecoach.speech.promptcache import PromptCache
 from voicecoach.timebase import FRAME_SAMPLES, SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from voicecoach.voicelearning import VoiceLearning
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +145,11 @@ class Engine(Protocol):
         """Texts that must start at once (the pause, the safety question): made first."""
         ...
 
+    @property
+    def missing_voices(self) -> tuple[str, ...]:
+        """Partners whose enrolment ended without their voice (learnt from the talk)."""
+        ...
+
 
 @dataclass
 class _Preroll:
@@ -196,7 +204,7 @@ class Session:
     observers: list[SessionObserver] = field(default_factory=list)  # the live view
     mute_while_speaking: bool = True  # deaf while the coach speaks (its echo); off when
     # the coach cannot be heard in the input at all (a recording)
-    voices: Any = None  # `voicecoach.voicelearning.VoiceLearning`: checks what enrolment
+    voices: VoiceLearning | None = None  # checks what enrolment
     # heard and learns voices (None: every enrolment answer is learnt unchecked)
     on_utterance: list[Callable[[pt.Utterance, str], None]] = field(default_factory=list)
     answer_hangover_s: float | None = ANSWER_HANGOVER_S  # None: never shortened

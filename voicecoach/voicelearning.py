@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,14 +32,16 @@ from voicecoach.perception.types import Utterance
 from voicecoach.profiles import ProfileStore, StoredProfile, adapt, new_profile
 from voicecoach.timebase import SAMPLE_RATE
 
+if TYPE_CHECKING:
+    from voicecoach.perception.listener import Listener
+    from voicecoach.session import Engine
+
 log = logging.getLogger(__name__)
 
 
-def known_voices(listener: Any, but: str | None = None) -> dict[str, np.ndarray]:
+def known_voices(listener: Listener, but: str | None = None) -> dict[str, np.ndarray]:
     """d-vectors of the partners the listener has learnt (not ``but``)."""
-    bank = getattr(listener, "bank", None)
-    if bank is None:
-        return {}
+    bank = listener.bank
     return {p.name: p.embedding for p in bank.profiles if p.enrolled and p.name != but}
 
 
@@ -48,7 +50,7 @@ class VoiceLearning:
 
     def __init__(
         self,
-        listener: Any,
+        listener: Listener,
         partners: tuple[str, str],
         known: Iterable[str] = (),
         check: EnrolmentCheck | None = None,
@@ -58,7 +60,7 @@ class VoiceLearning:
     ) -> None:
         self.listener = listener
         self.partners = partners
-        self.check = check or EnrolmentCheck(embedder=getattr(listener, "embedder", None))
+        self.check = check or EnrolmentCheck(embedder=listener.embedder)
         self.learned: set[str] = set(known)
         self._known_before = set(known)
         self._speech_s: dict[str, float] = {}
@@ -95,11 +97,11 @@ class VoiceLearning:
         return VoiceChecked(0.0, partner, v.ok, v.reason, v.like)
 
     def overheard(
-        self, u: Utterance, audio: np.ndarray, engine: Any
+        self, u: Utterance, audio: np.ndarray, engine: Engine
     ) -> list[tuple[str, VoiceChecked]]:
         """Speech in the conversation: the missing partner's voice, once enough of it
         that is clearly not the known partner's has been heard."""
-        missing = [m for m in getattr(engine, "missing_voices", ()) if m not in self.learned]
+        missing = [m for m in engine.missing_voices if m not in self.learned]
         known = [p for p in self.partners if p in self.learned]
         if len(missing) != 1 or len(known) != 1 or u.speaker in self.partners:
             return []
@@ -171,7 +173,7 @@ class ProfileAdaptation:
             t = float(record["t"])
             self._heated.append((str(record.get("speaker")), t - 5.0, t + 3.0))
 
-    def finish(self, listener: Any) -> list[str]:
+    def finish(self, listener: Listener) -> list[str]:
         """Adapt and save; the names of the profiles that changed."""
         changed = []
         voices = known_voices(listener)
@@ -182,7 +184,7 @@ class ProfileAdaptation:
                 if not any(n == name and s < t1 and e > t0 for n, t0, t1 in self._heated)
             ]
             emb, secs = self._confident(listener, name, calm, voices)
-            prof = listener.bank.get(name) if getattr(listener, "bank", None) else None
+            prof = listener.bank.get(name)
             base = None
             if prof is not None and prof.baseline is not None and stored.voice.baseline:
                 # The session's own (already bounded) refinement of the calm register,
@@ -198,7 +200,7 @@ class ProfileAdaptation:
         return changed
 
     def _confident(
-        self, listener: Any, name: str, clips: list[np.ndarray], voices: dict[str, np.ndarray]
+        self, listener: Listener, name: str, clips: list[np.ndarray], voices: dict[str, np.ndarray]
     ) -> tuple[np.ndarray | None, float]:
         own = voices.get(name)
         if own is None or not clips:
