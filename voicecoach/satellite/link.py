@@ -12,11 +12,11 @@ session side only touches thread-safe queues and counters.
 
 Echo: the satellite's microphone stays open while it plays, so the coach would hear
 itself. The link knows, in microphone samples, when each line reaches the room (it is sent
-paced at real time, and the satellite reports ``played`` where it can); microphone audio
-from then until the line has been played plus a tail is replaced by silence before it
-reaches the session. Time here is counted in microphone samples, never read off a clock,
-except for the stall watchdog and the pacing of outgoing audio, which are about the
-network, not about what was said.
+paced at real time, and the satellite reports ``played`` where it can); the echo gate
+(`voicecoach.satellite.echogate`) replaces microphone audio from then until the line has
+been played plus a tail by silence before it reaches the session. Time here is counted in
+microphone samples, never read off a clock, except for the stall watchdog and the pacing
+of outgoing audio, which are about the network, not about what was said.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from voicecoach.errors import UserError
+from voicecoach.satellite.echogate import EchoGate
 from voicecoach.timebase import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
@@ -130,11 +131,7 @@ class SatelliteLink:
         self._write_lock: asyncio.Lock | None = None
         self._plays: asyncio.Queue[_Playback] | None = None
         self._current: _Playback | None = None
-        # The echo gate, in microphone samples (guarded by _gate_lock).
-        self._gate_lock = threading.Lock()
-        self._gate: list[tuple[int, int]] = []  # [start, end) sample ranges to silence
-        self._open_gate_start: int | None = None  # a line is being sent: gated from here on
-        self._played_waiting: list[int] = []  # planned ends of lines awaiting "played"
+        self._gate = EchoGate(settings.play_latency_s, settings.echo_tail_s)
         self.dropped_s = 0.0  # mic audio lost because the session fell too far behind
 
     # ------------------------------------------------------------------ session side
@@ -197,55 +194,6 @@ class SatelliteLink:
 
         loop.call_soon_threadsafe(_cancel)
 
-    # ------------------------------------------------------------------ echo gate
-
-    def _gate_chunk(self, start: int, audio: np.ndarray) -> np.ndarray:
-        """``audio`` (mic samples from ``start``) with the coach's own voice silenced."""
-        end = start + len(audio)
-        with self._gate_lock:
-            ranges = list(self._gate)
-            if self._open_gate_start is not None:
-                ranges.append((self._open_gate_start, end))
-            self._gate = [(a, b) for a, b in self._gate if b > start]  # forget the past
-        out = audio
-        for a, b in ranges:
-            lo, hi = max(a, start), min(b, end)
-            if lo < hi:
-                if out is audio:
-                    out = audio.copy()
-                out[lo - start : hi - start] = 0.0
-        return out
-
-    def _line_started(self) -> int:
-        with self._gate_lock:
-            n = self.status.mic_samples
-            self._open_gate_start = n if self._open_gate_start is None else self._open_gate_start
-            return n
-
-    def _line_sent(self, start_n: int, samples: int) -> None:
-        """A line has been sent: gate it for its length plus latency and tail; a later
-        ``played`` may close the gate earlier or later."""
-        latency = round(self.settings.play_latency_s * SAMPLE_RATE)
-        tail = round(self.settings.echo_tail_s * SAMPLE_RATE)
-        with self._gate_lock:
-            gate_start = self._open_gate_start if self._open_gate_start is not None else start_n
-            self._open_gate_start = None
-            planned_end = start_n + samples + latency + tail
-            # Not before now: a line cut short still has its latency and tail to play out.
-            planned_end = max(planned_end, self.status.mic_samples + latency + tail)
-            self._gate.append((gate_start, planned_end))
-            self._played_waiting.append(planned_end)
-
-    def _on_played(self) -> None:
-        """The satellite says a line has finished playing: the gate ends a tail from now."""
-        tail = round(self.settings.echo_tail_s * SAMPLE_RATE)
-        with self._gate_lock:
-            if not self._played_waiting:
-                return
-            planned = self._played_waiting.pop(0)
-            now_end = self.status.mic_samples + tail
-            self._gate = [(a, now_end if b == planned else b) for a, b in self._gate]
-
     # ------------------------------------------------------------------ the link's thread
 
     def _run_thread(self) -> None:
@@ -305,8 +253,7 @@ class SatelliteLink:
         writer, self._writer = self._writer, None
         if writer is not None:
             writer.close()
-        with self._gate_lock:
-            self._open_gate_start = None
+        self._gate.disconnected()
 
     async def _session(self) -> None:
         """One connection: describe, run-satellite, then read until it ends or stalls."""
@@ -372,10 +319,8 @@ class SatelliteLink:
             if (chunk.rate, chunk.width, chunk.channels) != (SAMPLE_RATE, WIDTH_BYTES, CHANNELS):
                 chunk = AudioChunkConverter(SAMPLE_RATE, WIDTH_BYTES, CHANNELS).convert(chunk)
             audio = np.frombuffer(chunk.audio, dtype="<i2").astype(np.float32) / 32768.0
-            start = st.mic_samples
-            audio = self._gate_chunk(start, audio)
-            with self._gate_lock:
-                st.mic_samples += len(audio)
+            audio = self._gate.pass_audio(audio)
+            st.mic_samples = self._gate.n
             st.chunks += 1
             self._deliver(audio)
             return True
@@ -386,7 +331,7 @@ class SatelliteLink:
             loop.create_task(self._pong(Pong(text=ping.text).event()))
         elif Played.is_type(etype):
             self.status.played += 1
-            self._on_played()
+            self._gate.played()
         return False
 
     async def _pong(self, event: object) -> None:
@@ -436,7 +381,7 @@ class SatelliteLink:
             return
         s = self.settings
         fmt = {"rate": SAMPLE_RATE, "width": WIDTH_BYTES, "channels": CHANNELS}
-        start_n = self._line_started()
+        start_n = self._gate.line_started()
         await self._write(AudioStart(**fmt).event())
         step = s.chunk_samples * WIDTH_BYTES
         loop = asyncio.get_running_loop()
@@ -453,7 +398,7 @@ class SatelliteLink:
             if ahead > s.send_ahead_s:
                 await asyncio.sleep(ahead - s.send_ahead_s)
         await self._write(AudioStop().event())
-        self._line_sent(start_n, sent)
+        self._gate.line_sent(start_n, sent)
 
 
 class _Stalled(Exception):
