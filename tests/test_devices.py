@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from voicecoach.audio import devices
+from voicecoach.audio import devicelist, devices
 from voicecoach.errors import UserError
 from voicecoach.lab import virtual
 
@@ -64,21 +64,21 @@ def write_wav(path: Path, audio: np.ndarray) -> Path:
 
 @pytest.mark.devices
 def test_list_devices_shows_virtual_devices() -> None:
-    names = [d.name for d in devices.list_devices()]
+    names = [d.name for d in devicelist.list_devices()]
     assert any("virtmic" in n for n in names), names
     assert any("speaker" in n for n in names), names
-    assert devices.resolve_device("virtmic", "input").name == virtual.PA_MIC
-    assert "vc_speaker" in devices.format_devices()
+    assert devicelist.resolve_device("virtmic", "input").name == virtual.PA_MIC
+    assert "vc_speaker" in devicelist.format_devices()
 
 
 @pytest.mark.devices
 def test_unknown_device_lists_names() -> None:
     with pytest.raises(UserError) as err:
-        devices.resolve_device("no-such-card", "input")
+        devicelist.resolve_device("no-such-card", "input")
     assert "no-such-card" in str(err.value)
     assert virtual.PA_MIC in str(err.value)
     with pytest.raises(UserError, match="index 999"):
-        devices.resolve_device(999, "output")
+        devicelist.resolve_device(999, "output")
 
 
 def test_missing_portaudio_says_install_libportaudio2(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,17 +91,17 @@ def test_missing_portaudio_says_install_libportaudio2(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(UserError, match="libportaudio2"):
-        devices.list_devices()
+        devicelist.list_devices()
     with pytest.raises(UserError, match="libportaudio2"):
         devices.MicSource()
 
 
 def test_no_devices_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(devices, "list_devices", lambda: [])
+    monkeypatch.setattr(devicelist, "list_devices", lambda: [])
     with pytest.raises(UserError, match="microphone"):
-        devices.resolve_device(None, "input")
+        devicelist.resolve_device(None, "input")
     with pytest.raises(UserError, match="speaker"):
-        devices.resolve_device("x", "output")
+        devicelist.resolve_device("x", "output")
 
 
 # ------------------------------------------------------------------ microphone in
@@ -268,17 +268,17 @@ def test_harness_installs_on_ci_as_root(monkeypatch: pytest.MonkeyPatch) -> None
 def test_same_card_under_several_host_apis_prefers_the_default_api(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def dev(i: int, name: str, api: str, default: bool = False) -> devices.DeviceInfo:
-        return devices.DeviceInfo(i, name, api, 2, 2, 48000.0, default, default)
+    def dev(i: int, name: str, api: str, default: bool = False) -> devicelist.DeviceInfo:
+        return devicelist.DeviceInfo(i, name, api, 2, 2, 48000.0, default, default)
 
     fake = [
         dev(0, "Microphone (Realtek)", "MME"),
         dev(1, "Microphone (Realtek)", "Windows WASAPI", default=True),
         dev(2, "Headset Microphone (USB)", "Windows WASAPI"),
     ]
-    monkeypatch.setattr(devices, "list_devices", lambda: fake)
-    assert devices.resolve_device("realtek", "input").index == 1
-    assert devices.resolve_device(None, "input").index == 1
-    assert devices.resolve_device("2", "input").index == 2
+    monkeypatch.setattr(devicelist, "list_devices", lambda: fake)
+    assert devicelist.resolve_device("realtek", "input").index == 1
+    assert devicelist.resolve_device(None, "input").index == 1
+    assert devicelist.resolve_device("2", "input").index == 2
     with pytest.raises(UserError, match="ambiguous"):
-        devices.resolve_device("microphone", "input")
+        devicelist.resolve_device("microphone", "input")

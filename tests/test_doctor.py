@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from voicecoach import doctor
-from voicecoach.audio import devices
+from voicecoach.audio import devicelist
 from voicecoach.cli import main as cli_main
 from voicecoach.errors import UserError
 from voicecoach.speech import models
@@ -25,7 +25,7 @@ def _by_name(checks):
 
 def test_no_devices_fail_with_the_fix(monkeypatch, capsys):
     # What PortAudio reports on a machine without a sound card or sound server.
-    monkeypatch.setattr(devices, "list_devices", lambda: [])
+    monkeypatch.setattr(devicelist, "list_devices", lambda: [])
     assert cli_main(["doctor"]) == 1  # the microphone check cannot even start
     out = capsys.readouterr().out
     assert "[FAIL] microphone: No audio input device found" in out

@@ -212,7 +212,7 @@ def _check_before_listening(args: argparse.Namespace) -> None:
     if args.output:
         check_output(args.output, args.input)
     else:
-        from voicecoach.audio.devices import resolve_device
+        from voicecoach.audio.devicelist import resolve_device
 
         try:
             resolve_device(args.output_device, "output")  # the speaker exists (opened later)

@@ -38,17 +38,17 @@ def _ok(name: str, detail: str) -> Check:
 
 
 def check_portaudio() -> Check:
-    from voicecoach.audio.devices import _sounddevice
+    from voicecoach.audio.devicelist import import_sounddevice
 
     try:
-        sd = _sounddevice()
+        sd = import_sounddevice()
     except UserError as exc:
         return Check("PortAudio", "fail", "not found", str(exc))
     return _ok("PortAudio", sd.get_portaudio_version()[1])
 
 
 def check_devices() -> list[Check]:
-    from voicecoach.audio.devices import resolve_device
+    from voicecoach.audio.devicelist import resolve_device
 
     out = []
     for kind, label, fix in (

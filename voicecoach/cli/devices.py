@@ -16,7 +16,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from voicecoach.audio.devices import format_devices
+    from voicecoach.audio.devicelist import format_devices
 
     print(format_devices())
     return 0
