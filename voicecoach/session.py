@@ -663,6 +663,8 @@ class Session:
         for piece in self.prompts.stream(action.text, action.rate):
             self.sink.play(start + n / SAMPLE_RATE, piece)
             n += len(piece)
+            if self.stop_reason is not None:
+                break  # a signal: the rest of the line is not even synthesized
         self.speaking = _Speaking(
             id=action.id,
             text=action.text,
