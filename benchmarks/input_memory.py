@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 READ = """
-import resource, sys, time
+import sys, time
 from voicecoach.audio.files import AudioFile, FileSource
 t0 = time.perf_counter()
 n = 0
@@ -33,7 +33,9 @@ if sys.argv[1] == "whole":  # the whole file in memory, as `run --input` did bef
 elif sys.argv[1] == "stream":
     for chunk in FileSource(sys.argv[2]).chunks():
         n += len(chunk)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: the latter keeps the forking parent's RSS across exec.
+status = open("/proc/self/status").read().split("VmHWM:")[1]
+peak = int(status.split()[0]) / 1024
 print(n / 16000, peak, time.perf_counter() - t0)
 """
 
