@@ -313,12 +313,10 @@ def test_a_signal_while_a_long_line_is_synthesized_skips_the_rest(tmp_path):
         """Synthesizes sentence by sentence, like Piper; the signal comes during the first."""
 
         length_scale = 1.0
+        by_sentence = True
 
         def __init__(self) -> None:
             self.calls = 0
-
-        def render(self, text: str) -> np.ndarray:
-            raise AssertionError("streamed voices are not rendered whole")
 
         def synthesize(self, text: str, **kwargs) -> Iterator[np.ndarray]:
             self.calls += 1
