@@ -5,6 +5,13 @@ chunks of 16 kHz audio are cut into 30 ms frames; each frame goes through the li
 (VAD, speakers, detectors), what it hears goes to the dialogue engine, and the engine's
 actions become speech, screen text and log records. Time is the count of samples read,
 so a recording replays to the same events as the live session that made it.
+
+Why one module of ~680 lines: the frame loop, barge-in and its pre-roll, speculative
+transcription, utterances held back for a due pause, and enrolment all read and change
+the same per-frame state on the same media time, and their order within a frame is what
+keeps a replay identical. What has a seam lives elsewhere: prompts as audio
+(`speech.promptcache`), learning voices (`voicelearning`), barge-in detection
+(`perception.bargein`), cues in the words (`perception.language`).
 """
 
 from __future__ import annotations

@@ -8,6 +8,13 @@ for (`waits`): the coach to finish a line, a partner's turn, a time on the media
 heat alarm, another script. The engine feeds events to whatever is waited for. Things that can
 happen at any moment (danger words, voice commands, heat, a key) are handled here,
 above the steps, so no script can forget them.
+
+Why one module of ~900 lines: what is handled above the steps (danger words, commands,
+heat, keys, the safety question, enrolment) all reads and changes the same state: the
+stack of running scripts, the open turn and the pending heat. The steps (`steps`), the
+floor (`floor`), answers, mirroring and help text are out already; splitting the rest
+first needs that state given one owner (the steps mixed into the engine made
+composition).
 """
 
 from __future__ import annotations

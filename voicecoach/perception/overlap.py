@@ -23,6 +23,10 @@ Frames webrtcvad passes as speech but far below the recent speech (``quiet_db``:
 room, the line, a breath) are no evidence of who speaks.
 The Overlap interval (onset .. floor holder's last clear frame) is reported once the
 floor holder has been silent for ``overlap_end_s``.
+
+Why one module of ~520 lines: it is one state machine (``OverlapDetector``) whose steps
+(suspect, find the onset, measure, judge, take a second look, close) share the history of
+per-frame evidence; splitting it would split that state, not the job.
 """
 
 from __future__ import annotations
