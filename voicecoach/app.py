@@ -21,8 +21,8 @@ from voicecoach.dialogue import protocol as dp
 from voicecoach.errors import UserError
 from voicecoach.observer import SessionObserver
 from voicecoach.profiles import StoredProfile
-from voicecoach.session import Session
-from voicecoach.speech.promptcache import PromptCache
+from voicecoach.session import Session, Transcriber
+from voicecoach.speech.promptcache import PromptCache, Voice
 from voicecoach.stopping import StopSignals
 from voicecoach.transcript import printer
 
@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 class Models:
     """The heavy parts, loaded once and shared by every session in a process."""
 
-    transcriber: object
-    voice: object
+    transcriber: Transcriber
+    voice: Voice
 
     @classmethod
     def load(
@@ -115,7 +115,7 @@ def build_session(
     for stored in voices.values():
         listener.add_voice(stored.voice)
     engine = make_engine(script, partners, engine_settings, known_voices=voices)
-    prompts = PromptCache(models.voice)  # type: ignore[arg-type]
+    prompts = PromptCache(models.voice)
     # The pause and the safety question must start the moment heat is detected.
     prompts.prepare(engine.urgent_prompts())
     events = ev.EventLog(log_path)
@@ -125,7 +125,7 @@ def build_session(
         events.watchers.append(printer())
     return Session(
         listener=listener,
-        transcriber=models.transcriber,  # type: ignore[arg-type]
+        transcriber=models.transcriber,
         engine=engine,
         prompts=prompts,
         sink=sink,
