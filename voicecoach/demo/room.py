@@ -9,7 +9,7 @@ the sample timeline, so the same scenario always produces the same microphone si
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -71,7 +71,7 @@ class SimulatedRoom:
     def __init__(
         self,
         scenario: Scenario,
-        voices: dict[str, PartnerVoice],
+        voices: Mapping[str, PartnerVoice],
         *,
         levels_db: dict[str, float] | None = None,
     ) -> None:

@@ -771,7 +771,7 @@ class EchoRoom:
             frame = np.asarray(frame, np.float32).copy()
             lo, hi = self.n, self.n + len(frame)
             self._maybe_barge()
-            if self.barge_start is not None:
+            if self.barge_start is not None and self.barge is not None:
                 a, b = max(lo, self.barge_start), min(hi, self.barge_start + len(self.barge))
                 if b > a:
                     frame[a - lo : b - lo] += self.barge[
@@ -877,6 +877,7 @@ def measure_echo_sim(models: Any, *, quick: bool) -> dict[str, Any]:
             gain_db = room.levels_db[name] - active_level_db(audio)  # as the room plays it
             session.listener.enroll(name, audio * np.float32(10 ** (gain_db / 20)))
     sink = session.sink
+    assert isinstance(sink, TimedSink)
     source = EchoRoom(room, sink.track, EchoCanceller())
     room.attach(session)
     reason = session.run(source)
@@ -929,6 +930,7 @@ def measure_barge_in_sim(models: Any) -> dict[str, Any]:
     if not hasattr(session, "barge_in"):
         return {"available": False, "why": "this session has no barge-in"}
     barge = partner_speech(models.voice, BARGE_LINE, pitch=1.2)
+    assert isinstance(session.sink, TimedSink)
     source = EchoRoom(
         SilentRoom(), session.sink.track, EchoCanceller(), session=session, barge=barge
     )

@@ -254,7 +254,7 @@ def _bridged(act: np.ndarray) -> np.ndarray:
     for i in np.flatnonzero(act):
         if 0 < i - last <= 30:
             out[last:i] = True
-        last = i
+        last = int(i)
     return out
 
 
@@ -490,7 +490,7 @@ def _eval_dialogues(
             rng,
             hear,
         )
-        if room is not None:
+        if room is not None and hear is not None:
             # Each partner enrols where they sit, at a speaking level like the turns'.
             noise_db = NORM_LEVEL_DB - room.snr_db
             ea, eb = (

@@ -31,6 +31,7 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -273,7 +274,7 @@ def english_phonemes(text: str) -> list[str]:
 
 
 @cache
-def _phonemizer(cls: type, data_dir: object) -> object:
+def _phonemizer(cls: type, data_dir: object) -> Any:
     return cls(data_dir)
 
 

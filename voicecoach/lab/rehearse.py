@@ -14,7 +14,8 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from voicecoach.dialogue.engine import BOTH, Engine
+from voicecoach.dialogue.engine import Engine
+from voicecoach.dialogue.floor import BOTH
 from voicecoach.dialogue.protocol import (
     Action,
     EngineInput,
@@ -210,7 +211,11 @@ class Rehearsal:
     # ------------------------------------------------------------ reading the result
 
     def actions(self, kind: type | None = None) -> list[Action]:
-        return [a for _, a in self.log if _is_action(a) and (kind is None or isinstance(a, kind))]
+        return [
+            a  # type: ignore[misc]  # _is_action narrows the log's entries to actions
+            for _, a in self.log
+            if _is_action(a) and (kind is None or isinstance(a, kind))
+        ]
 
     def talk_over(self) -> list[str]:
         """Problems where the coach would talk over itself or listen while still talking."""

@@ -317,8 +317,10 @@ def _score(evening: Evening, logs: Path, samples, wall: float, code: int, err: s
         "exit_code": code,
         "rss_mb_first_last": [round(samples[0][1]), round(samples[-1][1])] if samples else None,
         "rss_peak_mb": round(max(r for _, r in samples)) if samples else None,
-        "rss_slope_mb_per_h": round(_slope(*zip(*late, strict=True)), 2) if len(late) > 2 else None,
-        "drift_ms_per_h": round(_slope(*zip(*offsets, strict=True)), 2)
+        "rss_slope_mb_per_h": round(_slope([a for a, _ in late], [b for _, b in late]), 2)
+        if len(late) > 2
+        else None,
+        "drift_ms_per_h": round(_slope([a for a, _ in offsets], [b for _, b in offsets]), 2)
         if len(offsets) > 2
         else None,
         "offset_ms_median": round(float(np.median([o for _, o in offsets])), 1)

@@ -94,7 +94,7 @@ def vowel_voice(
     f0v = (
         np.broadcast_to(np.asarray(f0, dtype=np.float64), (n,))
         if np.ndim(f0) == 0
-        else (np.interp(np.linspace(0, 1, n), np.linspace(0, 1, len(f0)), f0))
+        else (np.interp(np.linspace(0, 1, n), np.linspace(0, 1, np.size(f0)), f0))
     )
     rng = np.random.default_rng(seed)
     jitter = 1 + 0.01 * np.convolve(rng.standard_normal(n), np.ones(400) / 400, "same")
