@@ -57,7 +57,7 @@ def _later(seconds: float, action) -> threading.Timer:
 
 
 def test_the_microphone_goes_away_and_comes_back(own_audio):
-    mic = devices.MicSource("virtmic", blocksize=480, reconnect_seconds=20)
+    mic = devices.MicSource("virtmic", blocksize=480, reconnect_s=20)
     changes: list[tuple[str, str]] = []
     mic.on_change = lambda device, state, text: changes.append((device, state))
     _later(1.0, lambda: virtual.stop(own_audio))
@@ -99,7 +99,7 @@ class Deaf(ListenerParts):
 
 
 def test_a_microphone_gone_for_good_ends_the_session_with_its_log(own_audio, tmp_path):
-    mic = devices.MicSource("virtmic", blocksize=480, reconnect_seconds=2)
+    mic = devices.MicSource("virtmic", blocksize=480, reconnect_s=2)
     out = tmp_path / "coach.wav"
     session = Session(
         listener=Deaf(),
@@ -165,7 +165,7 @@ def test_a_new_default_microphone_does_not_break_the_open_one(virtual_audio):
 
 
 def test_input_overflow_is_reported_and_the_clock_kept(caplog):
-    mic = devices.MicSource("virtmic", blocksize=480, queue_seconds=0.1)
+    mic = devices.MicSource("virtmic", blocksize=480, queue_s=0.1)
     t0 = time.monotonic()
     n = 0
     with caplog.at_level(logging.WARNING):
@@ -193,7 +193,7 @@ def test_a_signal_while_waiting_for_the_microphone_ends_the_session_at_once(own_
 
     from voicecoach.stopping import StopSignals
 
-    mic = devices.MicSource("virtmic", blocksize=480, reconnect_seconds=60)
+    mic = devices.MicSource("virtmic", blocksize=480, reconnect_s=60)
     session = Session(
         listener=Deaf(),
         transcriber=None,  # type: ignore[arg-type]

@@ -163,7 +163,7 @@ def test_mic_failure_is_an_error_not_an_end() -> None:
 
 @pytest.mark.devices
 def test_mic_stall_is_reported() -> None:
-    mic = devices.MicSource("virtmic", stall_seconds=0.5)
+    mic = devices.MicSource("virtmic", stall_s=0.5)
     mic._callback = lambda *args: None  # type: ignore[method-assign]  # a device gone silent
     with pytest.raises(UserError, match="no audio for"):
         next(mic.chunks())

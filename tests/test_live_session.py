@@ -171,7 +171,7 @@ def live_session(
     # A deeper queue than `run`'s 2 s: on a loaded 2-core machine one transcription or
     # prompt synthesis can block the loop for seconds, and the test is about what the
     # session hears, not about dropping audio (drops are still counted and asserted).
-    mic = devices.MicSource(virtual.PA_MIC, queue_seconds=MIC_QUEUE_S)
+    mic = devices.MicSource(virtual.PA_MIC, queue_s=MIC_QUEUE_S)
     source = devices.EchoCancelledMic(mic, sink, EchoCanceller())
     events_path = tmp_path / "events.jsonl"
     session = build_session(

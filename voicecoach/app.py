@@ -265,7 +265,7 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
         try:
             # A long queue: while Whisper works the loop falls behind the microphone, and
             # must catch up rather than lose what was said meanwhile.
-            source = MicSource(args.device, queue_seconds=60.0, reconnect_seconds=RECONNECT_S)
+            source = MicSource(args.device, queue_s=60.0, reconnect_s=RECONNECT_S)
         except UserError as exc:
             raise UserError(
                 f"{exc} Without a microphone, `voicecoach demo` plays a simulated session, "
@@ -279,7 +279,7 @@ def _run(args: argparse.Namespace, stop: StopSignals) -> int:
         from voicecoach.audio.devices import SpeakerSink
 
         try:
-            sink = SpeakerSink(args.output_device, reconnect_seconds=RECONNECT_S)
+            sink = SpeakerSink(args.output_device, reconnect_s=RECONNECT_S)
         except UserError as exc:
             raise UserError(
                 f"{exc} To write the coach's voice to a file instead, add --output coach.wav."

@@ -121,7 +121,7 @@ def _edges(args: argparse.Namespace) -> tuple[AudioSource, AudioSink, object | N
 
     # No echo canceller on this path's speaker: the session's own gating keeps the coach
     # from hearing itself (barge-in is off), as with a satellite.
-    return MicSource(args.device, queue_seconds=60.0), SpeakerSink(args.output_device), None
+    return MicSource(args.device, queue_s=60.0), SpeakerSink(args.output_device), None
 
 
 def _report(path: Path, args: argparse.Namespace, out: TextIO) -> None:

@@ -160,17 +160,17 @@ class _DeviceStream:
             return False
         return True
 
-    reconnect_seconds: float = 0.0
+    reconnect_s: float = 0.0
     _closed: bool
     _failed: bool
     _interrupted: bool
 
     def _wait_to_reopen(self) -> float | None:
-        """Reopen the device once a second for up to ``reconnect_seconds``, sleeping in
+        """Reopen the device once a second for up to ``reconnect_s``, sleeping in
         between (no core spun), a stop noticed within 0.25 s. The seconds it was away,
         or None (not back in time, or stopped)."""
         lost_at = time.monotonic()
-        while time.monotonic() - lost_at < self.reconnect_seconds:
+        while time.monotonic() - lost_at < self.reconnect_s:
             for _ in range(4):
                 if self._closed or self._interrupted:
                     return None
@@ -206,9 +206,9 @@ class MicSource(_DeviceStream):
     """AudioSource from a live input device: callback -> bounded queue -> ``chunks()``.
 
     The stream opens on the first ``chunks()`` (or ``start()``). If the consumer falls more
-    than ``queue_seconds`` behind, new audio is dropped and counted (``dropped_samples``).
+    than ``queue_s`` behind, new audio is dropped and counted (``dropped_samples``).
     ``chunks()`` ends after ``close()``; it raises UserError when the device stops
-    delivering audio for ``stall_seconds`` (unplugged, or a dead sound server).
+    delivering audio for ``stall_s`` (unplugged, or a dead sound server).
     """
 
     _kind, _what = "InputStream", "microphone"
@@ -218,19 +218,19 @@ class MicSource(_DeviceStream):
         device: str | int | None = None,
         *,
         blocksize: int = 480,
-        queue_seconds: float = 2.0,
-        stall_seconds: float = 5.0,
-        reconnect_seconds: float = 0.0,
+        queue_s: float = 2.0,
+        stall_s: float = 5.0,
+        reconnect_s: float = 0.0,
         latency: float = 0.05,  # s of device buffering; more only delays, never loses
     ) -> None:
         self._info = resolve_device(device, "input")
-        self.reconnect_seconds = reconnect_seconds
+        self.reconnect_s = reconnect_s
         self.name = f"mic:{self._info.name}"
         self.blocksize = blocksize
-        self.stall_seconds = stall_seconds
+        self.stall_s = stall_s
         self._latency = latency
         self._queue: queue.Queue[tuple[float, np.ndarray] | None] = queue.Queue(
-            maxsize=max(2, int(queue_seconds * SAMPLE_RATE / blocksize))
+            maxsize=max(2, int(queue_s * SAMPLE_RATE / blocksize))
         )
         self._clock = _StreamClock()
         self._stream: Any = None
@@ -274,7 +274,7 @@ class MicSource(_DeviceStream):
         Audio lost on the way (the consumer fell behind, the device went away) comes back
         as silence of the same length, so the sample count stays the session's clock.
         When the device stops (unplugged, the sound server gone), this waits up to
-        ``reconnect_seconds`` for it, reopening it once a second, and resumes; after that
+        ``reconnect_s`` for it, reopening it once a second, and resumes; after that
         it raises DeviceLost.
         """
         self.start()
@@ -287,12 +287,12 @@ class MicSource(_DeviceStream):
                 if self._closed or self._interrupted:
                     return
                 waited += 0.25
-                if waited < self.stall_seconds:
+                if waited < self.stall_s:
                     continue
                 self.errors += 1
                 item = None
                 self._failed = True
-                why = f"delivered no audio for {self.stall_seconds:.0f} s"
+                why = f"delivered no audio for {self.stall_s:.0f} s"
             else:
                 why = "stopped"
             waited = 0.0
@@ -316,13 +316,13 @@ class MicSource(_DeviceStream):
         with the time it was away as silence; or give up with DeviceLost."""
         self._report()
         what = f"The microphone {self._info.name!r} {why}"
-        if self.reconnect_seconds <= 0:
+        if self.reconnect_s <= 0:
             raise DeviceLost(
                 f"{what}: check that it is connected and not in use by another program, "
                 "then start again.",
                 "microphone lost",
             )
-        self._notify("lost", f"{what}; waiting up to {self.reconnect_seconds:.0f} s for it.")
+        self._notify("lost", f"{what}; waiting up to {self.reconnect_s:.0f} s for it.")
         away = self._wait_to_reopen()
         if self._closed or self._interrupted:
             return
@@ -332,7 +332,7 @@ class MicSource(_DeviceStream):
             yield 0.0, np.zeros(gap, np.float32)
             return
         raise DeviceLost(
-            f"{what} and did not come back within {self.reconnect_seconds:.0f} s: "
+            f"{what} and did not come back within {self.reconnect_s:.0f} s: "
             "check that it is connected, then start again.",
             "microphone lost",
         )
@@ -400,11 +400,11 @@ class SpeakerSink(_DeviceStream):
         blocksize: int = 160,
         latency: float = 0.08,  # s; 90 ms reported on PulseAudio, no underflow on 2 cores with
         # one of them busy; 20-40 ms underflowed under heavy load (barge-in stop is ~110 ms)
-        reference_seconds: float = 10.0,
-        reconnect_seconds: float = 0.0,
+        reference_s: float = 10.0,
+        reconnect_s: float = 0.0,
     ) -> None:
         self._info = resolve_device(device, "output")
-        self.reconnect_seconds = reconnect_seconds
+        self.reconnect_s = reconnect_s
         self.name = f"speaker:{self._info.name}"
         self.blocksize = blocksize
         self._latency = latency
@@ -413,7 +413,7 @@ class SpeakerSink(_DeviceStream):
         self._pending_samples = 0
         self._idle = threading.Event()
         self._idle.set()
-        self._ref = np.zeros(int(reference_seconds * SAMPLE_RATE), dtype=np.float32)
+        self._ref = np.zeros(int(reference_s * SAMPLE_RATE), dtype=np.float32)
         self._clock = _StreamClock()
         self._stream: Any = None
         self._closed = False
@@ -491,14 +491,14 @@ class SpeakerSink(_DeviceStream):
 
     def _come_back(self) -> None:
         """The speaker stopped (unplugged, the sound server restarted): open it again,
-        waiting up to ``reconnect_seconds``, or end the session with DeviceLost; the
+        waiting up to ``reconnect_s``, or end the session with DeviceLost; the
         coach must be heard to coach."""
         if self._closed:
             raise DeviceLost(f"The speaker {self._info.name!r} is closed.", "speaker lost")
-        wait = f"; waiting up to {self.reconnect_seconds:.0f} s for it"
+        wait = f"; waiting up to {self.reconnect_s:.0f} s for it"
         self._notify(
             "lost",
-            f"The speaker {self._info.name!r} stopped{wait if self.reconnect_seconds > 0 else ''}.",
+            f"The speaker {self._info.name!r} stopped{wait if self.reconnect_s > 0 else ''}.",
         )
         self._failed = False
         if self._reopen():

@@ -117,7 +117,7 @@ class _Asker:
             self.sink.play(0.0, self.said)
             # Listen only once the request has played: the microphone would hear it.
             self.sink.drain()
-        mic = MicSource(self.device, queue_seconds=30.0)
+        mic = MicSource(self.device, queue_s=30.0)
         print("Listening...", flush=True)
         return record_answer(mic)
 
