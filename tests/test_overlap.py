@@ -192,7 +192,7 @@ def _second_look_cuts(
 
 def test_the_second_look_reports_no_handover_with_a_broken_pause_in_it() -> None:
     # Alex's last words blur into Sam's (a toss-up), then 0.36 s of silence broken by a
-    # breath (no single pause as long as `gap_frames`), then Sam alone: the first check
+    # breath (no single pause as long as `gap_s`), then Sam alone: the first check
     # sees no pause near the onset, the second look's window is Sam's; still a turn.
     alex, sam = _lls("alex", False, False), _lls("sam", False, False)
     both = _lls("alex", True, False)

@@ -15,7 +15,7 @@ with frames won by either.
    ``min_overlap_s`` after that onset (both talking); decided as soon as that is seen,
    at most ``decide_s`` after the onset. Otherwise it was a turn handover: the other
    voice simply has the floor now. A pause between the voices makes it a handover
-   (``gap_frames`` near the onset; or ``between_pause`` from just before the onset to
+   (``gap_s`` near the onset; or ``between_pause_s`` from just before the onset to
    the new voice heard alone, after which the overlap counts only where the floor
    holder clearly speaks on): a new turn right after the other's last words, or over
    their last syllable or breath, is lively turn-taking, not a fight.
@@ -40,7 +40,7 @@ import numpy as np
 
 from voicecoach.perception.features import frame_time
 from voicecoach.perception.types import UNKNOWN, Interruption, Overlap
-from voicecoach.timebase import FRAME_MS
+from voicecoach.timebase import FRAME_MS, frame_count
 
 log = logging.getLogger(__name__)
 
@@ -50,42 +50,43 @@ FRAME_S = FRAME_MS / 1000.0
 @dataclass(frozen=True)
 class OverlapConfig:
     clip: float = 8.0  # nats: one frame's say is bounded
-    smooth: int = 10  # speech frames in the trigger mean (~0.3 s of speech)
+    smooth_s: float = 0.3  # speech in the trigger mean (10 frames)
     trigger: float = 1.0  # mean d that suggests another voice
-    floor_frames: int = 20  # floor holder's speech frames needed before any change
+    floor_s: float = 0.6  # floor holder's speech needed before any change (20 frames)
     floor_mean: float = -0.5  # ... with d this low on average: a clear floor (similar
     # voices never get far below zero; the d-vector check after the onset keeps precision)
     frame_margin: float = 2.0  # a frame clearly won by the floor holder
-    floor_after: int = 2  # floor-won frames after the onset: still talking (a voice
-    # cutting in tends to be the louder one, so the floor holder clearly wins few frames)
+    floor_after_s: float = 0.06  # floor-won after the onset (2 frames): still talking (a
+    # voice cutting in tends to be the louder one, so the floor holder clearly wins few
+    # frames)
     min_overlap_s: float = 0.35  # both heard this long: a turn over the other's last
     # syllable or breath (up to ~0.2 s, measured ~0.1 s longer: the frames of a mix are
     # toss-ups) is a handover; cut-ins overlap 0.5 s and more. Tuning readers (24
     # cut-ins, 5 min of quick handovers): 0.2 -> 0.35 recall 70.8 -> 66.7 %, false
     # interruptions 4.95 -> 4.36/min
     decide_s: float = 1.0  # give up (= handover) this long after the onset
-    lookback: int = 40  # speech frames searched back for the onset (~1.2 s)
+    lookback_s: float = 1.2  # speech searched back for the onset (40 frames)
     onset_shift: float = 0.3  # the onset's CUSUM runs on d less this fraction of the
     # floor holder's level (0.5 with 13 cepstra; the 20-cepstra model puts the floor
     # holder further below zero, and half of it started cut-ins early: over 4 dialogue
     # sets 81.5/94.6 % recall/precision at 0.3 against 83.3/92.8 at 0.5, attribution
     # 98.6 against 98.1 %)
-    pure_run: int = 8  # frames in a row clearly the intruder's: heard alone (0.24 s:
+    pure_run_s: float = 0.24  # frames in a row clearly the intruder's: heard alone (8:
     # shorter runs happen inside an overlap, between the floor holder's syllables)
-    gap_before: int = 20  # frames before the onset searched for a pause (0.6 s)
-    gap_after: int = 15  # ... and after it (0.45 s: the CUSUM may start the intruder on
-    # the floor holder's last faint frame, before the pause of a handover)
-    gap_frames: int = 9  # a pause this long (0.27 s) between voices: a turn, not a cut
-    between_pause: int = 3  # a pause this long (0.09 s) from `pause_before` frames
-    # before the onset to the new voice heard alone (`pure_run`): the new voice came in
+    gap_before_s: float = 0.6  # before the onset searched for a pause (20 frames)
+    gap_after_s: float = 0.45  # ... and after it (15 frames: the CUSUM may start the
+    # intruder on the floor holder's last faint frame, before the pause of a handover)
+    gap_s: float = 0.27  # a pause this long (9 frames) between voices: a turn, not a cut
+    between_pause_s: float = 0.09  # a pause this long (3 frames) from `pause_before_s`
+    # before the onset to the new voice heard alone (`pure_run_s`): the new voice came in
     # at the other's pause (while both talk on, both are rarely silent at once), and
     # the overlap counts only from the pause on
-    pause_before: int = 6
+    pause_before_s: float = 0.18  # (6 frames)
     same_cut_s: float = 1.0  # a cut-in the second look reported and one found again
     # by the same voice from this before its onset to this after its overlap's end are
     # the same cut-in (reported once)
     onset_after_pause: bool = True  # the onset's search starts after the last pause of
-    # `gap_frames` in the lookback: a voice starting after a pause started there. In a
+    # `gap_s` in the lookback: a voice starting after a pause started there. In a
     # room the floor holder's soft, reverberant last words before a pause sit near d = 0
     # and the CUSUM ran back over the pause to them, so a change found after the pause was
     # placed up to a second early and outside the window where the gap rule looks
@@ -96,10 +97,47 @@ class OverlapConfig:
     # and starts changes in the pause before a handover. Off (None) by default: on the
     # tuning readers 25 dB cut false interruptions on quick handovers (4.4 -> 2.8/min)
     # but lost a third of the true cut-ins (recall 67 -> 46 %)
-    level_frames: int = 100  # speech frames (3 s) whose 90th level percentile is the loud part
+    level_s: float = 3.0  # speech (100 frames) whose 90th level percentile is the loud part
     overlap_end_s: float = 0.6  # floor holder silent this long: overlap over
-    alone_frames: int = 20  # ... or the last this many speech frames clearly the
-    alone_slips: int = 3  # intruder's, with at most this many won by the floor holder
+    alone_s: float = 0.6  # ... or the last this much speech (20 frames) clearly the
+    alone_slips_s: float = 0.09  # intruder's, at most this much (3 frames) floor-won
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """OverlapConfig's durations as frame counts (`timebase.frame_count`), made once."""
+
+    smooth: int
+    floor: int
+    floor_after: int
+    lookback: int
+    pure_run: int
+    gap_before: int
+    gap_after: int
+    gap: int
+    between_pause: int
+    pause_before: int
+    level: int
+    alone: int
+    alone_slips: int
+
+    @classmethod
+    def of(cls, c: OverlapConfig) -> _Counts:
+        return cls(
+            smooth=frame_count(c.smooth_s),
+            floor=frame_count(c.floor_s),
+            floor_after=frame_count(c.floor_after_s),
+            lookback=frame_count(c.lookback_s),
+            pure_run=frame_count(c.pure_run_s),
+            gap_before=frame_count(c.gap_before_s),
+            gap_after=frame_count(c.gap_after_s),
+            gap=frame_count(c.gap_s),
+            between_pause=frame_count(c.between_pause_s),
+            pause_before=frame_count(c.pause_before_s),
+            level=frame_count(c.level_s),
+            alone=frame_count(c.alone_s),
+            alone_slips=frame_count(c.alone_slips_s),
+        )
 
 
 @dataclass(frozen=True)
@@ -143,10 +181,11 @@ class OverlapDetector:
         settled on the first check's word and stay so, because waiting for the second
         look would hold back every other decision about who has the floor."""
         self.cfg = config or OverlapConfig()
+        self.n = _Counts.of(self.cfg)  # its durations in frames
         self.verify = verify
         self.verify_late = verify_late
         self.floor = UNKNOWN
-        self._levels: deque[float] = deque(maxlen=self.cfg.level_frames)
+        self._levels: deque[float] = deque(maxlen=self.n.level)
         self._reset()
 
     def _reset(self) -> None:
@@ -200,7 +239,7 @@ class OverlapDetector:
             for k, v in lls.items():
                 self._ll_sum[k] = self._ll_sum.get(k, 0.0) + v
             self._idx.append(idx)
-            if len(self._idx) >= cfg.floor_frames:
+            if len(self._idx) >= self.n.floor:
                 self.floor = max(self._ll_sum, key=lambda k: self._ll_sum[k])
                 self._forget()
             return out
@@ -212,13 +251,13 @@ class OverlapDetector:
             # floor holder's, which alone would keep the overlap open (and the next
             # change unseen) for as long as the intruder talks: once the recent speech
             # is clearly the intruder's alone, the overlap is over.
-            recent = self._d[-cfg.alone_frames :]
+            recent = self._d[-self.n.alone :]
             if (
-                cfg.alone_frames
-                and len(recent) == cfg.alone_frames
-                and idx - self._overlap[0] >= cfg.alone_frames
+                self.n.alone
+                and len(recent) == self.n.alone
+                and idx - self._overlap[0] >= self.n.alone
                 and float(np.mean(recent)) >= cfg.trigger
-                and sum(x <= -cfg.frame_margin for x in recent) <= cfg.alone_slips
+                and sum(x <= -cfg.frame_margin for x in recent) <= self.n.alone_slips
             ):
                 log.debug(
                     "overlap from %.2f over at %.2f: intruder alone",
@@ -247,20 +286,20 @@ class OverlapDetector:
         if self.cfg.quiet_db is None:
             return False
         self._levels.append(level)
-        if len(self._levels) < self.cfg.level_frames // 4:
+        if len(self._levels) < self.n.level // 4:
             return False
         return level < float(np.percentile(self._levels, 90)) - self.cfg.quiet_db
 
     def _maybe_candidate(self) -> None:
         cfg = self.cfg
         n = len(self._d)
-        if n < cfg.floor_frames + cfg.smooth:
+        if n < self.n.floor + self.n.smooth:
             return
-        recent = np.array(self._d[-cfg.smooth :])
+        recent = np.array(self._d[-self.n.smooth :])
         if recent.mean() < cfg.trigger:
             return
-        lo = max(0, n - cfg.lookback)
-        floor_level = float(np.median(self._d[:lo] or self._d[: n - cfg.smooth]))
+        lo = max(0, n - self.n.lookback)
+        floor_level = float(np.median(self._d[:lo] or self._d[: n - self.n.smooth]))
         if floor_level > cfg.floor_mean:
             log.debug(
                 "change near %.2f ignored: floor %s never clear (%.2f)",
@@ -283,12 +322,12 @@ class OverlapDetector:
 
     def _after_pause(self, lo: int) -> int:
         """The first list position from ``lo`` on that follows the last pause of at least
-        `gap_frames` (``lo`` if none; never past the latest frame)."""
+        `gap_s` (``lo`` if none; never past the latest frame)."""
         first = self._idx[lo]
         end = run = 0
         for i, sp in self._speech:
             run = 0 if sp else run + 1
-            if i > first and run >= self.cfg.gap_frames:
+            if i > first and run >= self.n.gap:
                 end = i
         if not end:
             return lo
@@ -304,7 +343,7 @@ class OverlapDetector:
         if verdict is None and self.verify is not None and waited * FRAME_S < cfg.decide_s:
             return []  # the d-vector window after the onset is not complete yet
         overlap_end, overlap, gap = self._measure(pos, onset, idx)
-        cut_in = gap < cfg.gap_frames and overlap >= cfg.min_overlap_s
+        cut_in = gap < self.n.gap and overlap >= cfg.min_overlap_s
         if verdict is False:
             # The d-vector says the floor holder is still alone: frame-model noise, or
             # a cut-in whose overlap the floor holder's voice dominated (second look).
@@ -321,7 +360,7 @@ class OverlapDetector:
                     onset, intruder, self.floor, round(overlap, 3), overlap_end
                 )
             self._cand = None
-            self._quiet_until = idx + cfg.smooth
+            self._quiet_until = idx + self.n.smooth
             return []
         if cut_in:
             self._cand = None
@@ -380,22 +419,24 @@ class OverlapDetector:
         run = 0
         for i, d in zip(ids, ds, strict=True):
             run = run + 1 if d >= cfg.frame_margin else 0
-            if run >= cfg.pure_run:
+            if run >= self.n.pure_run:
                 mixed_end = i + 1 - run + 1
                 break
-        ends = [mixed_end] + ([floor_won[-1] + 1] if len(floor_won) >= cfg.floor_after else [])
+        ends = [mixed_end] + ([floor_won[-1] + 1] if len(floor_won) >= self.n.floor_after else [])
         overlap_end = max(ends)
         overlap = frame_time(overlap_end - onset)
-        gap = self._longest_gap(onset - cfg.gap_before, onset + cfg.gap_after)
+        gap = self._longest_gap(onset - self.n.gap_before, onset + self.n.gap_after)
         # A pause, however short, right before the onset or between it and the new
         # voice heard alone: the floor holder had stopped (or the onset fell in their
         # last words: similar voices' frames often look like each other's) and the new
         # voice began after the pause. Both talked only if the floor holder clearly
         # spoke on after it.
-        resume = self._pause_end(onset - cfg.pause_before, mixed_end - 1)
+        resume = self._pause_end(onset - self.n.pause_before, mixed_end - 1)
         if resume is not None:
             after = [i for i in floor_won if i >= resume]
-            overlap = frame_time(after[-1] + 1 - resume) if len(after) >= cfg.floor_after else 0.0
+            overlap = (
+                frame_time(after[-1] + 1 - resume) if len(after) >= self.n.floor_after else 0.0
+            )
         return overlap_end, overlap, gap
 
     def _second_look(self, idx: int) -> list[Interruption | Overlap]:
@@ -411,7 +452,7 @@ class OverlapDetector:
         # The first check saw no pause around the onset, but the CUSUM can start the
         # other voice up to a second early, inside the floor holder's last words: a pause
         # between the onset and the end of the "overlap" means a turn handover.
-        if self._silent(doubted.onset, doubted.overlap_end) >= self.cfg.gap_frames:
+        if self._silent(doubted.onset, doubted.overlap_end) >= self.n.gap:
             log.debug(
                 "change to %s at %.2f: a pause before the overlap's end, a handover",
                 doubted.intruder,
@@ -455,13 +496,13 @@ class OverlapDetector:
         return sum(not sp for i, sp in self._speech if lo <= i <= hi)
 
     def _pause_end(self, lo: int, hi: int) -> int | None:
-        """The frame after the last pause of at least `between_pause` frames between
+        """The frame after the last pause of at least `between_pause_s` between
         frames lo and hi (None: none)."""
         end, run = None, 0
         for i, sp in self._speech:
             if lo <= i <= hi:
                 run = 0 if sp else run + 1
-                if run >= self.cfg.between_pause:
+                if run >= self.n.between_pause:
                     end = i + 1
         return end
 
@@ -487,7 +528,7 @@ class OverlapDetector:
     def _rebase(self, floor: str, start: int) -> None:
         """``floor`` holds the floor from frame ``start``: its speech since then is the
         new floor's evidence, so the old holder cutting back in soon after is judged
-        without waiting for `floor_frames` more speech frames."""
+        without waiting for `floor_s` more speech."""
         self.floor = floor
         keep = [
             (i, ll)
