@@ -42,6 +42,7 @@ from voicecoach.perception.features import analyse_audio
 from voicecoach.perception.raised import FRAME_S, RaisedConfig, baseline_margin, frame_effort
 from voicecoach.perception.speakers import Baseline, semitones, speech_frames
 from voicecoach.perception.vad import AGGRESSIVENESS, vad_flags
+from voicecoach.timebase import frame_count
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,9 @@ def _alarm_times(cfg: RaisedConfig, base: Baseline, it: Item) -> list[float]:
     idx = np.arange(n)
     lo = np.maximum(idx + 1 - win, 0)
     cnt = cs_n[idx + 1] - cs_n[lo]
-    score = np.where(cnt >= cfg.min_voiced, (cs_e[idx + 1] - cs_e[lo]) / np.maximum(cnt, 1), -9)
+    score = np.where(
+        cnt >= frame_count(cfg.min_voiced_s), (cs_e[idx + 1] - cs_e[lo]) / np.maximum(cnt, 1), -9
+    )
     above = score >= cfg.on + baseline_margin(cfg, base)
     need = int(round(cfg.sustain_s / FRAME_S))
     # Sustained: above for `sustain_s` (the frames up to and including this one).

@@ -33,12 +33,11 @@ from voicecoach.perception.speakers import (
     shrinkage,
     speech_frames,
 )
+from voicecoach.perception.stages.frames import WINDOW_FRAMES  # the Listener's grid
 from voicecoach.perception.vad import AGGRESSIVENESS, vad_flags
 from voicecoach.timebase import FRAME_SAMPLES, SAMPLE_RATE
 
 log = logging.getLogger(__name__)
-
-WINDOW_FRAMES = 28  # one d-vector window on the Listener's grid (0.84 s)
 
 
 @dataclass(frozen=True)

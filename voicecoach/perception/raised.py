@@ -59,7 +59,7 @@ import numpy as np
 from voicecoach.perception.features import frame_time
 from voicecoach.perception.speakers import Baseline
 from voicecoach.perception.types import RaisedVoice
-from voicecoach.timebase import FRAME_MS
+from voicecoach.timebase import FRAME_MS, frame_count
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class RaisedConfig:
     tilt_unit_db: float = 4.0  # a clearly brighter (more effortful) voice
     h1h2_unit_db: float = 3.0  # a clearly more pressed voice
     window_s: float = 1.5  # averaging window (media time): sustained, not one syllable
-    min_voiced: int = 8  # voiced frames needed in the window to judge
+    min_voiced_s: float = 0.24  # voiced speech needed in the window to judge (8 frames)
     on: float = 0.65
     sustain_s: float = 0.3  # the average must stay above `on` this long (not one burst)
     off: float = 0.325
@@ -174,12 +174,12 @@ class RaisedVoiceDetector:
         cfg = self.cfg
         st = self._state.setdefault(speaker, _SpeakerState())
         t_end = frame_time(frame + 1)
-        window = int(round(cfg.window_s / FRAME_S))
+        window = frame_count(cfg.window_s)
         if effort is not None:
             st.recent.append((frame, effort))
         while st.recent and st.recent[0][0] <= frame - window:
             st.recent.popleft()
-        if len(st.recent) < cfg.min_voiced:
+        if len(st.recent) < frame_count(cfg.min_voiced_s):
             score = None
         else:
             score = float(np.mean([e for _, e in st.recent]))
