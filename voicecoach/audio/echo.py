@@ -18,10 +18,11 @@ from voicecoach.timebase import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
-FRAME = SAMPLE_RATE // 100
-"""Samples per 10 ms frame, the unit the WebRTC canceller works in (160)."""
+AEC_FRAME_SAMPLES = SAMPLE_RATE // 100
+"""Samples per 10 ms block, the unit the WebRTC canceller works in (160; not the 30 ms
+analysis frame of `timebase`)."""
 
-_AEC3_DELAY = 128
+_AEC3_DELAY_SAMPLES = 128
 """Samples AEC3 itself delays its output (measured on noise: its 64-sample block framing)."""
 
 
@@ -38,7 +39,7 @@ class EchoCanceller:
     "auto" (webrtc when installed, else pass-through with a warning).
     """
 
-    latency_samples = FRAME + _AEC3_DELAY
+    latency_samples = AEC_FRAME_SAMPLES + _AEC3_DELAY_SAMPLES
 
     def __init__(self, backend: str = "auto", *, stream_delay_ms: int = 0) -> None:
         self._aec = None
@@ -59,13 +60,14 @@ class EchoCanceller:
         elif backend != "none":
             raise ValueError(f"unknown echo canceller backend {backend!r}")
         self.backend = "webrtc" if self._aec is not None else "none"
-        self._mic = np.zeros(0, dtype=np.float32)  # < FRAME samples waiting for a full frame
+        # Fewer than AEC_FRAME_SAMPLES samples, waiting for a whole block.
+        self._mic = np.zeros(0, dtype=np.float32)
         self._far = np.zeros(0, dtype=np.float32)
         self._out = self._initial_delay()  # processed, not yet returned
         self.processed_samples = 0
 
     def _initial_delay(self) -> np.ndarray:
-        inner = _AEC3_DELAY if self._aec is not None else 0
+        inner = _AEC3_DELAY_SAMPLES if self._aec is not None else 0
         return np.zeros(self.latency_samples - inner, dtype=np.float32)
 
     def process(self, mic: np.ndarray, far: np.ndarray | None = None) -> np.ndarray:
@@ -82,7 +84,7 @@ class EchoCanceller:
             raise ValueError(f"far ({len(far)}) and mic ({len(mic)}) lengths differ")
         mic_all = np.concatenate([self._mic, mic])
         far_all = np.concatenate([self._far, far])
-        whole = len(mic_all) // FRAME * FRAME
+        whole = len(mic_all) // AEC_FRAME_SAMPLES * AEC_FRAME_SAMPLES
         if whole:
             done = self._run(mic_all[:whole], far_all[:whole])
             self._out = np.concatenate([self._out, done])

@@ -20,16 +20,16 @@ from voicecoach.perception.features import mel_filterbank
 log = logging.getLogger(__name__)
 
 N_FFT = 512
-WIN = 400
-HOP = 160
+WIN_SAMPLES = 400
+HOP_SAMPLES = 160
 N_MELS = 40
 WINDOW_FRAMES = 80  # the ONNX model's fixed input length
-WINDOW_SAMPLES = N_FFT + (WINDOW_FRAMES - 1) * HOP  # 13152 samples = 0.82 s
+WINDOW_SAMPLES = N_FFT + (WINDOW_FRAMES - 1) * HOP_SAMPLES  # 13152 samples = 0.82 s
 STRIDE_FRAMES = 40
 
-_periodic_hamming = 0.54 - 0.46 * np.cos(2 * np.pi * np.arange(WIN) / WIN)
+_periodic_hamming = 0.54 - 0.46 * np.cos(2 * np.pi * np.arange(WIN_SAMPLES) / WIN_SAMPLES)
 _WINDOW = np.zeros(N_FFT)
-_WINDOW[(N_FFT - WIN) // 2 : (N_FFT - WIN) // 2 + WIN] = _periodic_hamming
+_WINDOW[(N_FFT - WIN_SAMPLES) // 2 : (N_FFT - WIN_SAMPLES) // 2 + WIN_SAMPLES] = _periodic_hamming
 _MEL = mel_filterbank(N_MELS, N_FFT).astype(np.float64)
 
 
@@ -54,8 +54,8 @@ def log_mel(audio: np.ndarray) -> np.ndarray:
     x = normalise(audio)
     if len(x) < N_FFT:
         x = np.pad(x, (0, N_FFT - len(x)))
-    n = 1 + (len(x) - N_FFT) // HOP
-    idx = np.arange(n)[:, None] * HOP + np.arange(N_FFT)[None, :]
+    n = 1 + (len(x) - N_FFT) // HOP_SAMPLES
+    idx = np.arange(n)[:, None] * HOP_SAMPLES + np.arange(N_FFT)[None, :]
     spec = np.abs(np.fft.rfft(x[idx] * _WINDOW, N_FFT)) ** 2
     return np.log10(spec @ _MEL.T + 1e-10).astype(np.float32)
 

@@ -15,12 +15,12 @@ from voicecoach.timebase import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
-F0_MIN = 60.0  # Hz: below a deep male voice's calm floor
-F0_MAX = 600.0  # Hz: above a shouting female voice
-YIN_WINDOW = 480  # samples integrated per lag (one 30 ms frame)
-TAU_MAX = int(SAMPLE_RATE / F0_MIN)  # 266
-TAU_MIN = int(SAMPLE_RATE / F0_MAX)  # 26
-CONTEXT = YIN_WINDOW + TAU_MAX + 1  # samples each analysis needs
+F0_MIN_HZ = 60.0  # Hz: below a deep male voice's calm floor
+F0_MAX_HZ = 600.0  # Hz: above a shouting female voice
+YIN_WINDOW_SAMPLES = 480  # samples integrated per lag (one 30 ms frame)
+TAU_MAX = int(SAMPLE_RATE / F0_MIN_HZ)  # 266
+TAU_MIN = int(SAMPLE_RATE / F0_MAX_HZ)  # 26
+CONTEXT = YIN_WINDOW_SAMPLES + TAU_MAX + 1  # samples each analysis needs
 _NFFT = 1024  # >= CONTEXT: circular correlation does not wrap for lags <= TAU_MAX
 THRESHOLD = 0.25  # YIN absolute threshold; vocoded and effortful voices need more than 0.15
 
@@ -45,14 +45,14 @@ def yin(windows: np.ndarray, threshold: float = THRESHOLD) -> tuple[np.ndarray, 
     padded[:, :CONTEXT] = x * np.hanning(CONTEXT + 2)[1:-1] ** 0.25  # soft edges, little ringing
     x = np.fft.irfft(np.fft.rfft(padded) * _HP, _NFFT)[:, :CONTEXT]
     head = np.zeros((n, _NFFT))
-    head[:, :YIN_WINDOW] = x[:, :YIN_WINDOW]
+    head[:, :YIN_WINDOW_SAMPLES] = x[:, :YIN_WINDOW_SAMPLES]
     full = np.zeros((n, _NFFT))
     full[:, :CONTEXT] = x
     acf = np.fft.irfft(np.conj(np.fft.rfft(head)) * np.fft.rfft(full), _NFFT)[:, : TAU_MAX + 1]
     sq = np.concatenate([np.zeros((n, 1)), np.cumsum(x * x, axis=1)], axis=1)
     taus = np.arange(TAU_MAX + 1)
-    e1 = sq[:, YIN_WINDOW][:, None]
-    e2 = sq[:, taus + YIN_WINDOW] - sq[:, taus]
+    e1 = sq[:, YIN_WINDOW_SAMPLES][:, None]
+    e2 = sq[:, taus + YIN_WINDOW_SAMPLES] - sq[:, taus]
     d = np.maximum(e1 + e2 - 2.0 * acf, 0.0)
     # Cumulative-mean normalisation removes the bias toward tau=0.
     cum = np.cumsum(d[:, 1:], axis=1)
