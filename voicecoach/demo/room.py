@@ -157,21 +157,21 @@ class SimulatedRoom:
         clip = Clip(line.who, line.text, kind, start, self._render(line), line.effort)
         self.clips.append(clip)
         if line.interject is not None:
-            self._add(line.interject, "interject", start + int(line.interject.at * SAMPLE_RATE))
+            self._add(line.interject, "interject", start + int(line.interject.at_s * SAMPLE_RATE))
         return clip
 
     def _schedule(self) -> None:
         if not self._waiting or not self._coach_silent():
             return
-        begin = self.n + int(self.scenario.reaction * SAMPLE_RATE)
+        begin = self.n + int(self.scenario.reaction_s * SAMPLE_RATE)
         for kind, line in self._waiting:
             if kind == "opening":
                 cursor = begin
                 for op in self.scenario.opening:
-                    if op.overlap > 0:
-                        start = cursor - int(op.overlap * SAMPLE_RATE)
+                    if op.overlap_s > 0:
+                        start = cursor - int(op.overlap_s * SAMPLE_RATE)
                     else:
-                        start = cursor + int(op.after * SAMPLE_RATE)
+                        start = cursor + int(op.after_s * SAMPLE_RATE)
                     cursor = self._add(op, "opening", max(start, begin)).end
             elif line is not None:
                 self._add(line, "answer", begin)

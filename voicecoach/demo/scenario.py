@@ -25,12 +25,13 @@ SCENARIO_DIR = Path(__file__).parent / "scenarios"
 class Line:
     who: str
     text: str
-    after: float = 0.6  # s of silence after the previous line ends
-    overlap: float = 0.0  # s this line starts before the previous one ends (instead of after)
+    after_s: float = 0.6  # silence after the previous line ends (YAML key: after)
+    overlap_s: float = 0.0  # this line starts before the previous one ends (instead of
+    # after; YAML key: overlap)
     effort: float = 0.0  # 0 calm .. 1 shouting (pitch, vocal effort, rate)
     gain_db: float = 0.0  # level relative to the partner's calm level
     interject: Line | None = None  # another partner cutting in during this line
-    at: float = 0.0  # interjection only: s after the line it cuts into starts
+    at_s: float = 0.0  # interjection only: after the line it cuts into starts (YAML: at)
 
 
 @dataclass
@@ -40,7 +41,8 @@ class Scenario:
     opening: list[Line]
     opening_on: str  # step id whose Listen starts the opening conversation
     answers: dict[str, dict[str, list[Line]]] = field(default_factory=dict)
-    reaction: float = 0.7  # s between the coach falling silent and a partner answering
+    reaction_s: float = 0.7  # between the coach falling silent and a partner answering
+    # (YAML key: reaction)
 
     def answer(self, who: str, step: str, turn: int) -> Line | None:
         lines = self.answers.get(who, {}).get(step) or self.answers.get(who, {}).get("default")
@@ -72,12 +74,12 @@ def _line(path: Path, where: str, raw: Any, partners: dict[str, str], default_wh
         return Line(
             who=who,
             text=raw["text"],
-            after=float(raw.get("after", 0.6)),
-            overlap=float(raw.get("overlap", 0.0)),
+            after_s=float(raw.get("after", 0.6)),
+            overlap_s=float(raw.get("overlap", 0.0)),
             effort=float(raw.get("effort", 0.0)),
             gain_db=float(raw.get("gain_db", 0.0)),
             interject=interject,
-            at=float(raw.get("at", 0.0)),
+            at_s=float(raw.get("at", 0.0)),
         )
     except (TypeError, ValueError) as exc:
         raise _fail(
@@ -128,5 +130,5 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         opening=opening,
         opening_on=str(data.get("opening_on", "session.monitor")),
         answers=answers,
-        reaction=float(data.get("reaction", 0.7)),
+        reaction_s=float(data.get("reaction", 0.7)),
     )
