@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -123,21 +123,8 @@ class _Counts:
 
     @classmethod
     def of(cls, c: OverlapConfig) -> _Counts:
-        return cls(
-            smooth=frame_count(c.smooth_s),
-            floor=frame_count(c.floor_s),
-            floor_after=frame_count(c.floor_after_s),
-            lookback=frame_count(c.lookback_s),
-            pure_run=frame_count(c.pure_run_s),
-            gap_before=frame_count(c.gap_before_s),
-            gap_after=frame_count(c.gap_after_s),
-            gap=frame_count(c.gap_s),
-            between_pause=frame_count(c.between_pause_s),
-            pause_before=frame_count(c.pause_before_s),
-            level=frame_count(c.level_s),
-            alone=frame_count(c.alone_s),
-            alone_slips=frame_count(c.alone_slips_s),
-        )
+        """Each count from the setting of its name in seconds (``gap`` from ``gap_s``)."""
+        return cls(**{f.name: frame_count(getattr(c, f"{f.name}_s")) for f in fields(cls)})
 
 
 @dataclass(frozen=True)
