@@ -19,6 +19,7 @@ from voicecoach.dialogue.helpinfo import help_text, spoken_help
 from voicecoach.dialogue.protocol import (
     Action,
     EnterStep,
+    HeatAlarm,
     Listen,
     PartnerSaid,
     SafetyAnswer,
@@ -174,7 +175,8 @@ class Steps:
             self._emit(self._listen)
             heat = yield WaitHeat(until)
             self._listen = None
-            if getattr(heat, "kind", None) == "request" and "request" in step.on:
+            # Sent a HeatAlarm when heat (or a request for a dialogue) came, else None.
+            if isinstance(heat, HeatAlarm) and heat.kind == "request" and "request" in step.on:
                 return step.on["request"]  # asked for a dialogue: no pause needed
             return nxt
         if kind == "help":
